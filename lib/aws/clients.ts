@@ -1,0 +1,18 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/**
+ * SDK clients, configured the same everywhere. Endpoints come from the standard
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables, so the local emulators need no special code.
+ */
+export function createDynamoClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+/** Sends to the configured endpoint rather than the queue URL's host (they agree on AWS). */
+export function createSqsClient(): SQSClient {
+  return new SQSClient({ maxAttempts: 5, useQueueUrlAsEndpoint: false });
+}

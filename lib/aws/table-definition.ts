@@ -1,0 +1,19 @@
+/**
+ * The one table's shape, read by the CDK stack and by the local runtime so both build the
+ * same thing. Plain data: no SDK or CDK types here.
+ */
+export const TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'expiresAt',
+  dueIndex: {
+    name: 'due',
+    partitionKey: 'duePk',
+    sortKey: 'dueSk',
+    /** Only what the fan-out filters on or puts in a job. */
+    projectedAttributes: ['psid', 'lastSlot', 'activeSince', 'tokenExpiresAt'],
+  },
+} as const;
+
+/** Write shards per (cadence, topic, zone) partition of the due index. */
+export const DUE_SHARDS = 16;
