@@ -1,7 +1,7 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '#lib/aws/clients.ts';
 import { describe, expect, it } from 'vitest';
+import { createSqsClient } from '#lib/aws/clients.ts';
 
 describe('test emulators', () => {
   it('reaches DynamoDB Local through AWS_ENDPOINT_URL_DYNAMODB', async () => {
@@ -12,7 +12,9 @@ describe('test emulators', () => {
 
   it('round-trips a message through fauxqs via AWS_ENDPOINT_URL_SQS', async () => {
     const client = createSqsClient();
-    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `probe-${Date.now()}` }));
+    const { QueueUrl } = await client.send(
+      new CreateQueueCommand({ QueueName: `probe-${Date.now()}` }),
+    );
     await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'hello' }));
     const received = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
     expect(received.Messages?.[0]?.Body).toBe('hello');

@@ -1,0 +1,79 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { deliveryRouteSchema, type Page } from '../domain/page.ts';
+import type { Catalog } from '../domain/ports.ts';
+import { cadenceSchema, type Topic } from '../domain/topic.ts';
+import { keys } from './keys.ts';
+
+const pageItem = z.object({
+  pageId: z.string(),
+  accessToken: z.string(),
+  deliveryRoute: deliveryRouteSchema,
+  adAccountId: z.string().optional(),
+  campaignId: z.string().optional(),
+  ratePerSecond: z.number(),
+  timezone: z.string(),
+  status: z.enum(['active', 'paused']),
+  pausedReason: z.string().optional(),
+});
+
+const topicItem = z.object({
+  pageId: z.string(),
+  topicId: z.string(),
+  title: z.string(),
+  cadence: cadenceSchema,
+  sendTime: z.string(),
+  weekday: z.number().optional(),
+  dayOfMonth: z.number().optional(),
+  message: z.record(z.string(), z.unknown()),
+});
+
+/** Pages and topics in the table. */
+export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
+  const get = async (key: Record<string, string>) =>
+    (await client.send(new GetCommand({ TableName: table, Key: key }))).Item;
+
+  return {
+    async getPage(pageId) {
+      const item = await get(keys.page(pageId));
+      return item ? pageItem.parse(item) : undefined;
+    },
+
+    async getTopic(pageId, topicId) {
+      const item = await get(keys.topic(pageId, topicId));
+      return item ? topicItem.parse(item) : undefined;
+    },
+
+    /** Registers or replaces a Page, listing it in the registry. */
+    async putPage(page: Page): Promise<void> {
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: table, Item: { ...keys.page(page.pageId), ...page } } },
+            {
+              Put: {
+                TableName: table,
+                Item: { ...keys.pageRegistry(page.pageId), pageId: page.pageId },
+              },
+            },
+          ],
+        }),
+      );
+    },
+
+    /** Creates or replaces a topic. */
+    async putTopic(topic: Topic): Promise<void> {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...keys.topic(topic.pageId, topic.topicId), ...topic },
+        }),
+      );
+    },
+  } satisfies Catalog & Record<string, unknown>;
+}

@@ -1,0 +1,191 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { SubscriptionStore } from '../domain/ports.ts';
+import type { DuePlacement, Subscription, SubscriptionKey } from '../domain/subscription.ts';
+import { cadenceSchema } from '../domain/topic.ts';
+import { batchGet, batchWrite } from './dynamo-batch.ts';
+import { keys } from './keys.ts';
+import { TABLE } from './table-definition.ts';
+
+const subscriptionItem = z.object({
+  pageId: z.string(),
+  psid: z.string(),
+  topicId: z.string(),
+  status: z.enum(['active', 'stopped', 'invalid', 'unreachable']),
+  token: z.string().optional(),
+  title: z.string().optional(),
+  frequency: cadenceSchema.optional(),
+  timezone: z.string(),
+  tokenExpiresAt: z.number().optional(),
+  tokenStatus: z.string().optional(),
+  lastEventAt: z.number(),
+  activeSince: z.number().optional(),
+  optedInAt: z.number().optional(),
+  statusReason: z.string().optional(),
+  lastSlot: z.number().optional(),
+  lastSentAt: z.number().optional(),
+  version: z.number().optional(),
+});
+
+/** The fields a Meta event decides; the sender's `lastSlot`/`lastSentAt` are never among them. */
+const EVENT_FIELDS = [
+  'pageId',
+  'psid',
+  'topicId',
+  'status',
+  'token',
+  'title',
+  'frequency',
+  'timezone',
+  'tokenExpiresAt',
+  'tokenStatus',
+  'lastEventAt',
+  'activeSince',
+  'optedInAt',
+  'statusReason',
+] as const satisfies readonly (keyof Subscription)[];
+
+/** Reads a stored subscription item; throws if it is not one. */
+export function toSubscription(item: Record<string, unknown>): Subscription {
+  return subscriptionItem.parse(item);
+}
+
+/** Subscriptions, their due-index keys, topic zones and the token directory. */
+export function dynamoSubscriptionStore(
+  client: DynamoDBDocumentClient,
+  table: string,
+): SubscriptionStore {
+  const { dueIndex } = TABLE;
+  return {
+    async getMany(subscriptionKeys) {
+      const items = await batchGet(client, table, subscriptionKeys.map(keys.subscription));
+      return items.map(toSubscription);
+    },
+
+    async saveFromEvent(next, placement, previous) {
+      const names: Record<string, string> = { '#version': 'version' };
+      const values: Record<string, unknown> = { ':next': (previous?.version ?? 0) + 1 };
+      const sets = ['#version = :next'];
+      const removes: string[] = [];
+      for (const field of EVENT_FIELDS) {
+        names[`#${field}`] = field;
+        const value = next[field];
+        if (value === undefined) removes.push(`#${field}`);
+        else {
+          sets.push(`#${field} = :${field}`);
+          values[`:${field}`] = value;
+        }
+      }
+      names['#duePk'] = dueIndex.partitionKey;
+      names['#dueSk'] = dueIndex.sortKey;
+      if (placement) {
+        sets.push('#duePk = :duePk', '#dueSk = :dueSk');
+        values[':duePk'] = duePartitionOf(next, placement);
+        values[':dueSk'] = next.psid;
+      } else {
+        removes.push('#duePk', '#dueSk');
+      }
+      let condition = 'attribute_not_exists(pk)';
+      if (previous) {
+        condition = '#version = :previous';
+        values[':previous'] = previous.version ?? 0;
+      }
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.subscription(next),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return 'saved';
+      } catch (error: unknown) {
+        if (error instanceof ConditionalCheckFailedException) return 'conflict';
+        throw error;
+      }
+    },
+
+    async markStatus(key, status, reason) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.subscription(key),
+            UpdateExpression:
+              'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#version': 'version',
+              '#duePk': dueIndex.partitionKey,
+              '#dueSk': dueIndex.sortKey,
+            },
+            ExpressionAttributeValues: { ':status': status, ':reason': reason, ':one': 1 },
+          }),
+        );
+      } catch (error: unknown) {
+        // Erased meanwhile: there is nothing left to mark.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async addTopicZones(pageId, topicId, zones) {
+      if (zones.length === 0) return;
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.topicZones(pageId, topicId),
+          UpdateExpression: 'ADD zones :zones SET pageId = :pageId, topicId = :topicId',
+          ExpressionAttributeValues: {
+            ':zones': new Set(zones.map(({ cadence, zone }) => `${cadence}#${zone}`)),
+            ':pageId': pageId,
+            ':topicId': topicId,
+          },
+        }),
+      );
+    },
+
+    async rememberTokens(entries) {
+      await batchWrite(
+        client,
+        table,
+        entries.map(({ token, key }) => ({
+          PutRequest: {
+            Item: {
+              ...keys.token(token),
+              pageId: key.pageId,
+              psid: key.psid,
+              topicId: key.topicId,
+            },
+          },
+        })),
+      );
+    },
+
+    async findByToken(token) {
+      const answer = await client.send(
+        new GetCommand({ TableName: table, Key: keys.token(token) }),
+      );
+      if (!answer.Item) return undefined;
+      const { pageId, psid, topicId } = z
+        .object({ pageId: z.string(), psid: z.string(), topicId: z.string() })
+        .parse(answer.Item);
+      return { pageId, psid, topicId } satisfies SubscriptionKey;
+    },
+  };
+}
+
+/** The due-index partition of a placed subscription. */
+export function duePartitionOf(key: SubscriptionKey, placement: DuePlacement): string {
+  return keys.duePartition(
+    placement.cadence,
+    key.pageId,
+    key.topicId,
+    placement.zone,
+    placement.shard,
+  );
+}

@@ -1,0 +1,28 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock.ts';
+import type { IngestDeps } from '../domain/ingest-delivery.ts';
+import type { Log } from '../log.ts';
+import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoContactStore } from './dynamo-contact-store.ts';
+import { dynamoEventArchive } from './dynamo-event-archive.ts';
+import { dynamoStatsStore } from './dynamo-stats-store.ts';
+import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { DUE_SHARDS } from './table-definition.ts';
+
+/** The webhook's ports, all on the one table. */
+export function webhookDeps(
+  client: DynamoDBDocumentClient,
+  table: string,
+  { clock, log }: { clock: Clock; log: Log },
+): IngestDeps {
+  return {
+    archive: dynamoEventArchive(client, table),
+    catalog: dynamoCatalog(client, table),
+    subscriptions: dynamoSubscriptionStore(client, table),
+    contacts: dynamoContactStore(client, table),
+    stats: dynamoStatsStore(client, table),
+    clock,
+    log,
+    dueShards: DUE_SHARDS,
+  };
+}

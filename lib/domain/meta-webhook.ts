@@ -1,0 +1,317 @@
+import { z } from 'zod';
+import { InvalidInputError } from './errors.ts';
+import { type Cadence, cadenceSchema } from './topic.ts';
+
+/**
+ * Meta's webhook deliveries, parsed once into domain events. Shapes per
+ * META_PLATFORM.md section 3; every variant listed there as unsure is accepted.
+ */
+
+export type SubscriptionEvent =
+  | {
+      kind: 'optin';
+      pageId: string;
+      psid: string;
+      topicId: string;
+      timestamp: number;
+      token: string;
+      title?: string;
+      frequency?: Cadence;
+      timezone?: string;
+      tokenExpiresAt?: number;
+      tokenStatus?: string;
+    }
+  | {
+      kind: 'stop' | 'resume';
+      pageId: string;
+      psid: string;
+      topicId: string;
+      timestamp: number;
+      token?: string;
+      title?: string;
+      timezone?: string;
+    };
+
+export type MarketingStatus = 'delivered' | 'read' | 'clicked' | 'failed';
+
+export type WebhookEvent =
+  | SubscriptionEvent
+  | { kind: 'inbound'; pageId: string; psid: string; timestamp: number }
+  | {
+      kind: 'marketing-status';
+      pageId: string;
+      status: MarketingStatus;
+      timestamp: number;
+      token?: string;
+      trackingId?: string;
+      error?: { code: number; subcode?: number; message?: string };
+    };
+
+/** What a delivery held: the events to apply and what was skipped, with why. */
+export interface ParsedDelivery {
+  object: string;
+  events: WebhookEvent[];
+  ignored: string[];
+}
+
+/** Epoch milliseconds, sent as a number or as a numeric string. */
+const epochMs = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/** Meta's unit for token expiry is unsure: above 1e12 it is milliseconds, else seconds. */
+export function normaliseExpiry(value: number): number {
+  return value > 1e12 ? value : value * 1000;
+}
+
+/** `STOP_NOTIFICATIONS`, `stop notifications` and `STOP NOTIFICATIONS` are one status. */
+export function normaliseStatus(value: string): string {
+  return value.replaceAll('_', ' ').trim().toUpperCase();
+}
+
+const optinSchema = z.object({
+  type: z.literal('notification_messages'),
+  payload: z.string().min(1, 'optin.payload (the topic id) is empty'),
+  notification_messages_token: z.string().min(1).optional(),
+  title: z.string().optional(),
+  notification_messages_timezone: z.string().optional(),
+  notification_messages_frequency: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(cadenceSchema)
+    .optional()
+    .catch(undefined),
+  token_expiry_timestamp: epochMs.transform(normaliseExpiry).optional(),
+  user_token_status: z.string().optional(),
+  notification_messages_status: z.string().transform(normaliseStatus).optional(),
+});
+
+const messagingSchema = z.looseObject({
+  sender: z.object({ id: z.coerce.string() }).optional(),
+  recipient: z.object({ id: z.coerce.string() }).optional(),
+  timestamp: epochMs.optional(),
+});
+
+const envelopeSchema = z.object({
+  object: z.string(),
+  entry: z
+    .array(
+      z.looseObject({
+        id: z.coerce.string(),
+        time: epochMs.optional(),
+        messaging: z.array(z.unknown()).optional(),
+        changes: z.array(z.unknown()).optional(),
+      }),
+    )
+    .default([]),
+});
+
+const MARKETING_FIELDS: Record<string, MarketingStatus> = {
+  marketing_message_deliveries: 'delivered',
+  marketing_message_delivery: 'delivered',
+  marketing_message_reads: 'read',
+  marketing_message_read: 'read',
+  marketing_message_clicks: 'clicked',
+  marketing_message_click: 'clicked',
+  marketing_message_delivery_failed: 'failed',
+  marketing_message_delivery_faileds: 'failed',
+};
+
+const marketingValueSchema = z.looseObject({
+  marketing_message_tracking_id: z.coerce.string().optional(),
+  tracking_id: z.coerce.string().optional(),
+  subscription_token: z.string().optional(),
+  notification_messages_token: z.string().optional(),
+  timestamp: epochMs.optional(),
+  error: z
+    .looseObject({
+      code: z.coerce.number(),
+      error_subcode: z.coerce.number().optional(),
+      message: z.string().optional(),
+    })
+    .optional(),
+});
+
+/**
+ * Parses a delivery's JSON text into events. Throws InvalidInputError for text that is
+ * not JSON or an envelope that is not Meta's; anything unrecognised inside is ignored.
+ */
+export function parseDelivery(text: string): ParsedDelivery {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error: unknown) {
+    throw new InvalidInputError(
+      `body is not valid JSON: ${error instanceof Error ? error.message : 'unreadable'}`,
+      'malformed_json',
+    );
+  }
+  const envelope = envelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    throw new InvalidInputError(
+      `not a Meta webhook envelope: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'unexpected shape'}`,
+      'invalid_envelope',
+    );
+  }
+  const { object, entry } = envelope.data;
+  const parsed: ParsedDelivery = { object, events: [], ignored: [] };
+  if (object !== 'page' && object !== 'instagram') {
+    parsed.ignored.push(`object '${object}' is not handled`);
+    return parsed;
+  }
+  for (const item of entry) {
+    const entryTime = item.time ?? 0;
+    for (const raw of item.messaging ?? []) {
+      parseMessaging(raw, item.id, entryTime, parsed);
+    }
+    for (const raw of item.changes ?? []) {
+      parseChange(raw, item.id, entryTime, parsed);
+    }
+  }
+  return parsed;
+}
+
+function parseMessaging(raw: unknown, pageId: string, entryTime: number, out: ParsedDelivery) {
+  const base = messagingSchema.safeParse(raw);
+  if (!base.success) {
+    out.ignored.push('a messaging event that is not an object with sender and recipient');
+    return;
+  }
+  const event = base.data;
+  const timestamp = event.timestamp ?? entryTime;
+  if ('optin' in event) {
+    parseOptin(event.optin, pageId, event.sender?.id, timestamp, out);
+    return;
+  }
+  if ('message' in event) {
+    const message = z.looseObject({ is_echo: z.boolean().optional() }).safeParse(event.message);
+    // An echo is the Page's own message; only a person's message opens the 24 h window.
+    if (message.success && !message.data.is_echo && event.sender?.id) {
+      out.events.push({ kind: 'inbound', pageId, psid: event.sender.id, timestamp });
+      return;
+    }
+    out.ignored.push('a message echo or a message without sender');
+    return;
+  }
+  for (const [key, status] of Object.entries(MARKETING_FIELDS)) {
+    if (key in event) {
+      pushMarketing(event[key], status, pageId, timestamp, out);
+      return;
+    }
+  }
+  out.ignored.push(
+    `a messaging event of kind '${Object.keys(event).filter(notEnvelopeKey).join(',') || 'none'}'`,
+  );
+}
+
+function notEnvelopeKey(key: string): boolean {
+  return key !== 'sender' && key !== 'recipient' && key !== 'timestamp';
+}
+
+function parseOptin(
+  raw: unknown,
+  pageId: string,
+  psid: string | undefined,
+  timestamp: number,
+  out: ParsedDelivery,
+) {
+  const kind = z.looseObject({ type: z.string().optional() }).safeParse(raw);
+  if (!kind.success || kind.data.type !== 'notification_messages') {
+    out.ignored.push(
+      `an optin of type '${kind.success ? (kind.data.type ?? 'plugin') : 'unknown'}'`,
+    );
+    return;
+  }
+  const parsed = optinSchema.safeParse(raw);
+  if (!parsed.success || !psid) {
+    const issue = parsed.success ? 'sender.id is missing' : parsed.error.issues[0]?.message;
+    out.ignored.push(`a notification_messages optin that is malformed: ${issue}`);
+    return;
+  }
+  const optin = parsed.data;
+  const common = {
+    pageId,
+    psid,
+    topicId: optin.payload,
+    timestamp,
+    ...(optin.title !== undefined && { title: optin.title }),
+    ...(optin.notification_messages_timezone !== undefined && {
+      timezone: optin.notification_messages_timezone,
+    }),
+  };
+  const token = optin.notification_messages_token;
+  const status = optin.notification_messages_status;
+  if (status === 'STOP NOTIFICATIONS' || status === 'RESUME NOTIFICATIONS') {
+    out.events.push({
+      kind: status === 'STOP NOTIFICATIONS' ? 'stop' : 'resume',
+      ...common,
+      ...(token !== undefined && { token }),
+    });
+    return;
+  }
+  if (status !== undefined) {
+    out.ignored.push(`an optin with status '${status}'`);
+    return;
+  }
+  if (token === undefined) {
+    out.ignored.push('a notification_messages optin without a token');
+    return;
+  }
+  out.events.push({
+    kind: 'optin',
+    ...common,
+    token,
+    ...(optin.notification_messages_frequency !== undefined && {
+      frequency: optin.notification_messages_frequency,
+    }),
+    ...(optin.token_expiry_timestamp !== undefined && {
+      tokenExpiresAt: optin.token_expiry_timestamp,
+    }),
+    ...(optin.user_token_status !== undefined && { tokenStatus: optin.user_token_status }),
+  });
+}
+
+function parseChange(raw: unknown, pageId: string, entryTime: number, out: ParsedDelivery) {
+  const change = z.looseObject({ field: z.string(), value: z.unknown() }).safeParse(raw);
+  if (!change.success) {
+    out.ignored.push('a change without field');
+    return;
+  }
+  const status = MARKETING_FIELDS[change.data.field];
+  if (!status) {
+    out.ignored.push(`a change of field '${change.data.field}'`);
+    return;
+  }
+  pushMarketing(change.data.value, status, pageId, entryTime, out);
+}
+
+function pushMarketing(
+  raw: unknown,
+  status: MarketingStatus,
+  pageId: string,
+  timestamp: number,
+  out: ParsedDelivery,
+) {
+  const parsed = marketingValueSchema.safeParse(raw);
+  if (!parsed.success) {
+    out.ignored.push(`a marketing message ${status} event that is malformed`);
+    return;
+  }
+  const value = parsed.data;
+  const token = value.subscription_token ?? value.notification_messages_token;
+  const trackingId = value.marketing_message_tracking_id ?? value.tracking_id;
+  out.events.push({
+    kind: 'marketing-status',
+    pageId,
+    status,
+    timestamp: value.timestamp ?? timestamp,
+    ...(token !== undefined && { token }),
+    ...(trackingId !== undefined && { trackingId }),
+    ...(value.error && {
+      error: {
+        code: value.error.code,
+        ...(value.error.error_subcode !== undefined && { subcode: value.error.error_subcode }),
+        ...(value.error.message !== undefined && { message: value.error.message }),
+      },
+    }),
+  });
+}

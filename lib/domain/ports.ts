@@ -1,0 +1,84 @@
+import type { Page } from './page.ts';
+import type {
+  DuePlacement,
+  Subscription,
+  SubscriptionKey,
+  SubscriptionStatus,
+} from './subscription.ts';
+import type { Cadence, Topic } from './topic.ts';
+
+/** Raw webhook bodies, kept before they are applied; also the duplicate-delivery guard. */
+export interface EventArchive {
+  /** Stores the body under its hash unless present; says what was there before. */
+  archive(delivery: {
+    hash: string;
+    body: string;
+    receivedAt: number;
+  }): Promise<'new' | 'unapplied' | 'applied'>;
+  markApplied(hash: string): Promise<void>;
+}
+
+/** Pages and topics, as operators configured them. */
+export interface Catalog {
+  getPage(pageId: string): Promise<Page | undefined>;
+  getTopic(pageId: string, topicId: string): Promise<Topic | undefined>;
+}
+
+export type SaveOutcome = 'saved' | 'conflict';
+
+/** Subscriptions and their due-index placement. */
+export interface SubscriptionStore {
+  getMany(keys: readonly SubscriptionKey[]): Promise<Subscription[]>;
+  /**
+   * Writes the fields a Meta event owns (never `lastSlot`/`lastSentAt`) if the record is
+   * still as `previous` was read (its version; undefined: no record yet).
+   */
+  saveFromEvent(
+    next: Subscription,
+    placement: DuePlacement | undefined,
+    previous: Subscription | undefined,
+  ): Promise<SaveOutcome>;
+  /** Sets a status Recurrent decided (dead token, unreachable) and takes it out of the due index. */
+  markStatus(key: SubscriptionKey, status: SubscriptionStatus, reason: string): Promise<void>;
+  /** Records the (cadence, zone) pairs a topic has subscribers in; never removes one. */
+  addTopicZones(
+    pageId: string,
+    topicId: string,
+    zones: readonly { cadence: Cadence; zone: string }[],
+  ): Promise<void>;
+  /** Remembers which subscription a token belongs to, for status webhooks that name only the token. */
+  rememberTokens(entries: readonly { token: string; key: SubscriptionKey }[]): Promise<void>;
+  findByToken(token: string): Promise<SubscriptionKey | undefined>;
+}
+
+/** The 24 h window: when each person last wrote to the Page. */
+export interface ContactStore {
+  recordInbound(pageId: string, psid: string, at: number): Promise<void>;
+}
+
+export const STATS_COUNTERS = [
+  'optins',
+  'stops',
+  'resumes',
+  'sent',
+  'deferred',
+  'failed',
+  'delivered',
+  'read',
+  'clicked',
+] as const;
+export type StatsCounter = (typeof STATS_COUNTERS)[number];
+
+/** Counters to add to one topic's day. */
+export interface StatsIncrement {
+  pageId: string;
+  topicId: string;
+  /** `yyyy-mm-dd`, UTC. */
+  day: string;
+  counts: Partial<Record<StatsCounter, number>>;
+}
+
+/** Daily counters per topic. */
+export interface StatsStore {
+  add(increments: readonly StatsIncrement[]): Promise<void>;
+}

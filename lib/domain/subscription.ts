@@ -1,0 +1,171 @@
+import { IANAZone } from 'luxon';
+import type { SubscriptionEvent } from './meta-webhook.ts';
+import type { Cadence, Topic } from './topic.ts';
+
+export type SubscriptionStatus = 'active' | 'stopped' | 'invalid' | 'unreachable';
+
+/** Names one person's subscription to one topic of one Page. */
+export interface SubscriptionKey {
+  pageId: string;
+  psid: string;
+  topicId: string;
+}
+
+/** A person's opt-in to a topic, with its token and everything needed to send on time. */
+export interface Subscription extends SubscriptionKey {
+  status: SubscriptionStatus;
+  token?: string;
+  title?: string;
+  /** The frequency an old token was granted (WEEKLY/MONTHLY tokens keep a calendar cooldown). */
+  frequency?: Cadence;
+  /** IANA zone in which the topic's send time is read. */
+  timezone: string;
+  tokenExpiresAt?: number;
+  tokenStatus?: string;
+  /** Timestamp of the newest Meta event applied; older events never override it. */
+  lastEventAt: number;
+  /** When the subscription last became active: earlier slots are never sent. */
+  activeSince?: number;
+  optedInAt?: number;
+  /** Why the status is what it is, when Recurrent (not the person) set it. */
+  statusReason?: string;
+  /** The last slot a send was claimed for, and when the request left. */
+  lastSlot?: number;
+  lastSentAt?: number;
+  /** Bumped by every write: the store's optimistic lock. */
+  version?: number;
+}
+
+/** What applying an event did, for counting; undefined when it only refreshed data. */
+export type SubscriptionChange = 'optin' | 'stop' | 'resume';
+
+export interface AppliedEvent {
+  next: Subscription;
+  change?: SubscriptionChange;
+}
+
+/** Stable id of a subscription, for maps and logs (carries no token). */
+export function subscriptionId({ pageId, psid, topicId }: SubscriptionKey): string {
+  return `${pageId}#${psid}#${topicId}`;
+}
+
+/** The subscriber's zone if Meta sent a known one, else the Page's, else UTC. */
+export function resolveZone(...candidates: (string | undefined)[]): string {
+  return candidates.find((zone) => zone !== undefined && IANAZone.isValidZone(zone)) ?? 'UTC';
+}
+
+/**
+ * Applies one Meta event to the current state. State follows the newest event: an event
+ * no newer than the last applied one only fills in facts the record lacks (so arrival
+ * order does not change the outcome); returns undefined when nothing changes.
+ */
+export function applyEvent(
+  current: Subscription | undefined,
+  event: SubscriptionEvent,
+  context: { pageZone?: string },
+): AppliedEvent | undefined {
+  if (current && event.timestamp <= current.lastEventAt) return backfill(current, event);
+  const { pageId, psid, topicId, timestamp } = event;
+  const base: Subscription = current ?? {
+    pageId,
+    psid,
+    topicId,
+    status: 'stopped',
+    timezone: resolveZone(event.timezone, context.pageZone),
+    lastEventAt: timestamp,
+  };
+  const wasActive = current?.status === 'active';
+  const next: Subscription = {
+    ...base,
+    lastEventAt: timestamp,
+    timezone: resolveZone(event.timezone, current?.timezone, context.pageZone),
+    ...(event.title !== undefined && { title: event.title }),
+  };
+  delete next.statusReason;
+  if (event.kind === 'optin') {
+    Object.assign(next, {
+      status: 'active',
+      token: event.token,
+      optedInAt: timestamp,
+      activeSince: wasActive ? (base.activeSince ?? timestamp) : timestamp,
+    });
+    // Expiry, frequency and status belong to the token: a new token replaces them.
+    setOrDelete(next, 'frequency', event.frequency);
+    setOrDelete(next, 'tokenExpiresAt', event.tokenExpiresAt);
+    setOrDelete(next, 'tokenStatus', event.tokenStatus);
+    return { next, change: 'optin' };
+  }
+  if (event.token !== undefined && next.token === undefined) next.token = event.token;
+  if (event.kind === 'stop') {
+    next.status = 'stopped';
+    return { next, ...(current?.status !== 'stopped' && { change: 'stop' }) };
+  }
+  next.status = 'active';
+  if (!wasActive) next.activeSince = timestamp;
+  return { next, ...(!wasActive && { change: 'resume' }) };
+}
+
+function backfill(current: Subscription, event: SubscriptionEvent): AppliedEvent | undefined {
+  const next = { ...current };
+  let changed = false;
+  if (current.token === undefined && event.token !== undefined) {
+    next.token = event.token;
+    if (event.kind === 'optin') {
+      setOrDelete(next, 'frequency', event.frequency);
+      setOrDelete(next, 'tokenExpiresAt', event.tokenExpiresAt);
+      setOrDelete(next, 'tokenStatus', event.tokenStatus);
+      next.optedInAt = event.timestamp;
+    }
+    changed = true;
+  }
+  if (current.title === undefined && event.title !== undefined) {
+    next.title = event.title;
+    changed = true;
+  }
+  return changed ? { next } : undefined;
+}
+
+function setOrDelete<K extends keyof Subscription>(
+  target: Subscription,
+  key: K,
+  value: Subscription[K] | undefined,
+): void {
+  if (value === undefined) delete target[key];
+  else target[key] = value;
+}
+
+/** Where an active subscription sits in the due index; none while it cannot be sent. */
+export interface DuePlacement {
+  cadence: Cadence;
+  zone: string;
+  shard: number;
+}
+
+/**
+ * An active subscription with a token is due under its own cadence (an old token's
+ * frequency, else its topic's) once its topic exists.
+ */
+export function duePlacement(
+  subscription: Subscription,
+  topic: Topic | undefined,
+  shards: number,
+): DuePlacement | undefined {
+  if (subscription.status !== 'active' || subscription.token === undefined || !topic) {
+    return undefined;
+  }
+  return {
+    cadence: subscription.frequency ?? topic.cadence,
+    zone: subscription.timezone,
+    shard: shardOf(subscription.psid, shards),
+  };
+}
+
+/** Spreads people evenly over `shards` (FNV-1a of the PSID): stable, so a key never moves. */
+export function shardOf(psid: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < psid.length; i++) {
+    hash ^= psid.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
