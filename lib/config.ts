@@ -33,3 +33,26 @@ export const webhookConfigSchema = z.object({
     .default(4 * 1024 * 1024),
 });
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+/** What the fan-out function needs. */
+export const fanoutConfigSchema = z.object({
+  TABLE_NAME: required,
+  SEND_QUEUE_URL: required,
+  /** How far back a run looks for slots missed since the last completed run. */
+  LOOKBACK_HOURS: z.coerce.number().positive().default(6),
+});
+export type FanoutConfig = z.infer<typeof fanoutConfigSchema>;
+
+/** What the sender function needs. */
+export const senderConfigSchema = z.object({
+  TABLE_NAME: required,
+  SEND_QUEUE_URL: required,
+  META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  META_GRAPH_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default('v24.0'),
+  /** Jobs whose run was scheduled longer ago than this are dropped with a recorded reason. */
+  STALE_AFTER_HOURS: z.coerce.number().positive().default(6),
+});
+export type SenderConfig = z.infer<typeof senderConfigSchema>;
