@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Configuration that is missing or malformed; the message names every bad variable. */
 export class ConfigError extends Error {

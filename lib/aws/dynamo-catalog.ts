@@ -4,7 +4,7 @@ import {
   PutCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deliveryRouteSchema, type Page } from '../domain/page.ts';
 import type { Catalog } from '../domain/ports.ts';
 import { cadenceSchema, type Topic } from '../domain/topic.ts';

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SubscriptionStore } from '../domain/ports.ts';
 import type { DuePlacement, Subscription, SubscriptionKey } from '../domain/subscription.ts';
 import { cadenceSchema } from '../domain/topic.ts';

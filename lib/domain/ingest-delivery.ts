@@ -45,7 +45,7 @@ export interface IngestResult {
   ignored: number;
 }
 
-const CONCURRENCY = 32;
+const CONCURRENCY = 64;
 const MAX_ATTEMPTS = 8;
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How a Page's marketing messages reach Meta: the legacy Send API or the paid Marketing Message API. */
 export const deliveryRouteSchema = z.enum(['send_api', 'marketing_messages']);

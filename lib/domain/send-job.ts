@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One message to send: who, which topic, for which slot, decided by which run. It carries

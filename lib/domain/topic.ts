@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How often a topic sends: every day, once a week on `weekday`, or once a month on `dayOfMonth`. */
 export const cadenceSchema = z.enum(['DAILY', 'WEEKLY', 'MONTHLY']);

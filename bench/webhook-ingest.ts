@@ -1,0 +1,68 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { createDynamoClient } from '#lib/aws/clients.ts';
+import { createTable } from '#lib/aws/create-table.ts';
+import { webhookDeps } from '#lib/aws/webhook-deps.ts';
+import { systemClock } from '#lib/clock.ts';
+import { signBody } from '#lib/http/meta-signature.ts';
+import { silentLog } from '#lib/log.ts';
+import { createWebhookHandler } from '../functions/webhook.ts';
+import { startDynamoDbLocal } from '../local/emulators.ts';
+import { anApiEvent } from '../test/support/api-event.ts';
+import { aDelivery, anOptin } from '../test/support/meta-payloads.ts';
+import { bundleSize } from './bundle-size.ts';
+import { printTable, summarise, writeResult } from './support.ts';
+
+/** Time to acknowledge webhook deliveries of 1, 100 and 1,000 events against DynamoDB Local. */
+const SIZES = [1, 100, 1000];
+const RUNS = 7;
+const SECRET = 'bench-secret';
+
+const dynamo = await startDynamoDbLocal();
+process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+try {
+  const table = 'bench-webhook';
+  await createTable(new DynamoDBClient({}), table);
+  const handler = createWebhookHandler(
+    { appSecret: SECRET, verifyToken: 'v', maxBodyBytes: 4 * 1024 * 1024 },
+    webhookDeps(createDynamoClient(), table, { clock: systemClock, log: silentLog }),
+  );
+  const rows = [];
+  let person = 0;
+  for (const size of SIZES) {
+    const samples: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const events = Array.from({ length: size }, () => {
+        person++;
+        return anOptin({ psid: `p${person}`, timestamp: Date.now(), timezone: 'Europe/Paris' });
+      });
+      const body = aDelivery(events);
+      const event = anApiEvent({
+        body,
+        headers: { 'x-hub-signature-256': signBody(body, SECRET) },
+      });
+      const started = performance.now();
+      const response = await handler(event, {} as Context);
+      samples.push(performance.now() - started);
+      if (response.statusCode !== 200) throw new Error(`delivery answered ${response.statusCode}`);
+    }
+    const { median, min, max, runs } = summarise(samples);
+    rows.push({
+      events: size,
+      'median ms': median.toFixed(1),
+      'min ms': min.toFixed(1),
+      'max ms': max.toFixed(1),
+      'events/s': Math.round((size / median) * 1000),
+      runs,
+    });
+  }
+  const bytes = await bundleSize('functions/webhook.ts');
+  printTable(rows);
+  console.log(`webhook bundle (esbuild, minified): ${(bytes / 1024).toFixed(1)} KiB`);
+  console.log(`written to ${await writeResult('webhook-ingest', { rows, bundleBytes: bytes })}`);
+} finally {
+  await dynamo.stop();
+}
