@@ -1,5 +1,5 @@
-import { IANAZone } from 'luxon';
 import type { SubscriptionEvent } from './meta-webhook.ts';
+import { isValidZone } from './slots.ts';
 import type { Cadence, Topic } from './topic.ts';
 
 export type SubscriptionStatus = 'active' | 'stopped' | 'invalid' | 'unreachable';
@@ -51,7 +51,7 @@ export function subscriptionId({ pageId, psid, topicId }: SubscriptionKey): stri
 
 /** The subscriber's zone if Meta sent a known one, else the Page's, else UTC. */
 export function resolveZone(...candidates: (string | undefined)[]): string {
-  return candidates.find((zone) => zone !== undefined && IANAZone.isValidZone(zone)) ?? 'UTC';
+  return candidates.find((zone) => zone !== undefined && isValidZone(zone)) ?? 'UTC';
 }
 
 /**
