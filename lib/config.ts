@@ -37,6 +37,8 @@ export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 /** What the fan-out function needs. */
 export const fanoutConfigSchema = z.object({
   TABLE_NAME: required,
+  /** Set by Lambda: a large run hands its rest to a new invocation of this function. */
+  AWS_LAMBDA_FUNCTION_NAME: required,
   SEND_QUEUE_URL: required,
   /** How far back a run looks for slots missed since the last completed run. */
   LOOKBACK_HOURS: z.coerce.number().positive().default(6),

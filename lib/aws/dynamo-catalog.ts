@@ -5,6 +5,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { PagePlan } from '../domain/fanout.ts';
 import { deliveryRouteSchema, type Page } from '../domain/page.ts';
 import type { Catalog } from '../domain/ports.ts';
 import { cadenceSchema, type Topic } from '../domain/topic.ts';
@@ -33,6 +34,8 @@ const topicItem = z.object({
   message: z.record(z.string(), z.unknown()),
 });
 
+const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });
+
 /** Pages and topics in the table. */
 export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
   const get = async (key: Record<string, string>) =>
@@ -47,6 +50,23 @@ export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
     async getTopic(pageId, topicId) {
       const item = await get(keys.topic(pageId, topicId));
       return item ? topicItem.parse(item) : undefined;
+    },
+
+    /** Reads a Page's items (config, topics, topic zones) from one Query into a plan. */
+    fromPageItems(pageId: string, items: readonly Record<string, unknown>[]): PagePlan | undefined {
+      const config = items.find((item) => item.sk === keys.page(pageId).sk);
+      if (!config) return undefined;
+      const topics: Topic[] = [];
+      const zones = new Map<string, string[]>();
+      for (const item of items) {
+        const sk = String(item.sk);
+        if (sk.startsWith('TOPIC#')) topics.push(topicItem.parse(item));
+        if (sk.startsWith('ZONES#')) {
+          const { topicId, zones: entries } = zonesItem.parse(item);
+          zones.set(topicId, [...entries].sort());
+        }
+      }
+      return { page: pageItem.parse(config), topics, zones };
     },
 
     /** Registers or replaces a Page, listing it in the registry. */

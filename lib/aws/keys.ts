@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SubscriptionKey } from '../domain/subscription.ts';
+import { duePartitionId, type SubscriptionKey } from '../domain/subscription.ts';
 import type { Cadence } from '../domain/topic.ts';
 
 /** The table's key layout (ARCHITECTURE.md, "Data"), in one place. */
@@ -25,8 +25,9 @@ export const keys = {
   }),
   /** Tokens are stored hashed in this key so the key itself reveals nothing. */
   token: (token: string) => ({ pk: `TOKEN#${sha256(token)}`, sk: 'SUB' }),
-  duePartition: (cadence: Cadence, pageId: string, topicId: string, zone: string, shard: number) =>
-    `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`,
+  /** The last completed fan-out run of a cadence. */
+  fanoutRun: (cadence: Cadence) => ({ pk: `RUN#${cadence}`, sk: 'STATE' }),
+  duePartition: duePartitionId,
 };
 
 /** Hex sha256 of a string or bytes. */

@@ -11,7 +11,7 @@ export const TABLE = {
     partitionKey: 'duePk',
     sortKey: 'dueSk',
     /** Only what the fan-out filters on or puts in a job. */
-    projectedAttributes: ['psid', 'lastSlot', 'activeSince', 'tokenExpiresAt'],
+    projectedAttributes: ['psid', 'lastSlot', 'activeSince', 'tokenExpiresAt', 'frequency'],
   },
 } as const;
 

@@ -160,6 +160,17 @@ export function duePlacement(
   };
 }
 
+/** The due-index partition: `DUE#<cadence>#<pageId>#<topicId>#<zone>#<shard>`. */
+export function duePartitionId(
+  cadence: Cadence,
+  pageId: string,
+  topicId: string,
+  zone: string,
+  shard: number,
+): string {
+  return `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`;
+}
+
 /** Spreads people evenly over `shards` (FNV-1a of the PSID): stable, so a key never moves. */
 export function shardOf(psid: string, shards: number): number {
   let hash = 0x811c9dc5;

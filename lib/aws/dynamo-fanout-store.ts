@@ -1,0 +1,123 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { mapWithConcurrency } from '../concurrency.ts';
+import type { FanoutDeps, PagePlan } from '../domain/fanout.ts';
+import { dynamoCatalog } from './dynamo-catalog.ts';
+import { keys } from './keys.ts';
+import { TABLE } from './table-definition.ts';
+
+/** Lists every registered Page with its topics and topic zones: one Query per Page. */
+export function dynamoFanoutCatalog(
+  client: DynamoDBDocumentClient,
+  table: string,
+): FanoutDeps['catalog'] {
+  const catalog = dynamoCatalog(client, table);
+  return {
+    async listPlans() {
+      const pageIds: string[] = [];
+      for await (const page of paginateQuery(
+        { client },
+        {
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.pageRegistry('').pk },
+        },
+      )) {
+        for (const item of page.Items ?? []) pageIds.push(z.string().parse(item.pageId));
+      }
+      const plans = await mapWithConcurrency(pageIds, 8, async (pageId) => {
+        const items: Record<string, unknown>[] = [];
+        for await (const page of paginateQuery(
+          { client },
+          {
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.page(pageId).pk },
+          },
+        )) {
+          items.push(...(page.Items ?? []));
+        }
+        return catalog.fromPageItems(pageId, items);
+      });
+      return plans.filter((plan): plan is PagePlan => plan !== undefined);
+    },
+  };
+}
+
+/** Reads one due-index partition page, filtered on the run's slot and cooldown thresholds. */
+export function dynamoDueIndex(
+  client: DynamoDBDocumentClient,
+  table: string,
+  options: { pageSize?: number } = {},
+): FanoutDeps['dueIndex'] {
+  const { dueIndex } = TABLE;
+  return {
+    async query(work) {
+      const answer = await client.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: dueIndex.name,
+          KeyConditionExpression: '#duePk = :partition',
+          // Not before the opt-in, token alive at the slot, cooldown over: old WEEKLY/MONTHLY
+          // tokens (with a frequency) also wait for the next calendar period.
+          FilterExpression:
+            'activeSince <= :slot AND (attribute_not_exists(tokenExpiresAt) OR tokenExpiresAt > :slot) AND (attribute_not_exists(lastSlot) OR lastSlot < :calendarThreshold OR (attribute_not_exists(frequency) AND lastSlot < :threshold))',
+          ExpressionAttributeNames: { '#duePk': dueIndex.partitionKey },
+          ExpressionAttributeValues: {
+            ':partition': work.partition,
+            ':slot': work.slot,
+            ':threshold': work.threshold,
+            ':calendarThreshold': work.calendarThreshold,
+          },
+          ProjectionExpression: 'psid',
+          ...(options.pageSize !== undefined && { Limit: options.pageSize }),
+          ...(work.startKey && { ExclusiveStartKey: work.startKey }),
+        }),
+      );
+      const psids = (answer.Items ?? []).map((item) => z.string().parse(item.psid));
+      const nextKey = answer.LastEvaluatedKey
+        ? z.record(z.string(), z.string()).parse(answer.LastEvaluatedKey)
+        : undefined;
+      return { psids, scanned: answer.ScannedCount ?? 0, ...(nextKey && { nextKey }) };
+    },
+  };
+}
+
+/** When each cadence's fan-out last completed, moved only forward. */
+export function dynamoFanoutRuns(
+  client: DynamoDBDocumentClient,
+  table: string,
+): FanoutDeps['runs'] {
+  return {
+    async lastCompleted(cadence) {
+      const answer = await client.send(
+        new GetCommand({ TableName: table, Key: keys.fanoutRun(cadence), ConsistentRead: true }),
+      );
+      return answer.Item ? z.number().parse(answer.Item.lastCompletedAt) : undefined;
+    },
+
+    async complete(cadence, scheduledTime) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.fanoutRun(cadence),
+            UpdateExpression: 'SET lastCompletedAt = :at',
+            ConditionExpression: 'attribute_not_exists(lastCompletedAt) OR lastCompletedAt < :at',
+            ExpressionAttributeValues: { ':at': scheduledTime },
+          }),
+        );
+      } catch (error: unknown) {
+        // A later run completed first: its mark stands.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+  };
+}

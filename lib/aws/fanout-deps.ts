@@ -1,0 +1,27 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FanoutDeps } from '../domain/fanout.ts';
+import type { Log } from '../log.ts';
+import { dynamoDueIndex, dynamoFanoutCatalog, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
+import { sqsSendQueue } from './sqs-send-queue.ts';
+import { DUE_SHARDS } from './table-definition.ts';
+
+/** The fan-out's ports, except the per-invocation clock of remaining time. */
+export function fanoutDeps(
+  clients: { dynamo: DynamoDBDocumentClient; sqs: SQSClient },
+  config: { table: string; queueUrl: string; lookbackHours: number },
+  parts: { continuations: FanoutDeps['continuations']; log: Log },
+): Omit<FanoutDeps, 'timeLeft'> {
+  return {
+    catalog: dynamoFanoutCatalog(clients.dynamo, config.table),
+    dueIndex: dynamoDueIndex(clients.dynamo, config.table),
+    queue: sqsSendQueue(clients.sqs, config.queueUrl),
+    runs: dynamoFanoutRuns(clients.dynamo, config.table),
+    continuations: parts.continuations,
+    log: parts.log,
+    lookbackMs: config.lookbackHours * 3_600_000,
+    dueShards: DUE_SHARDS,
+    concurrency: 16,
+    reserveMs: 30_000,
+  };
+}

@@ -1,0 +1,239 @@
+import * as z from 'zod';
+import type { Log } from '../log.ts';
+import { lastSlotThreshold } from './cooldown.ts';
+import { InvalidInputError } from './errors.ts';
+import type { Page } from './page.ts';
+import type { SendJob } from './send-job.ts';
+import { type SlotRule, slotsBetween } from './slots.ts';
+import { duePartitionId } from './subscription.ts';
+import { type Cadence, cadenceSchema, type Topic } from './topic.ts';
+
+/** A position in a due-index partition, as DynamoDB hands it back. */
+const dueKeySchema = z.record(z.string(), z.string());
+export type DueKey = z.infer<typeof dueKeySchema>;
+
+/** One (topic, zone, shard) partition to read for one slot, with its cooldown thresholds. */
+const partitionWorkSchema = z.object({
+  partition: z.string(),
+  pageId: z.string(),
+  topicId: z.string(),
+  slot: z.number(),
+  /** `lastSlot` must be below this for tokens without a frequency... */
+  threshold: z.number(),
+  /** ...and below this for old WEEKLY/MONTHLY tokens (their calendar period). */
+  calendarThreshold: z.number(),
+  startKey: dueKeySchema.optional(),
+});
+export type PartitionWork = z.infer<typeof partitionWorkSchema>;
+
+const continuationSchema = z.object({
+  windowFrom: z.number(),
+  /** Every partition id up to this one was started; the unfinished ones are in `inProgress`. */
+  startedThrough: z.string(),
+  inProgress: z.array(partitionWorkSchema),
+});
+
+/** What a schedule (or an operator, or a continuation) hands the fan-out. */
+export const fanoutInputSchema = z.object({
+  cadence: cadenceSchema,
+  scheduledTime: z.union([
+    z.iso.datetime({ offset: true }).transform((value) => Date.parse(value)),
+    z.number().int(),
+  ]),
+  continuation: continuationSchema.optional(),
+});
+export type FanoutInput = z.infer<typeof fanoutInputSchema>;
+
+/** Parses a fan-out event; a bad one is an InvalidInputError naming the field. */
+export function parseFanoutInput(event: unknown): FanoutInput {
+  const parsed = fanoutInputSchema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new InvalidInputError(
+    `fan-out input: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}`,
+  );
+}
+
+/** A Page with its topics and, per topic, the `<cadence>#<zone>` pairs it has subscribers in. */
+export interface PagePlan {
+  page: Page;
+  topics: Topic[];
+  zones: Map<string, string[]>;
+}
+
+export interface DuePage {
+  psids: string[];
+  /** Items read before the filter: the cost of the query. */
+  scanned: number;
+  nextKey?: DueKey;
+}
+
+export interface FanoutDeps {
+  catalog: { listPlans(): Promise<PagePlan[]> };
+  dueIndex: { query(work: PartitionWork): Promise<DuePage> };
+  queue: { enqueue(jobs: readonly SendJob[]): Promise<void> };
+  runs: {
+    lastCompleted(cadence: Cadence): Promise<number | undefined>;
+    complete(cadence: Cadence, scheduledTime: number): Promise<void>;
+  };
+  continuations: { handOver(input: FanoutInput): Promise<void> };
+  /** Milliseconds this invocation may still run. */
+  timeLeft(): number;
+  log: Log;
+  lookbackMs: number;
+  dueShards: number;
+  concurrency: number;
+  /** Hand over when less than this is left. */
+  reserveMs: number;
+}
+
+export interface FanoutResult {
+  queued: number;
+  scanned: number;
+  partitions: number;
+  handedOver: boolean;
+}
+
+/**
+ * Queues one send job per subscription due in a slot that fell in this run's window: from
+ * the cadence's last completed run (at most the lookback ago) to `scheduledTime`. Writes
+ * nothing per subscriber; a run too big for one invocation hands the rest over.
+ */
+export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<FanoutResult> {
+  const { cadence, scheduledTime, continuation } = input;
+  const windowFrom =
+    continuation?.windowFrom ??
+    Math.max(
+      (await deps.runs.lastCompleted(cadence)) ?? Number.NEGATIVE_INFINITY,
+      scheduledTime - deps.lookbackMs,
+    );
+  if (windowFrom >= scheduledTime)
+    return { queued: 0, scanned: 0, partitions: 0, handedOver: false };
+
+  const planned = planPartitions(
+    await deps.catalog.listPlans(),
+    cadence,
+    windowFrom,
+    scheduledTime,
+    deps,
+  );
+  const todo = continuation
+    ? [
+        ...continuation.inProgress,
+        ...planned.filter((work) => work.partition > continuation.startedThrough),
+      ]
+    : planned;
+
+  const result: FanoutResult = { queued: 0, scanned: 0, partitions: 0, handedOver: false };
+  const unfinished: PartitionWork[] = [];
+  let next = 0;
+  let startedThrough = continuation?.startedThrough ?? '';
+  const outOfTime = () => deps.timeLeft() < deps.reserveMs;
+
+  const worker = async () => {
+    while (next < todo.length && !outOfTime()) {
+      let work = todo[next++] as PartitionWork;
+      if (work.partition > startedThrough) startedThrough = work.partition;
+      result.partitions++;
+      for (;;) {
+        const page = await deps.dueIndex.query(work);
+        result.scanned += page.scanned;
+        await deps.queue.enqueue(
+          page.psids.map((psid) => ({
+            pageId: work.pageId,
+            psid,
+            topicId: work.topicId,
+            slot: work.slot,
+            scheduledTime,
+          })),
+        );
+        result.queued += page.psids.length;
+        if (!page.nextKey) break;
+        work = { ...work, startKey: page.nextKey };
+        if (outOfTime()) {
+          unfinished.push(work);
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: deps.concurrency }, worker));
+
+  if (unfinished.length > 0 || next < todo.length) {
+    // Untaken work sorts after `startedThrough` except continuation leftovers, kept explicitly.
+    const untakenLeftovers = todo.slice(next).filter((work) => work.partition <= startedThrough);
+    await deps.continuations.handOver({
+      cadence,
+      scheduledTime,
+      continuation: {
+        windowFrom,
+        startedThrough,
+        inProgress: [...unfinished, ...untakenLeftovers],
+      },
+    });
+    deps.log.info('fan-out handed over', { cadence, scheduledTime, ...result });
+    return { ...result, handedOver: true };
+  }
+  await deps.runs.complete(cadence, scheduledTime);
+  deps.log.info('fan-out completed', { cadence, scheduledTime, ...result });
+  return result;
+}
+
+/**
+ * Every (topic, zone, shard) partition with a slot in the window, sorted by id. Only the
+ * latest slot of a window counts: a caught-up run sends once, not once per missed slot.
+ */
+export function planPartitions(
+  plans: readonly PagePlan[],
+  cadence: Cadence,
+  windowFrom: number,
+  windowTo: number,
+  deps: Pick<FanoutDeps, 'dueShards' | 'log'>,
+): PartitionWork[] {
+  const work: PartitionWork[] = [];
+  for (const { page, topics, zones } of plans) {
+    if (page.status !== 'active') continue;
+    for (const topic of topics) {
+      const rule: SlotRule = {
+        cadence,
+        sendTime: topic.sendTime,
+        ...(topic.weekday !== undefined && { weekday: topic.weekday }),
+        ...(topic.dayOfMonth !== undefined && { dayOfMonth: topic.dayOfMonth }),
+      };
+      for (const entry of zones.get(topic.topicId) ?? []) {
+        const [entryCadence, zone] = splitZoneEntry(entry);
+        if (entryCadence !== cadence) continue;
+        try {
+          const slot = slotsBetween(rule, zone, windowFrom, windowTo).at(-1);
+          if (slot === undefined) continue;
+          const common = { slot, rule, zone, route: page.deliveryRoute, pageZone: page.timezone };
+          const threshold = lastSlotThreshold(common);
+          const calendarThreshold = lastSlotThreshold({ ...common, frequency: cadence });
+          for (let shard = 0; shard < deps.dueShards; shard++) {
+            work.push({
+              partition: duePartitionId(cadence, page.pageId, topic.topicId, zone, shard),
+              pageId: page.pageId,
+              topicId: topic.topicId,
+              slot,
+              threshold,
+              calendarThreshold,
+            });
+          }
+        } catch (error: unknown) {
+          deps.log.error('topic skipped by the fan-out: its slots cannot be computed', {
+            pageId: page.pageId,
+            topicId: topic.topicId,
+            zone,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    }
+  }
+  return work.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+}
+
+function splitZoneEntry(entry: string): [string, string] {
+  const at = entry.indexOf('#');
+  return [entry.slice(0, at), entry.slice(at + 1)];
+}
