@@ -8,6 +8,9 @@ import { type SlotRule, slotsBetween } from './slots.ts';
 import { duePartitionId } from './subscription.ts';
 import { type Cadence, cadenceSchema, type Topic } from './topic.ts';
 
+/** Jobs are queued in multiples of this (10 per SendMessageBatch call, several calls at once). */
+const FLUSH_SIZE = 100;
+
 /** A position in a due-index partition, as DynamoDB hands it back. */
 const dueKeySchema = z.record(z.string(), z.string());
 export type DueKey = z.infer<typeof dueKeySchema>;
@@ -129,6 +132,12 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
   let next = 0;
   let startedThrough = continuation?.startedThrough ?? '';
   const outOfTime = () => deps.timeLeft() < deps.reserveMs;
+  // Jobs from small partitions are pooled so SendMessageBatch calls go out full (10 a call).
+  const pending: SendJob[] = [];
+  const flush = async (all: boolean) => {
+    const count = all ? pending.length : pending.length - (pending.length % FLUSH_SIZE);
+    if (count > 0) await deps.queue.enqueue(pending.splice(0, count));
+  };
 
   const worker = async () => {
     while (next < todo.length && !outOfTime()) {
@@ -138,16 +147,17 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
       for (;;) {
         const page = await deps.dueIndex.query(work);
         result.scanned += page.scanned;
-        await deps.queue.enqueue(
-          page.psids.map((psid) => ({
+        result.queued += page.psids.length;
+        for (const psid of page.psids) {
+          pending.push({
             pageId: work.pageId,
             psid,
             topicId: work.topicId,
             slot: work.slot,
             scheduledTime,
-          })),
-        );
-        result.queued += page.psids.length;
+          });
+        }
+        if (pending.length >= FLUSH_SIZE) await flush(false);
         if (!page.nextKey) break;
         work = { ...work, startKey: page.nextKey };
         if (outOfTime()) {
@@ -158,6 +168,8 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
     }
   };
   await Promise.all(Array.from({ length: deps.concurrency }, worker));
+  // Everything read is queued before the run is handed over or marked complete.
+  await flush(true);
 
   if (unfinished.length > 0 || next < todo.length) {
     // Untaken work sorts after `startedThrough` except continuation leftovers, kept explicitly.
