@@ -1,0 +1,80 @@
+import type { Log } from '#lib/log.ts';
+import type { FanoutSchedule } from '#lib/schedules.ts';
+import type { RuntimeClock } from './runtime-clock.ts';
+
+/** Fires the fan-out schedules on the runtime clock, as EventBridge Scheduler would. */
+export interface LocalScheduler {
+  /** Fires every schedule whose time has come, in order; resolves when they all ran. */
+  catchUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * Fires each schedule at every multiple of its period, starting after the clock's reading
+ * at start. When the clock jumps, every boundary it passed fires in turn (each run only
+ * reads the slots since the previous one, so this is cheap when nothing is due).
+ */
+export function startScheduler(options: {
+  clock: RuntimeClock;
+  schedules: readonly FanoutSchedule[];
+  fire: (schedule: FanoutSchedule, scheduledTime: number) => Promise<void>;
+  log: Log;
+  tickMs?: number;
+}): LocalScheduler {
+  const { clock, schedules, fire, log } = options;
+  const next = new Map(
+    schedules.map((schedule) => [schedule.id, boundaryAfter(clock.now(), schedule)]),
+  );
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const runDue = async () => {
+    for (;;) {
+      const due = schedules
+        .map((schedule) => ({ schedule, at: next.get(schedule.id) ?? Number.POSITIVE_INFINITY }))
+        .filter(({ at }) => at <= clock.now())
+        .sort((a, b) => a.at - b.at)[0];
+      if (!due || stopped) return;
+      next.set(due.schedule.id, due.at + due.schedule.everyMinutes * 60_000);
+      await fireWithRetries(due.schedule, due.at);
+    }
+  };
+
+  const fireWithRetries = async (schedule: FanoutSchedule, at: number) => {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        await fire(schedule, at);
+        return;
+      } catch (error: unknown) {
+        log.error('scheduled fan-out failed', {
+          schedule: schedule.id,
+          scheduledTime: new Date(at).toISOString(),
+          attempt,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  };
+
+  const catchUp = () => {
+    running = running.then(runDue);
+    return running;
+  };
+  const timer = setInterval(() => void catchUp(), options.tickMs ?? 250);
+
+  return {
+    catchUp,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+function boundaryAfter(now: number, schedule: FanoutSchedule): number {
+  const period = schedule.everyMinutes * 60_000;
+  return (Math.floor(now / period) + 1) * period;
+}
