@@ -8,15 +8,20 @@ import { TABLE } from './table-definition.ts';
 
 /** Creates the table as the CDK stack defines it (on-demand, due index, TTL); a no-op if it exists. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, dueIndex } = TABLE;
+  const { partitionKey, sortKey, dueIndex, pageIndex } = TABLE;
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [partitionKey, sortKey, dueIndex.partitionKey, dueIndex.sortKey].map(
-          (name) => ({ AttributeName: name, AttributeType: 'S' }),
-        ),
+        AttributeDefinitions: [
+          partitionKey,
+          sortKey,
+          dueIndex.partitionKey,
+          dueIndex.sortKey,
+          pageIndex.partitionKey,
+          pageIndex.sortKey,
+        ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: partitionKey, KeyType: 'HASH' },
           { AttributeName: sortKey, KeyType: 'RANGE' },
@@ -32,6 +37,14 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
               ProjectionType: 'INCLUDE',
               NonKeyAttributes: [...dueIndex.projectedAttributes],
             },
+          },
+          {
+            IndexName: pageIndex.name,
+            KeySchema: [
+              { AttributeName: pageIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: pageIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
         ],
       }),

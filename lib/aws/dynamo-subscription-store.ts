@@ -77,6 +77,11 @@ export function dynamoSubscriptionStore(
           values[`:${field}`] = value;
         }
       }
+      names['#subPage'] = TABLE.pageIndex.partitionKey;
+      names['#subSort'] = TABLE.pageIndex.sortKey;
+      sets.push('#subPage = :subPage', '#subSort = :subSort');
+      values[':subPage'] = next.pageId;
+      values[':subSort'] = pageIndexSort(next);
       names['#duePk'] = dueIndex.partitionKey;
       names['#dueSk'] = dueIndex.sortKey;
       if (placement) {
@@ -177,6 +182,11 @@ export function dynamoSubscriptionStore(
       return { pageId, psid, topicId } satisfies SubscriptionKey;
     },
   };
+}
+
+/** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */
+export function pageIndexSort({ topicId, psid }: SubscriptionKey): string {
+  return `${topicId}#${psid}`;
 }
 
 /** The due-index partition of a placed subscription. */

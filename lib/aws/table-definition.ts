@@ -13,6 +13,15 @@ export const TABLE = {
     /** Only what the fan-out filters on or puts in a job. */
     projectedAttributes: ['psid', 'lastSlot', 'activeSince', 'tokenExpiresAt', 'frequency'],
   },
+  /**
+   * Every subscription of a Page, by topic then person, for operators' listings. Keys only:
+   * the sender's per-send writes change no key, so they cost this index nothing.
+   */
+  pageIndex: {
+    name: 'byPage',
+    partitionKey: 'subPage',
+    sortKey: 'subSort',
+  },
 } as const;
 
 /** Write shards per (cadence, topic, zone) partition of the due index. */

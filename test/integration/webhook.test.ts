@@ -252,6 +252,8 @@ describe('POST /webhook applying events', () => {
       tokenExpiresAt: 1_795_251_600_000,
       duePk: expect.stringMatching(/^DUE#DAILY#1001#daily-deals#Europe\/Paris#\d+$/),
       dueSk: '5001',
+      subPage: '1001',
+      subSort: 'daily-deals#5001',
     });
   });
 
