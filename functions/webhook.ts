@@ -1,6 +1,8 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { createDynamoClient } from '#lib/aws/clients.ts';
 import { sha256 } from '#lib/aws/keys.ts';
+import { resolveMetaSecrets } from '#lib/aws/meta-secrets.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { readConfig, webhookConfigSchema } from '#lib/config.ts';
@@ -51,17 +53,11 @@ export function createWebhookHandler(options: WebhookOptions, deps: IngestDeps) 
     });
 }
 
-/** Lambda entry: configuration from the environment, checked once per cold start. */
-export const handler = lazyHandler(() => {
+/** Lambda entry: configuration and secrets read and checked once per cold start. */
+export const handler = lazyHandler(async () => {
   const config = readConfig(webhookConfigSchema, process.env);
+  const secrets = await resolveMetaSecrets(config, () => new SecretsManagerClient({}));
   const log = createLogger('webhook');
   const deps = webhookDeps(createDynamoClient(), config.TABLE_NAME, { clock: systemClock, log });
-  return createWebhookHandler(
-    {
-      appSecret: config.META_APP_SECRET,
-      verifyToken: config.META_VERIFY_TOKEN,
-      maxBodyBytes: config.MAX_BODY_BYTES,
-    },
-    deps,
-  );
+  return createWebhookHandler({ ...secrets, maxBodyBytes: config.MAX_BODY_BYTES }, deps);
 });

@@ -14,6 +14,7 @@ export function readConfig<S extends z.ZodType>(
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.');
+    if (issue.code === 'custom') return issue.message;
     return env[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
   });
   throw new ConfigError(`configuration: ${problems.join('; ')}`);
@@ -22,16 +23,29 @@ export function readConfig<S extends z.ZodType>(
 const required = z.string().min(1);
 
 /** What the webhook function needs. */
-export const webhookConfigSchema = z.object({
-  TABLE_NAME: required,
-  META_APP_SECRET: required,
-  META_VERIFY_TOKEN: required,
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(4 * 1024 * 1024),
-});
+export const webhookConfigSchema = z
+  .object({
+    TABLE_NAME: required,
+    /** On AWS: a Secrets Manager secret `{"appSecret","verifyToken"}`, read once per cold start. */
+    META_SECRET_ARN: required.optional(),
+    /** Locally (or without Secrets Manager): the secrets themselves. */
+    META_APP_SECRET: required.optional(),
+    META_VERIFY_TOKEN: required.optional(),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+  })
+  .refine(
+    (env) =>
+      env.META_SECRET_ARN !== undefined ||
+      (env.META_APP_SECRET !== undefined && env.META_VERIFY_TOKEN !== undefined),
+    {
+      message: 'set META_SECRET_ARN, or both META_APP_SECRET and META_VERIFY_TOKEN',
+      path: ['META_SECRET_ARN'],
+    },
+  );
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
 /** What the fan-out function needs. */
