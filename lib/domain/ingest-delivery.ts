@@ -72,6 +72,9 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
   ]);
   await applyMarketingStatuses(parsed.events, deps, tally);
   await deps.stats.add(tally.increments());
+  const totals = tally.totals();
+  // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
+  if (Object.keys(totals).length > 0) deps.log.info('stats counted', totals);
   await deps.archive.markApplied(delivery.hash);
   return { duplicate: false, applied: parsed.events.length, ignored: parsed.ignored.length };
 }

@@ -19,5 +19,15 @@ export function createStatsTally() {
     increments(): StatsIncrement[] {
       return [...tally.values()];
     },
+    /** Every counter summed over topics and days: the `stats counted` log line's fields. */
+    totals(): Partial<Record<StatsCounter, number>> {
+      const totals: Partial<Record<StatsCounter, number>> = {};
+      for (const { counts } of tally.values()) {
+        for (const [counter, by] of Object.entries(counts) as [StatsCounter, number][]) {
+          totals[counter] = (totals[counter] ?? 0) + by;
+        }
+      }
+      return totals;
+    },
   };
 }

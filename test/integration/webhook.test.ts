@@ -7,9 +7,9 @@ import { keys, sha256 } from '#lib/aws/keys.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { fixedClock } from '#lib/clock.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
-import { silentLog } from '#lib/log.ts';
 import { createWebhookHandler } from '../../functions/webhook.ts';
 import { anApiEvent } from '../support/api-event.ts';
+import { captureLog } from '../support/capture-log.ts';
 import { fixtureText } from '../support/fixtures.ts';
 import { aDelivery, anInboundMessage, anOptin } from '../support/meta-payloads.ts';
 import { createTestTable } from '../support/table.ts';
@@ -22,10 +22,12 @@ const context = {} as Context;
 let db: Awaited<ReturnType<typeof createTestTable>>;
 let handler: ReturnType<typeof createWebhookHandler>;
 
+const log = captureLog();
+
 function handlerFor(table: string, maxBodyBytes = 4 * 1024 * 1024) {
   return createWebhookHandler(
     { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN, maxBodyBytes },
-    webhookDeps(db.client, table, { clock: fixedClock(NOW), log: silentLog }),
+    webhookDeps(db.client, table, { clock: fixedClock(NOW), log }),
   );
 }
 
@@ -433,5 +435,31 @@ describe('POST /webhook applying events', () => {
 
     expect(JSON.parse(response.body ?? '')).toMatchObject({ applied: 1000 });
     expect(await itemCount('SUB#1001#bulk-')).toBe(1000);
+  });
+});
+
+describe('logs', () => {
+  it('logs the counters it added, for the dashboard', async () => {
+    const at = Date.parse('2025-12-01T10:00:00Z');
+    log.entries.length = 0;
+
+    await post(
+      aDelivery([
+        anOptin({ psid: 'logged-1', timestamp: at }),
+        anOptin({ psid: 'logged-2', timestamp: at }),
+      ]),
+    );
+
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ message: 'stats counted', optins: 2 }),
+    );
+  });
+
+  it('never logs a token or the app secret', () => {
+    const everything = log.lines.join('\n');
+
+    expect(log.lines.length).toBeGreaterThan(0);
+    expect(everything).not.toMatch(/tok-/);
+    expect(everything).not.toContain(APP_SECRET);
   });
 });
