@@ -1,0 +1,264 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StatsCounter } from '#lib/domain/ports.ts';
+import type { RecurrentFunction } from './function.ts';
+
+type FunctionName = 'webhook' | 'fanout' | 'sender';
+
+/**
+ * The log line the webhook (once per delivery) and the sender (once per batch) write with the
+ * counters they added to the stats items: `{"message":"stats counted","sent":3,"failed":1}`.
+ */
+export const STATS_LOG_MESSAGE = 'stats counted';
+
+/** The sender's log line when a Page-level Meta error stops every send of a Page. */
+export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
+
+/** Each counter of a `stats counted` line that becomes a metric, and which logs carry it. */
+export const COUNTED_METRICS: readonly {
+  field: StatsCounter;
+  metricName: string;
+  from: readonly FunctionName[];
+}[] = [
+  { field: 'optins', metricName: 'OptIns', from: ['webhook'] },
+  { field: 'stops', metricName: 'Stops', from: ['webhook'] },
+  { field: 'resumes', metricName: 'Resumes', from: ['webhook'] },
+  { field: 'sent', metricName: 'Sent', from: ['sender'] },
+  { field: 'deferred', metricName: 'Deferred', from: ['sender'] },
+  { field: 'failed', metricName: 'Failed', from: ['webhook', 'sender'] },
+];
+
+/** Client errors in 5 minutes that look like more than a stray forged or bad request. */
+const API_4XX_PER_5_MINUTES = 50;
+/** Server errors in 5 minutes: Meta retries, but a few in a row mean deliveries are failing. */
+const API_5XX_PER_5_MINUTES = 5;
+
+export interface RecurringNotificationsMonitoringProps {
+  /** Every function gets error and throttle alarms; the named ones also feed metric filters. */
+  readonly functions: Readonly<Record<FunctionName, RecurrentFunction>> &
+    Readonly<Record<string, RecurrentFunction>>;
+  readonly api: apigw.HttpApi;
+  readonly sendQueue: sqs.IQueue;
+  readonly deadLetterQueues: {
+    readonly send: sqs.IQueue;
+    readonly schedule: sqs.IQueue;
+    readonly fanoutFailure: sqs.IQueue;
+  };
+  readonly sendQueueAgeAlarm: Duration;
+  /** Namespace of the metrics counted from logs. */
+  readonly namespace: string;
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/** Alarms on everything that needs an operator, and a dashboard of the day's work. */
+export class RecurringNotificationsMonitoring extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+  private readonly alarmTopic: sns.ITopic | undefined;
+
+  constructor(scope: Construct, id: string, props: RecurringNotificationsMonitoringProps) {
+    super(scope, id);
+    this.alarmTopic = props.alarmTopic;
+    const { functions, api, sendQueue, deadLetterQueues, namespace } = props;
+    const fiveMinutes = Duration.minutes(5);
+
+    for (const { field, metricName, from } of COUNTED_METRICS) {
+      for (const name of from) {
+        new logs.MetricFilter(this, `${metricName}From${capitalized(name)}`, {
+          logGroup: functions[name].logGroup,
+          metricNamespace: namespace,
+          metricName,
+          filterPattern: logs.FilterPattern.all(
+            logs.FilterPattern.stringValue('$.message', '=', STATS_LOG_MESSAGE),
+            logs.FilterPattern.numberValue(`$.${field}`, '>', 0),
+          ),
+          metricValue: `$.${field}`,
+          unit: cloudwatch.Unit.COUNT,
+        });
+      }
+    }
+    new logs.MetricFilter(this, 'PagesPausedFromSender', {
+      logGroup: functions.sender.logGroup,
+      metricNamespace: namespace,
+      metricName: 'PagesPaused',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', PAGE_PAUSED_LOG_MESSAGE),
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
+    const counted = (metricName: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period });
+
+    const queues: [string, sqs.IQueue, string][] = [
+      ['SendDlq', deadLetterQueues.send, 'send jobs failed for good or ran out of receives'],
+      ['ScheduleDlq', deadLetterQueues.schedule, 'Scheduler could not invoke the fan-out'],
+      [
+        'FanoutFailureQueue',
+        deadLetterQueues.fanoutFailure,
+        'a fan-out run or continuation failed after its retries',
+      ],
+    ];
+    for (const [name, queue, meaning] of queues) {
+      this.alarm(`${name}NotEmpty`, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: fiveMinutes,
+        }),
+        threshold: 1,
+        alarmDescription: `${name} has messages: ${meaning}. Read them, fix the cause, redrive.`,
+      });
+    }
+    this.alarm('SendQueueOldestJob', {
+      metric: sendQueue.metricApproximateAgeOfOldestMessage({
+        statistic: 'Maximum',
+        period: fiveMinutes,
+      }),
+      threshold: props.sendQueueAgeAlarm.toSeconds(),
+      alarmDescription:
+        'Send jobs wait too long: the sender is failing, throttled by Meta, or too slow for the audience. Jobs past the staleness limit are dropped.',
+    });
+    for (const [name, fn] of Object.entries(functions)) {
+      this.alarm(`${capitalized(name)}Errors`, {
+        metric: fn.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+        threshold: 1,
+        alarmDescription: `The ${name} function failed; see its log group.`,
+      });
+      this.alarm(`${capitalized(name)}Throttles`, {
+        metric: fn.metricThrottles({ statistic: 'Sum', period: fiveMinutes }),
+        threshold: 1,
+        alarmDescription: `The ${name} function was throttled (account or reserved concurrency).`,
+      });
+    }
+    this.alarm('PagePaused', {
+      metric: counted('PagesPaused', fiveMinutes),
+      threshold: 1,
+      alarmDescription: `A Page was paused after a Page-level Meta error (sender log "${PAGE_PAUSED_LOG_MESSAGE}"): fix the Page token or permissions, then resume it.`,
+    });
+    this.alarm('Api4xx', {
+      metric: api.metricClientError({ statistic: 'Sum', period: fiveMinutes }),
+      threshold: API_4XX_PER_5_MINUTES,
+      alarmDescription:
+        'Many 4xx answers: forged or unsigned webhook calls, a wrong app secret, or throttling (429).',
+    });
+    this.alarm('Api5xx', {
+      metric: api.metricServerError({ statistic: 'Sum', period: fiveMinutes }),
+      threshold: API_5XX_PER_5_MINUTES,
+      alarmDescription: 'The API answers 5xx: Meta retries, but deliveries are not being stored.',
+    });
+
+    const day = Duration.days(1);
+    const minute = Duration.minutes(1);
+    const sentPerMinute = counted('Sent', minute);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(14),
+      widgets: [
+        [
+          graph('Opt-ins and stops per day', [
+            counted('OptIns', day),
+            counted('Stops', day),
+            counted('Resumes', day),
+          ]),
+          graph('Sends, deferrals and failures per day', [
+            counted('Sent', day),
+            counted('Deferred', day),
+            counted('Failed', day),
+          ]),
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            alarms: this.alarms,
+            width: 8,
+            height: 6,
+          }),
+        ],
+        [
+          graph('Send queue depth', [
+            sendQueue.metricApproximateNumberOfMessagesVisible({
+              period: minute,
+              label: 'waiting',
+            }),
+            sendQueue.metricApproximateNumberOfMessagesNotVisible({
+              period: minute,
+              label: 'in flight or deferred',
+            }),
+            deadLetterQueues.send.metricApproximateNumberOfMessagesVisible({
+              period: minute,
+              label: 'send DLQ',
+            }),
+          ]),
+          graph('Send rate (per second)', [
+            new cloudwatch.MathExpression({
+              expression: 'sent / PERIOD(sent)',
+              usingMetrics: { sent: sentPerMinute },
+              label: 'sends per second',
+              period: minute,
+            }),
+          ]),
+          graph('Oldest send job (seconds)', [
+            sendQueue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' }),
+          ]),
+        ],
+        [
+          graph('Webhook latency (ms)', [
+            api.metricLatency({ statistic: 'p99', period: fiveMinutes, label: 'API p99' }),
+            functions.webhook.metricDuration({
+              statistic: 'p99',
+              period: fiveMinutes,
+              label: 'function p99',
+            }),
+          ]),
+          graph('Sender and fan-out duration (ms)', [
+            functions.sender.metricDuration({
+              statistic: 'p50',
+              period: fiveMinutes,
+              label: 'sender p50',
+            }),
+            functions.sender.metricDuration({
+              statistic: 'p99',
+              period: fiveMinutes,
+              label: 'sender p99',
+            }),
+            functions.fanout.metricDuration({
+              statistic: 'Maximum',
+              period: fiveMinutes,
+              label: 'fan-out max',
+            }),
+          ]),
+          graph(
+            'Errors and throttles',
+            Object.entries(functions).flatMap(([name, fn]) => [
+              fn.metricErrors({ period: fiveMinutes, label: `${name} errors` }),
+              fn.metricThrottles({ period: fiveMinutes, label: `${name} throttles` }),
+            ]),
+          ),
+        ],
+      ],
+    });
+  }
+
+  private alarm(
+    id: string,
+    props: Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'alarmDescription'>,
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      ...props,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.alarmTopic) alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
+  }
+}
+
+function graph(title: string, metrics: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6 });
+}
+
+function capitalized(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+}

@@ -1,0 +1,89 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import {
+  RecurringNotifications,
+  type RecurringNotificationsProps,
+} from './recurring-notifications.ts';
+
+export interface RecurrentStackProps extends StackProps {
+  /** Passed to the construct as is. */
+  readonly recurrent?: Omit<
+    RecurringNotificationsProps,
+    'alarmTopic' | 'metaSecret' | 'encryptionKey'
+  >;
+  /** Subscribes this address to a new alarm topic. @default no topic */
+  readonly alarmEmail?: string;
+  /**
+   * The complete ARN of an existing Meta secret (`{"appSecret", "verifyToken"}`).
+   * @default a new secret (see `RecurringNotificationsProps.metaSecret`)
+   */
+  readonly metaSecretArn?: string;
+  /**
+   * The ARN of an existing customer-managed KMS key for the table and the Meta secret.
+   * @default AWS-managed keys
+   */
+  readonly encryptionKeyArn?: string;
+}
+
+/** One deployment of Recurrent, with the outputs an operator needs. */
+export class RecurrentStack extends Stack {
+  readonly recurrent: RecurringNotifications;
+
+  constructor(scope: Construct, id: string, props: RecurrentStackProps = {}) {
+    super(scope, id, props);
+    const alarmTopic = props.alarmEmail ? this.createAlarmTopic(props.alarmEmail) : undefined;
+    this.recurrent = new RecurringNotifications(this, 'Recurrent', {
+      ...props.recurrent,
+      ...(alarmTopic && { alarmTopic }),
+      ...(props.encryptionKeyArn && {
+        encryptionKey: kms.Key.fromKeyArn(this, 'EncryptionKey', props.encryptionKeyArn),
+      }),
+      ...(props.metaSecretArn && {
+        metaSecret: secretsmanager.Secret.fromSecretCompleteArn(
+          this,
+          'MetaSecret',
+          props.metaSecretArn,
+        ),
+      }),
+    });
+    const { recurrent } = this;
+    new CfnOutput(this, 'WebhookUrl', {
+      value: recurrent.webhookUrl,
+      description: "Callback URL for Meta's webhook settings",
+    });
+    new CfnOutput(this, 'TableName', { value: recurrent.table.tableName });
+    new CfnOutput(this, 'SendQueueName', { value: recurrent.sendQueue.queueName });
+    new CfnOutput(this, 'SendDlqName', { value: recurrent.sendDeadLetterQueue.queueName });
+    new CfnOutput(this, 'ScheduleDlqName', {
+      value: recurrent.scheduleDeadLetterQueue.queueName,
+    });
+    new CfnOutput(this, 'FanoutFailureQueueName', {
+      value: recurrent.fanoutFailureQueue.queueName,
+    });
+    new CfnOutput(this, 'MetaSecretArn', {
+      value: recurrent.metaSecret.secretArn,
+      description: 'Put the Meta app secret in its appSecret key; verifyToken is for Meta',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: recurrent.monitoring.dashboard.dashboardName,
+    });
+  }
+
+  private createAlarmTopic(email: string): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Recurrent alarms',
+      enforceSSL: true,
+    });
+    topic.addSubscription(new subscriptions.EmailSubscription(email));
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names and states only; CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer key for this alone is not worth its cost.',
+    });
+    return topic;
+  }
+}

@@ -1,0 +1,40 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock.ts';
+import type { SenderDeps } from '../domain/send-message.ts';
+import type { GraphClient } from '../domain/sender-ports.ts';
+import type { Log } from '../log.ts';
+import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
+import { dynamoSendStore } from './dynamo-send-store.ts';
+import { dynamoStatsStore } from './dynamo-stats-store.ts';
+import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { sqsJobQueue } from './sqs-job-queue.ts';
+
+/** The sender's ports: the one table, the send queue it consumes, and the Graph API. */
+export function senderDeps(
+  clients: { dynamo: DynamoDBDocumentClient; sqs: SQSClient },
+  config: { table: string; queueUrl: string; burst: number },
+  parts: {
+    graph: GraphClient;
+    clock: Clock;
+    log: Log;
+    sleep?: (ms: number) => Promise<void>;
+    random?: () => number;
+  },
+): SenderDeps {
+  const { dynamo, sqs } = clients;
+  return {
+    subscriptions: dynamoSubscriptionStore(dynamo, config.table),
+    catalog: dynamoCatalog(dynamo, config.table),
+    sends: dynamoSendStore(dynamo, config.table),
+    rate: dynamoRateBucket(dynamo, config.table, { burst: config.burst }),
+    queue: sqsJobQueue(sqs, config.queueUrl),
+    stats: dynamoStatsStore(dynamo, config.table),
+    graph: parts.graph,
+    clock: parts.clock,
+    log: parts.log,
+    sleep: parts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: parts.random ?? Math.random,
+  };
+}

@@ -1,0 +1,174 @@
+import { DEFAULT_RATE_PER_SECOND } from './page.ts';
+
+/**
+ * A Page's send rate as a token bucket kept in the "theoretical arrival time" form (GCRA):
+ * one number, `tat`, the instant at which the bucket would be full again. Taking `n`
+ * tokens is possible from `tat - (burst - n) * interval` on and pushes `tat` by
+ * `n * interval`, so every taker, on any machine, is serialised by one conditional write
+ * and no window of W seconds ever holds more than `rate * W + burst` tokens.
+ */
+export interface BucketState {
+  /** Instant (epoch ms) at which the bucket is full again; absent or past: full now. */
+  tat?: number;
+  /** Meta asked the Page to stop until this instant (usage at 100 % or a rate-limit error). */
+  throttledUntil?: number;
+  /** While `slowUntil` is ahead, the Page runs at `slowFactor` of its rate (usage above 80 %). */
+  slowFactor?: number;
+  slowUntil?: number;
+}
+
+/** What one taker asks of the bucket. */
+export interface TakeRequest {
+  tokens: number;
+  ratePerSecond: number;
+  now: number;
+  /** The longest a granted taker may have to wait for its tokens. */
+  maxWaitMs: number;
+  burst: number;
+}
+
+/** The one conditional write a take needs, or a refusal decided from what is known. */
+export type TakePlan =
+  | { kind: 'refuse'; reason: 'rate' | 'throttled'; retryAt: number }
+  /** The bucket is full (`tat` absent or not after `now`): set `tat = now + cost`. */
+  | { kind: 'idle'; newTat: number }
+  /** The bucket is draining (`now < tat <= maxTat`): add `cost` to `tat`. */
+  | { kind: 'busy'; cost: number; maxTat: number };
+
+export const MAX_RATE_PER_SECOND = 300;
+/**
+ * Senders pace at this share of the Page's rate: at 300/s a token is 3.3 ms, and a request
+ * leaving 20 ms after its token's time would otherwise put a second over rate plus one burst.
+ */
+export const PACING_MARGIN = 0.98;
+export const MIN_RATE_PER_SECOND = 1;
+
+/** The Page's configured rate, defaulted and bounded to what Meta allows. */
+export function pageRate(ratePerSecond: number | undefined): number {
+  if (ratePerSecond === undefined || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
+    return DEFAULT_RATE_PER_SECOND;
+  }
+  return Math.min(MAX_RATE_PER_SECOND, Math.max(MIN_RATE_PER_SECOND, ratePerSecond));
+}
+
+/** The rate the bucket runs at now: the Page's rate, scaled down while Meta reports high usage. */
+export function effectiveRate(ratePerSecond: number, state: BucketState, now: number): number {
+  const rate = pageRate(ratePerSecond);
+  const slowed = state.slowUntil !== undefined && state.slowUntil > now;
+  return slowed ? rate * clampFactor(state.slowFactor ?? 1) : rate;
+}
+
+/** Milliseconds one token stands for at `rate` per second (rounded to microseconds). */
+export function intervalMs(rate: number): number {
+  return Math.round(1_000_000 / rate) / 1000;
+}
+
+/** Decides the write for one take from the last known state of the bucket. */
+export function planTake(state: BucketState, request: TakeRequest): TakePlan {
+  const { tokens, now, maxWaitMs, burst } = request;
+  if (tokens < 1 || tokens > burst) {
+    throw new RangeError(`a take needs 1 to ${burst} tokens, asked ${tokens}`);
+  }
+  if (state.throttledUntil !== undefined && state.throttledUntil > now) {
+    return { kind: 'refuse', reason: 'throttled', retryAt: state.throttledUntil };
+  }
+  const interval = intervalMs(effectiveRate(request.ratePerSecond, state, now));
+  const cost = round(tokens * interval);
+  if (state.tat === undefined || state.tat <= now) {
+    return { kind: 'idle', newTat: round(now + cost) };
+  }
+  const maxTat = round(now + maxWaitMs + (burst - tokens) * interval);
+  if (state.tat > maxTat) {
+    // The tokens come free at `tat - (burst - tokens) * interval`; come back so that the wait
+    // from there is at most `maxWaitMs`.
+    const freeAt = state.tat - (burst - tokens) * interval;
+    return { kind: 'refuse', reason: 'rate', retryAt: Math.max(now + 1, freeAt - maxWaitMs) };
+  }
+  return { kind: 'busy', cost, maxTat };
+}
+
+/**
+ * Applies a plan the way the store's conditional write does, or returns undefined when its
+ * condition does not hold on `state` (someone else took tokens meanwhile).
+ */
+export function applyTake(
+  state: BucketState,
+  plan: TakePlan,
+  now: number,
+): BucketState | undefined {
+  if (state.throttledUntil !== undefined && state.throttledUntil > now) return undefined;
+  if (plan.kind === 'idle') {
+    if (state.tat !== undefined && state.tat > now) return undefined;
+    return { ...state, tat: plan.newTat };
+  }
+  if (plan.kind === 'busy') {
+    if (state.tat === undefined || state.tat <= now || state.tat > plan.maxTat) return undefined;
+    return { ...state, tat: round(state.tat + plan.cost) };
+  }
+  return undefined;
+}
+
+/** When the tokens of a granted take may be used, given the bucket's `tat` after the take. */
+export function sendTimeAfterTake(
+  newTat: number,
+  request: Pick<TakeRequest, 'now' | 'burst' | 'ratePerSecond'>,
+  state: BucketState,
+): number {
+  const interval = intervalMs(effectiveRate(request.ratePerSecond, state, request.now));
+  return Math.max(request.now, newTat - request.burst * interval);
+}
+
+/** How Meta's usage report should change a Page's pace. */
+export type UsagePressure =
+  | { kind: 'none' }
+  | { kind: 'slow'; factor: number; until: number }
+  | { kind: 'stop'; until: number };
+
+/** What Meta reports on every answer: the highest usage percentage and the announced wait. */
+export interface UsageReport {
+  /** Highest of call_count, total_time and total_cputime over every usage header, in %. */
+  percent: number;
+  /** `estimated_time_to_regain_access`, in ms (Meta sends minutes); 0 when none. */
+  regainAccessMs: number;
+}
+
+/** Usage above this percentage slows the Page down before Meta does. */
+export const SLOW_DOWN_ABOVE_PERCENT = 80;
+/** How long one usage reading holds when Meta gives no time: usage is a rolling window. */
+export const USAGE_HOLD_MS = 60_000;
+const MIN_FACTOR = 0.1;
+
+/**
+ * Above 80 % the Page's rate scales down linearly to 10 % of it at 99 %; at 100 %, or when
+ * Meta names a time to regain access, the Page stops until then.
+ */
+export function usagePressure(usage: UsageReport | undefined, now: number): UsagePressure {
+  if (usage === undefined) return { kind: 'none' };
+  if (usage.regainAccessMs > 0) return { kind: 'stop', until: now + usage.regainAccessMs };
+  if (usage.percent >= 100) return { kind: 'stop', until: now + USAGE_HOLD_MS };
+  if (usage.percent > SLOW_DOWN_ABOVE_PERCENT) {
+    const factor = clampFactor((100 - usage.percent) / (100 - SLOW_DOWN_ABOVE_PERCENT));
+    return { kind: 'slow', factor, until: now + USAGE_HOLD_MS };
+  }
+  return { kind: 'none' };
+}
+
+/** The stronger of two pressures: a stop over a slow-down, the later stop, the smaller factor. */
+export function strongerPressure(a: UsagePressure, b: UsagePressure): UsagePressure {
+  if (a.kind === 'none') return b;
+  if (b.kind === 'none') return a;
+  if (a.kind === 'stop' || b.kind === 'stop') {
+    if (a.kind !== 'stop') return b;
+    if (b.kind !== 'stop') return a;
+    return a.until >= b.until ? a : b;
+  }
+  return a.factor < b.factor || (a.factor === b.factor && a.until >= b.until) ? a : b;
+}
+
+function clampFactor(factor: number): number {
+  return Math.min(1, Math.max(MIN_FACTOR, factor));
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

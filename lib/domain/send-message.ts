@@ -1,0 +1,803 @@
+import * as z from 'zod';
+import type { Clock } from '../clock.ts';
+import type { Log } from '../log.ts';
+import { earliestSendAt, lastSlotThreshold } from './cooldown.ts';
+import { classifyMetaError, type MetaErrorOutcome } from './meta-errors.ts';
+import type { Page } from './page.ts';
+import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from './ports.ts';
+import {
+  PACING_MARGIN,
+  pageRate,
+  strongerPressure,
+  type UsagePressure,
+  usagePressure,
+} from './rate-bucket.ts';
+import { parseSendJob, type SendJob } from './send-job.ts';
+import type {
+  GraphClient,
+  GraphError,
+  GraphSendRequest,
+  GraphSendResult,
+  JobQueue,
+  RateLimiter,
+  SendStore,
+  TokenGrant,
+} from './sender-ports.ts';
+import { createStatsTally } from './stats.ts';
+import { type Subscription, type SubscriptionKey, subscriptionId } from './subscription.ts';
+import type { Topic } from './topic.ts';
+
+/** One received queue message: its id, body, receive count and the handle to defer it with. */
+export interface SendRecord {
+  id: string;
+  body: string;
+  /** How many times the queue has handed this message out (SQS ApproximateReceiveCount). */
+  receiveCount: number;
+  handle: string;
+}
+
+/** Why a job was acknowledged without a send. */
+export type SkipReason =
+  | 'stale'
+  | 'page-missing'
+  | 'page-paused'
+  | 'topic-missing'
+  | 'subscription-missing'
+  | 'subscription-inactive'
+  | 'no-token'
+  | 'activated-after-slot'
+  | 'token-expired'
+  /** Already sent or in flight for this slot, or no longer eligible: the claim was refused. */
+  | 'already-claimed';
+
+/** Why a job was put back on the queue, to come again after `delayMs`. */
+export type DeferReason =
+  /** Meta's real-time cooldown since `lastSentAt` is not over yet. */
+  | 'cooldown'
+  /** The Page's rate bucket has no tokens soon enough. */
+  | 'rate'
+  /** The Page is stopped for a while on Meta's usage report. */
+  | 'throttled'
+  /** Meta answered that the token's cooldown is not over. */
+  | 'meta-cooldown'
+  /** Meta answered with a rate-limit error. */
+  | 'meta-rate-limited'
+  /** A transient failure (Meta codes 1/2, HTTP 5xx, no connection), retried with backoff. */
+  | 'transient';
+
+/** What became of one job that did not fail. */
+export type SendOutcome =
+  /** Sent; `confirmed` is false when the request left but no answer came (a timeout). */
+  | { kind: 'sent'; job: SendJob; confirmed: boolean; messageId?: string }
+  | { kind: 'skipped'; job: SendJob; reason: SkipReason; detail?: string }
+  | { kind: 'deferred'; job: SendJob; reason: DeferReason; delayMs: number }
+  /** Meta refused for good: the subscription's status changed or the Page was paused. */
+  | {
+      kind: 'refused';
+      job: SendJob;
+      action: 'stopped' | 'invalid' | 'unreachable' | 'page-paused';
+      reason: string;
+    };
+
+/** A message body that is not a send job: it can never succeed and goes to the DLQ. */
+export class PoisonJobError extends Error {
+  override name = 'PoisonJobError';
+}
+
+/** A send that failed for good or ran out of retries; the message goes back, then to the DLQ. */
+export class SendFailedError extends Error {
+  override name = 'SendFailedError';
+}
+
+export interface SenderDeps {
+  subscriptions: Pick<SubscriptionStore, 'getMany' | 'markStatus'>;
+  catalog: Catalog;
+  sends: SendStore;
+  rate: RateLimiter;
+  queue: JobQueue;
+  graph: GraphClient;
+  stats: StatsStore;
+  clock: Clock;
+  /** Waits `ms` of the clock's time (short waits for rate tokens). */
+  sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for jitter. */
+  random: () => number;
+  log: Log;
+}
+
+export interface SenderOptions {
+  /** Jobs whose run was scheduled longer ago than this are skipped. */
+  staleAfterMs: number;
+  /** Receives after which a transient failure fails the record (SQS then redrives it to the DLQ). */
+  maxAttempts: number;
+  /** The longest a batch waits in-process for tokens or a cooldown; longer waits go back to the queue. */
+  maxWaitMs: number;
+  /** Tokens a Page may use at once after an idle spell: one batch. */
+  burst: number;
+  /** From this instant an unknown error on the legacy route means the feature is off for the Page. */
+  legacySwitchOffAt: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
+  staleAfterMs: 6 * HOUR_MS,
+  maxAttempts: 5,
+  maxWaitMs: 1_000,
+  burst: 10,
+  // META_PLATFORM.md section 1: legacy sends were switched off in Jan/Feb 2026 (dates differ).
+  legacySwitchOffAt: Date.parse('2026-02-01T00:00:00Z'),
+};
+
+/** How long a Page stops after a rate-limit error that names no time to regain access. */
+export const RATE_LIMIT_HOLD_MS = 60_000;
+const TRANSIENT_BASE_MS = 5_000;
+/**
+ * With the pacing margin, a request leaving up to this long after its tokens' time still
+ * cannot push any one second over the Page's rate plus one burst.
+ */
+const LATE_TOLERANCE_MS = 20;
+/** SQS visibility counts whole seconds: a shorter put-back would come straight back. */
+const MIN_PUT_BACK_MS = 1_000;
+const TRANSIENT_MAX_MS = 15 * 60_000;
+
+/** Deferred jobs stay on the queue: the batch response must report them as failures. */
+export function isRetried(outcome: SendOutcome): boolean {
+  return outcome.kind === 'deferred';
+}
+
+/**
+ * Sends one batch of jobs: loads what they need, skips what must not be sent, takes the
+ * Page's rate tokens once per batch, claims each slot, calls Meta and turns its answer into
+ * state. Returns one settled result per record, in order: a rejected one (poison job, failed
+ * send, storage error) and a `deferred` outcome keep the message on the queue.
+ */
+export async function sendBatch(
+  records: readonly SendRecord[],
+  deps: SenderDeps,
+  options: SenderOptions = DEFAULT_SENDER_OPTIONS,
+): Promise<PromiseSettledResult<SendOutcome>[]> {
+  const outcomes = new Array<PromiseSettledResult<SendOutcome>>(records.length);
+  const items: Item[] = [];
+  records.forEach((record, index) => {
+    const read = readJob(record);
+    if (read instanceof PoisonJobError) {
+      deps.log.error('poison send job', { messageId: record.id, problem: read.message });
+      outcomes[index] = { status: 'rejected', reason: read };
+    } else {
+      items.push({ index, record, job: read });
+    }
+  });
+  const run = createRun(deps, options);
+  try {
+    for (const [index, outcome] of await run.process(items)) outcomes[index] = outcome;
+  } catch (error: unknown) {
+    // Loading failed: nothing was claimed or sent, every job comes back.
+    deps.log.error('sender batch failed', { error: errorName(error) });
+    for (const { index } of items) outcomes[index] ??= { status: 'rejected', reason: error };
+  }
+  for (const [index, record] of records.entries()) {
+    outcomes[index] ??= {
+      status: 'rejected',
+      reason: new Error(`no outcome for message ${record.id}`),
+    };
+  }
+  await run.finish(records, outcomes);
+  return outcomes;
+}
+
+interface Item {
+  index: number;
+  record: SendRecord;
+  job: SendJob;
+}
+
+/** What was loaded for the jobs of one batch. */
+interface Loaded {
+  subscriptions: Map<string, Subscription>;
+  pages: Map<string, Page | undefined>;
+  topics: Map<string, Topic | undefined>;
+}
+
+/** The decision for one job before any write, from what was read. */
+export type JobVerdict =
+  | { kind: 'skip'; reason: SkipReason; detail?: string }
+  | { kind: 'defer'; reason: 'cooldown'; delayMs: number }
+  | { kind: 'pause-page'; reason: string }
+  | {
+      kind: 'send';
+      page: Page;
+      topic: Topic;
+      subscription: Subscription;
+      threshold: number;
+      /** Meta's real-time cooldown ends then (at most the max wait ahead). */
+      notBefore: number;
+    };
+
+/** Whether a job's run was scheduled too long ago to send it now. */
+export function isStale(job: SendJob, now: number, staleAfterMs: number): boolean {
+  return job.scheduledTime < now - staleAfterMs;
+}
+
+/** Decides what to do with one job from the stored state, before anything is written. */
+export function judgeJob(
+  job: SendJob,
+  found: { page?: Page; topic?: Topic; subscription?: Subscription },
+  now: number,
+  options: Pick<SenderOptions, 'staleAfterMs' | 'maxWaitMs'>,
+): JobVerdict {
+  if (isStale(job, now, options.staleAfterMs)) {
+    return { kind: 'skip', reason: 'stale', detail: `scheduled ${iso(job.scheduledTime)}` };
+  }
+  const { page, topic, subscription } = found;
+  if (!page) return { kind: 'skip', reason: 'page-missing' };
+  if (page.status === 'paused') {
+    return { kind: 'skip', reason: 'page-paused', detail: page.pausedReason ?? 'paused' };
+  }
+  if (!topic) return { kind: 'skip', reason: 'topic-missing' };
+  if (!subscription) return { kind: 'skip', reason: 'subscription-missing' };
+  if (subscription.status !== 'active') {
+    return { kind: 'skip', reason: 'subscription-inactive', detail: subscription.status };
+  }
+  if (subscription.token === undefined) return { kind: 'skip', reason: 'no-token' };
+  if (subscription.activeSince !== undefined && subscription.activeSince > job.slot) {
+    return { kind: 'skip', reason: 'activated-after-slot' };
+  }
+  if (subscription.tokenExpiresAt !== undefined && job.slot >= subscription.tokenExpiresAt) {
+    return { kind: 'skip', reason: 'token-expired' };
+  }
+  if (
+    page.deliveryRoute === 'marketing_messages' &&
+    (page.adAccountId === undefined || page.campaignId === undefined)
+  ) {
+    return {
+      kind: 'pause-page',
+      reason: 'the marketing_messages route needs adAccountId and campaignId',
+    };
+  }
+  const threshold = lastSlotThreshold({
+    slot: job.slot,
+    rule: topic,
+    zone: subscription.timezone,
+    route: page.deliveryRoute,
+    frequency: subscription.frequency,
+    pageZone: page.timezone,
+  });
+  if (subscription.lastSlot !== undefined && subscription.lastSlot >= threshold) {
+    return { kind: 'skip', reason: 'already-claimed', detail: 'last slot within cooldown' };
+  }
+  const notBefore = earliestFor(subscription, page);
+  if (notBefore - now > options.maxWaitMs) {
+    return { kind: 'defer', reason: 'cooldown', delayMs: notBefore - now };
+  }
+  return { kind: 'send', page, topic, subscription, threshold, notBefore };
+}
+
+/** The Graph request for one send over the Page's route. */
+export function graphRequestFor(page: Page, token: string, topic: Topic): GraphSendRequest {
+  if (page.deliveryRoute === 'marketing_messages') {
+    if (page.adAccountId === undefined || page.campaignId === undefined) {
+      throw new Error(
+        `Page ${page.pageId}: the marketing_messages route needs ad account and campaign`,
+      );
+    }
+    return {
+      route: 'marketing_messages',
+      adAccountId: page.adAccountId,
+      campaignId: page.campaignId,
+      accessToken: page.accessToken,
+      token,
+      message: topic.message,
+    };
+  }
+  return {
+    route: 'send_api',
+    pageId: page.pageId,
+    accessToken: page.accessToken,
+    token,
+    message: topic.message,
+  };
+}
+
+function createRun(deps: SenderDeps, options: SenderOptions) {
+  const { clock, log } = deps;
+  const tally = createStatsTally();
+  const pressures = new Map<string, UsagePressure>();
+
+  const count = (job: SendJob, counter: StatsCounter) =>
+    tally.count(job.pageId, job.topicId, clock.now(), counter);
+  const press = (pageId: string, pressure: UsagePressure) => {
+    if (pressure.kind === 'none') return;
+    pressures.set(pageId, strongerPressure(pressures.get(pageId) ?? { kind: 'none' }, pressure));
+  };
+  const skip = (job: SendJob, reason: SkipReason, detail?: string): SendOutcome => {
+    log.info('send job skipped', { ...jobFields(job), reason, ...(detail && { detail }) });
+    return { kind: 'skipped', job, reason, ...(detail && { detail }) };
+  };
+  const defer = (job: SendJob, reason: DeferReason, delayMs: number): SendOutcome => {
+    const delay = Math.max(0, Math.ceil(delayMs));
+    log[reason === 'rate' ? 'debug' : 'info']('send job deferred', {
+      ...jobFields(job),
+      reason,
+      delayMs: delay,
+    });
+    return { kind: 'deferred', job, reason, delayMs: delay };
+  };
+  /** Spreads many put-backs over time so they do not come back together. */
+  const jittered = (delayMs: number) => delayMs + deps.random() * Math.max(1_000, delayMs * 0.25);
+
+  async function pausePage(job: SendJob, reason: string): Promise<SendOutcome> {
+    // An operator must act: this is the alert.
+    log.error('page paused', { pageId: job.pageId, reason });
+    await deps.sends.pausePage(job.pageId, reason, clock.now());
+    count(job, 'failed');
+    return { kind: 'refused', job, action: 'page-paused', reason };
+  }
+
+  async function load(items: readonly Item[]): Promise<Loaded> {
+    const subscriptionKeys = new Map<string, SubscriptionKey>();
+    const pageIds = new Set<string>();
+    const topicKeys = new Map<string, { pageId: string; topicId: string }>();
+    for (const { job } of items) {
+      subscriptionKeys.set(subscriptionId(job), keyOf(job));
+      pageIds.add(job.pageId);
+      topicKeys.set(`${job.pageId}#${job.topicId}`, { pageId: job.pageId, topicId: job.topicId });
+    }
+    const [subscriptions, pages, topics] = await Promise.all([
+      subscriptionKeys.size > 0 ? deps.subscriptions.getMany([...subscriptionKeys.values()]) : [],
+      Promise.all([...pageIds].map(async (id) => [id, await deps.catalog.getPage(id)] as const)),
+      Promise.all(
+        [...topicKeys].map(
+          async ([id, { pageId, topicId }]) =>
+            [id, await deps.catalog.getTopic(pageId, topicId)] as const,
+        ),
+      ),
+    ]);
+    return {
+      subscriptions: new Map(subscriptions.map((item) => [subscriptionId(item), item])),
+      pages: new Map(pages),
+      topics: new Map(topics),
+    };
+  }
+
+  async function process(
+    items: readonly Item[],
+  ): Promise<Map<number, PromiseSettledResult<SendOutcome>>> {
+    const outcomes = new Map<number, PromiseSettledResult<SendOutcome>>();
+    const done = (item: Item, value: SendOutcome) =>
+      outcomes.set(item.index, { status: 'fulfilled', value });
+    const now = clock.now();
+    const fresh = items.filter((item) => {
+      if (!isStale(item.job, now, options.staleAfterMs)) return true;
+      done(item, skip(item.job, 'stale', `scheduled ${iso(item.job.scheduledTime)}`));
+      return false;
+    });
+    if (fresh.length === 0) return outcomes;
+    const loaded = await load(fresh);
+    const toSend = new Map<string, { item: Item; verdict: SendVerdict }[]>();
+    const toPause = new Map<string, { items: Item[]; reason: string }>();
+    for (const item of fresh) {
+      const { job } = item;
+      let verdict: JobVerdict;
+      try {
+        verdict = judgeJob(
+          job,
+          {
+            page: loaded.pages.get(job.pageId),
+            topic: loaded.topics.get(`${job.pageId}#${job.topicId}`),
+            subscription: loaded.subscriptions.get(subscriptionId(job)),
+          },
+          now,
+          options,
+        );
+      } catch (error: unknown) {
+        outcomes.set(item.index, { status: 'rejected', reason: error });
+        continue;
+      }
+      if (verdict.kind === 'skip') {
+        done(item, skip(job, verdict.reason, verdict.detail));
+      } else if (verdict.kind === 'defer') {
+        count(job, 'deferred');
+        done(item, defer(job, verdict.reason, verdict.delayMs));
+      } else if (verdict.kind === 'pause-page') {
+        const pause = toPause.get(job.pageId) ?? { items: [], reason: verdict.reason };
+        pause.items.push(item);
+        toPause.set(job.pageId, pause);
+      } else {
+        const group = toSend.get(job.pageId) ?? [];
+        group.push({ item, verdict });
+        toSend.set(job.pageId, group);
+      }
+    }
+    await Promise.all([
+      ...[...toPause.values()].map(async ({ items: paused, reason }) => {
+        const [first] = paused;
+        if (!first) return;
+        const [result] = await Promise.allSettled([pausePage(first.job, reason)]);
+        for (const item of paused) {
+          if (result?.status === 'fulfilled') {
+            if (item !== first) count(item.job, 'failed');
+            done(item, { kind: 'refused', job: item.job, action: 'page-paused', reason });
+          } else {
+            outcomes.set(item.index, { status: 'rejected', reason: result?.reason });
+          }
+        }
+      }),
+      ...[...toSend.values()].map(async (group) => {
+        const results = await sendForPage(group);
+        for (const [position, { item }] of group.entries()) {
+          const result = results[position];
+          if (result) outcomes.set(item.index, result);
+        }
+      }),
+    ]);
+    return outcomes;
+  }
+
+  /**
+   * Takes the Page's tokens a burst at a time, claims the burst's slots while it waits for
+   * them, and sends at the tokens' time. A burst whose claims came back too late takes
+   * fresh tokens rather than leave late and crowd a later burst's second.
+   */
+  async function sendForPage(
+    group: readonly { item: Item; verdict: SendVerdict }[],
+  ): Promise<PromiseSettledResult<SendOutcome>[]> {
+    const results = new Map<Item, PromiseSettledResult<SendOutcome>>();
+    const done = (item: Item, value: SendOutcome) =>
+      results.set(item, { status: 'fulfilled', value });
+    // Jobs still waiting out a cooldown go last, so a burst waits only for its own.
+    const ordered = [...group].sort((a, b) => a.verdict.notBefore - b.verdict.notBefore);
+    for (let start = 0; start < ordered.length; start += options.burst) {
+      const chunk = ordered.slice(start, start + options.burst);
+      const notBefore = Math.max(...chunk.map(({ verdict }) => verdict.notBefore));
+      const grant = await takeTokens(chunk, chunk.length, notBefore);
+      if (!grant.granted) {
+        // Nothing is claimed yet: the rest of the Page's jobs simply come back later.
+        const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, grant.retryAt - clock.now()));
+        for (const { item } of ordered.slice(start)) {
+          done(item, defer(item.job, grant.reason, delayMs));
+        }
+        break;
+      }
+      const claims = await Promise.allSettled(
+        chunk.map(({ item, verdict }) => claimFor(item, verdict, grant.sendAt)),
+      );
+      const ready: Ready[] = [];
+      for (const [position, claim] of claims.entries()) {
+        const entry = chunk[position];
+        if (!entry) continue;
+        if (claim.status === 'rejected') results.set(entry.item, claim);
+        else if ('kind' in claim.value) done(entry.item, claim.value);
+        else ready.push(claim.value);
+      }
+      await waitUntil(grant.sendAt);
+      let sendAt = grant.sendAt;
+      if (ready.length > 0 && clock.now() > sendAt + LATE_TOLERANCE_MS) {
+        const again = await takeTokens(ready, ready.length, clock.now());
+        if (!again.granted) {
+          const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, again.retryAt - clock.now()));
+          const released = await Promise.allSettled(ready.map(({ release }) => release()));
+          for (const [position, { item }] of ready.entries()) {
+            const outcome = released[position];
+            if (outcome?.status === 'rejected') results.set(item, outcome);
+            else done(item, defer(item.job, again.reason, delayMs));
+          }
+          continue;
+        }
+        sendAt = again.sendAt;
+        await waitUntil(sendAt);
+      }
+      const sends = await Promise.allSettled(ready.map((entry) => sendClaimed(entry)));
+      for (const [position, { item }] of ready.entries()) {
+        const outcome = sends[position];
+        if (outcome) results.set(item, outcome);
+      }
+    }
+    return group.map(
+      ({ item }) =>
+        results.get(item) ?? {
+          status: 'rejected',
+          reason: new Error(`no outcome for message ${item.record.id}`),
+        },
+    );
+  }
+
+  /** One take of `tokens` on the Page's bucket, waiting once if they come free soon. */
+  async function takeTokens(
+    chunk: readonly { verdict: SendVerdict }[],
+    tokens: number,
+    notBefore: number,
+  ): Promise<TokenGrant> {
+    const page = chunk[0]?.verdict.page;
+    if (!page) throw new Error('a take needs at least one job');
+    const take = () =>
+      deps.rate.take({
+        pageId: page.pageId,
+        tokens,
+        // The margin leaves room for requests leaving a few ms after their tokens' time.
+        ratePerSecond: pageRate(page.ratePerSecond) * PACING_MARGIN,
+        now: Math.max(clock.now(), notBefore),
+        maxWaitMs: options.maxWaitMs,
+      });
+    const grant = await take();
+    if (
+      !grant.granted &&
+      grant.reason === 'rate' &&
+      grant.retryAt - clock.now() <= options.maxWaitMs
+    ) {
+      // Tokens come free within the max wait after all: a short wait beats a trip to the queue
+      // (and keeps a saturated consumer from spinning through receives).
+      await waitUntil(grant.retryAt);
+      return take();
+    }
+    return grant;
+  }
+
+  /** Claims one job's slot; it is ready to send unless the claim was refused or it is too early. */
+  async function claimFor(
+    item: Item,
+    verdict: SendVerdict,
+    sendAt: number,
+  ): Promise<Ready | SendOutcome> {
+    const { job } = item;
+    const key = keyOf(job);
+    const claim = await deps.sends.claim(key, job.slot, verdict.threshold);
+    if (!claim.claimed) return skip(job, 'already-claimed');
+    const before = claim.before;
+    const release = () => deps.sends.release(key, job.slot, before.lastSlot);
+    if (before.token === undefined) {
+      await release();
+      return skip(job, 'no-token');
+    }
+    // Meta counts the cooldown in real time from the last send, as the claim just read it.
+    const earliest = earliestFor(before, verdict.page);
+    if (earliest > sendAt) {
+      await release();
+      count(job, 'deferred');
+      return defer(job, 'cooldown', earliest - clock.now());
+    }
+    return { item, verdict, token: before.token, release };
+  }
+
+  /** Sends one claimed job and records what came of it. */
+  async function sendClaimed({ item, verdict, token, release }: Ready): Promise<SendOutcome> {
+    const { job } = item;
+    const { page, topic } = verdict;
+    const key = keyOf(job);
+    const result = await deps.graph.send(graphRequestFor(page, token, topic));
+    const now = clock.now();
+    if (result.kind !== 'unanswered') press(page.pageId, usagePressure(result.usage, now));
+    if (result.kind === 'accepted' || (result.kind === 'unanswered' && result.requestLeft)) {
+      const confirmed = result.kind === 'accepted';
+      if (!confirmed) {
+        // It may have reached Meta, whose cooldown would refuse a second one: the slot is spent.
+        log.warn('send unanswered after the request left; counted as sent', {
+          ...jobFields(job),
+          cause: result.cause,
+        });
+      }
+      const messageId = result.kind === 'accepted' ? result.messageId : undefined;
+      try {
+        await deps.sends.recordSent(key, { sentAt: now, ...(messageId && { messageId }) });
+      } catch (error: unknown) {
+        // The message is out and the slot claimed: a retry would send nothing, so only log.
+        log.error('send not recorded', { ...jobFields(job), error: errorName(error) });
+      }
+      count(job, 'sent');
+      log.debug('sent', { ...jobFields(job), confirmed });
+      return { kind: 'sent', job, confirmed, ...(messageId && { messageId }) };
+    }
+    // Refused or surely not delivered: the slot does not count as sent.
+    await release();
+    if (result.kind === 'unanswered') {
+      return retryTransient(item, `no connection to Meta (${result.cause})`);
+    }
+    return handleRefusal(item, verdict, result, now);
+  }
+
+  async function handleRefusal(
+    item: Item,
+    verdict: SendVerdict,
+    result: Extract<GraphSendResult, { kind: 'refused' }>,
+    now: number,
+  ): Promise<SendOutcome> {
+    const { job } = item;
+    const { page, subscription } = verdict;
+    const outcome = classifyRefusal(result);
+    const described = describeRefusal(result, outcome);
+    log.warn('meta refused a send', {
+      ...jobFields(job),
+      outcome,
+      status: result.status,
+      ...errorFields(result.error),
+    });
+    switch (outcome) {
+      case 'cooldown': {
+        const retryAt =
+          result.error?.nextEligibleAt ??
+          earliestSendAt({
+            lastSentAt: now,
+            route: page.deliveryRoute,
+            frequency: subscription.frequency,
+            pageZone: page.timezone,
+          });
+        count(job, 'deferred');
+        return defer(job, 'meta-cooldown', Math.max(0, retryAt - now));
+      }
+      case 'rate-limited': {
+        const regain = result.usage?.regainAccessMs ?? 0;
+        const until = now + (regain > 0 ? regain : RATE_LIMIT_HOLD_MS);
+        press(page.pageId, { kind: 'stop', until });
+        count(job, 'deferred');
+        return defer(job, 'meta-rate-limited', jittered(until - now));
+      }
+      case 'stopped':
+      case 'invalid-token':
+      case 'unreachable': {
+        const status = outcome === 'invalid-token' ? 'invalid' : outcome;
+        await deps.subscriptions.markStatus(keyOf(job), status, described);
+        count(job, 'failed');
+        return { kind: 'refused', job, action: status, reason: described };
+      }
+      case 'page-token-invalid':
+      case 'page-restricted':
+      case 'page-permission':
+        return pausePage(job, described);
+      case 'transient':
+        return retryTransient(item, described);
+      default: {
+        if (page.deliveryRoute === 'send_api' && now >= options.legacySwitchOffAt) {
+          return pausePage(
+            job,
+            `${described}: legacy sends are switched off for this audience; the Page needs the Marketing Message API`,
+          );
+        }
+        count(job, 'failed');
+        log.error('send failed', { ...jobFields(job), reason: described });
+        throw new SendFailedError(described);
+      }
+    }
+  }
+
+  function retryTransient(item: Item, reason: string): SendOutcome {
+    const { job, record } = item;
+    if (record.receiveCount < options.maxAttempts) {
+      const backoff = Math.min(
+        TRANSIENT_MAX_MS,
+        TRANSIENT_BASE_MS * 2 ** (record.receiveCount - 1),
+      );
+      count(job, 'deferred');
+      return defer(job, 'transient', backoff * (0.75 + deps.random() * 0.5));
+    }
+    count(job, 'failed');
+    const message = `${reason}; gave up after ${record.receiveCount} attempts`;
+    log.error('send failed', { ...jobFields(job), reason: message });
+    throw new SendFailedError(message);
+  }
+
+  async function waitUntil(instant: number): Promise<void> {
+    const ms = instant - clock.now();
+    if (ms > 0) await deps.sleep(ms);
+  }
+
+  /** Puts deferred jobs back, adds the batch's counters and applies Meta's usage reports. */
+  async function finish(
+    records: readonly SendRecord[],
+    outcomes: readonly PromiseSettledResult<SendOutcome>[],
+  ): Promise<void> {
+    const deferrals: { handle: string; delayMs: number }[] = [];
+    outcomes.forEach((outcome, index) => {
+      const record = records[index];
+      if (record && outcome.status === 'fulfilled' && outcome.value.kind === 'deferred') {
+        deferrals.push({ handle: record.handle, delayMs: outcome.value.delayMs });
+      }
+    });
+    const steps: [string, () => Promise<void>][] = [
+      ['defer', () => (deferrals.length ? deps.queue.defer(deferrals) : Promise.resolve())],
+      ['stats', () => deps.stats.add(tally.increments())],
+      ...[...pressures].map(
+        ([pageId, pressure]) =>
+          [`pressure ${pageId}`, () => deps.rate.applyPressure(pageId, pressure)] as [
+            string,
+            () => Promise<void>,
+          ],
+      ),
+    ];
+    await Promise.all(
+      steps.map(async ([step, run]) => {
+        try {
+          await run();
+        } catch (error: unknown) {
+          // Deferred jobs still come back (after the queue's own visibility timeout).
+          log.error('sender batch step failed', {
+            step,
+            error: errorName(error),
+            ...(step === 'stats' && { counts: tally.increments() }),
+          });
+        }
+      }),
+    );
+  }
+
+  return { process, finish };
+}
+
+type SendVerdict = Extract<JobVerdict, { kind: 'send' }>;
+
+/** A claimed job, ready to leave at its tokens' time. */
+interface Ready {
+  item: Item;
+  verdict: SendVerdict;
+  token: string;
+  release: () => Promise<void>;
+}
+
+/** Meta's error as one of the states of META_PLATFORM.md section 5. */
+export function classifyRefusal(
+  result: Extract<GraphSendResult, { kind: 'refused' }>,
+): MetaErrorOutcome {
+  const outcome = result.error ? classifyMetaError(result.error) : 'unknown';
+  // A 5xx that names no known error is Meta having a bad moment.
+  return outcome === 'unknown' && result.status >= 500 ? 'transient' : outcome;
+}
+
+function describeRefusal(
+  result: Extract<GraphSendResult, { kind: 'refused' }>,
+  outcome: MetaErrorOutcome,
+): string {
+  const error = result.error;
+  const code = error ? `${error.code}/${error.subcode ?? '-'}` : 'no error body';
+  const trace = error?.fbtraceId ? `, fbtrace_id ${error.fbtraceId}` : '';
+  return `meta error ${code} (HTTP ${result.status}${trace}): ${outcome}`;
+}
+
+function readJob(record: SendRecord): SendJob | PoisonJobError {
+  try {
+    return parseSendJob(record.body);
+  } catch (error: unknown) {
+    // Never echo the body: a stray token may be in it. Zod issues name fields, not values.
+    if (error instanceof SyntaxError) return new PoisonJobError('body is not JSON');
+    const issues =
+      error instanceof z.ZodError
+        ? error.issues
+            .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+            .join('; ')
+        : 'not a send job';
+    return new PoisonJobError(`body is not a send job: ${issues}`);
+  }
+}
+
+function earliestFor(subscription: Subscription, page: Page): number {
+  return earliestSendAt({
+    lastSentAt: subscription.lastSentAt,
+    route: page.deliveryRoute,
+    frequency: subscription.frequency,
+    pageZone: page.timezone,
+  });
+}
+
+function keyOf({ pageId, psid, topicId }: SubscriptionKey): SubscriptionKey {
+  return { pageId, psid, topicId };
+}
+
+function jobFields(job: SendJob) {
+  return { pageId: job.pageId, topicId: job.topicId, psid: job.psid, slot: job.slot };
+}
+
+function errorFields(error: GraphError | undefined) {
+  if (!error) return {};
+  return {
+    code: error.code,
+    ...(error.subcode !== undefined && { subcode: error.subcode }),
+    ...(error.type !== undefined && { type: error.type }),
+    ...(error.fbtraceId !== undefined && { fbtraceId: error.fbtraceId }),
+  };
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}

@@ -1,0 +1,102 @@
+import type { UsagePressure, UsageReport } from './rate-bucket.ts';
+import type { Subscription, SubscriptionKey } from './subscription.ts';
+
+/** The result of trying to claim one subscription's slot. */
+export type ClaimResult =
+  /** The slot is ours; `before` is the subscription as it was just before the claim. */
+  | { claimed: true; before: Subscription }
+  /** Already sent or in flight for this slot, no longer active, or not eligible. */
+  | { claimed: false };
+
+/** The sender's writes on subscriptions and Pages. */
+export interface SendStore {
+  /**
+   * Sets `lastSlot = slot` if the subscription is active and its `lastSlot` is absent or
+   * below `threshold`: the once-per-slot guard, taken before Meta is called.
+   */
+  claim(key: SubscriptionKey, slot: number, threshold: number): Promise<ClaimResult>;
+  /**
+   * Gives a claimed slot back after Meta refused the send: restores the `lastSlot` seen
+   * before the claim, if `lastSlot` is still `slot`.
+   */
+  release(key: SubscriptionKey, slot: number, previousSlot: number | undefined): Promise<void>;
+  /** Records a send that left: when, and Meta's message id or tracking id when it answered. */
+  recordSent(key: SubscriptionKey, sent: { sentAt: number; messageId?: string }): Promise<void>;
+  /** Stops every send of a Page until an operator acts (a Page-level Meta error). */
+  pausePage(pageId: string, reason: string, at: number): Promise<void>;
+}
+
+/** What the bucket said to a take of tokens. */
+export type TokenGrant =
+  /** The tokens are taken; they may be used from `sendAt` on (at most the max wait ahead). */
+  | { granted: true; sendAt: number }
+  /** No tokens soon enough: try again from `retryAt`. */
+  | { granted: false; reason: 'rate' | 'throttled'; retryAt: number };
+
+/** A Page's shared send rate, held in one place for every concurrent sender. */
+export interface RateLimiter {
+  take(request: {
+    pageId: string;
+    tokens: number;
+    ratePerSecond: number;
+    now: number;
+    maxWaitMs: number;
+  }): Promise<TokenGrant>;
+  /** Slows or stops a Page as Meta's usage report or a rate-limit error asks. */
+  applyPressure(pageId: string, pressure: UsagePressure): Promise<void>;
+}
+
+/** The send queue, as the sender sees its own messages. */
+export interface JobQueue {
+  /** Makes received messages visible again only after their delay (SQS visibility timeout). */
+  defer(entries: readonly { handle: string; delayMs: number }[]): Promise<void>;
+}
+
+/** One message for Meta, over the Page's delivery route. */
+export type GraphSendRequest =
+  | {
+      route: 'send_api';
+      pageId: string;
+      /** The Page access token (sent as the `access_token` query parameter). */
+      accessToken: string;
+      /** The person's notification_messages token. */
+      token: string;
+      message: Record<string, unknown>;
+    }
+  | {
+      route: 'marketing_messages';
+      adAccountId: string;
+      campaignId: string;
+      /** The system-user token (sent as `Authorization: Bearer`). */
+      accessToken: string;
+      token: string;
+      message: Record<string, unknown>;
+    };
+
+/** A Graph error body (`{"error":{...}}`), read at the edge. */
+export interface GraphError {
+  code: number;
+  subcode?: number;
+  type?: string;
+  message?: string;
+  fbtraceId?: string;
+  /** When Meta says when the token may be used again (epoch ms), if it does. */
+  nextEligibleAt?: number;
+}
+
+/** What came of one request to Meta. */
+export type GraphSendResult =
+  /** 2xx: sent; the id is Meta's message id or marketing tracking id when the answer had one. */
+  | { kind: 'accepted'; messageId?: string; usage?: UsageReport }
+  /** An HTTP error answer, with Meta's error when the body carried one. */
+  | { kind: 'refused'; status: number; error?: GraphError; usage?: UsageReport }
+  /**
+   * No answer. `requestLeft` is false only when the request surely never reached Meta (the
+   * connection failed); a timeout or a dropped connection may have delivered it.
+   */
+  | { kind: 'unanswered'; requestLeft: boolean; cause: string };
+
+/** Meta's Graph API, for sending. */
+export interface GraphClient {
+  send(request: GraphSendRequest): Promise<GraphSendResult>;
+}

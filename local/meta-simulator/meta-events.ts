@@ -1,0 +1,154 @@
+import type { TokenFrequency } from './cooldown.ts';
+import { messageId } from './ids.ts';
+import type { OutgoingEvent } from './webhook-delivery.ts';
+
+/**
+ * The wire shapes Meta produces: webhook events (META_PLATFORM.md section 3) and token nodes of
+ * the token read APIs (section 4). Timestamps in events are epoch ms; token nodes use seconds.
+ */
+
+/** How `token_expiry_timestamp` is written, if at all (its unit is unsure at Meta). */
+export type TokenExpiryFormat = 'none' | 'seconds' | 'milliseconds';
+
+/** What the shapes need of a token. */
+export interface TokenFacts {
+  token: string;
+  pageId: string;
+  psid: string;
+  topicId: string;
+  title: string;
+  createdAt: number;
+  optedInAt: number;
+  frequency?: TokenFrequency;
+  expiresAt?: number;
+  userTokenStatus: 'REFRESHED' | 'NOT_REFRESHED';
+  timezone?: string;
+}
+
+/** One element of `notification_message_tokens`, and the core of a token read. */
+export interface TokenNode {
+  token: string;
+  recipient_id: string;
+  topic_title: string;
+  creation_timestamp: number;
+  token_expiry_timestamp?: number;
+  user_token_status: string;
+  notification_messages_timezone?: string;
+  next_eligible_time: number;
+}
+
+function expiryField(
+  expiresAt: number | undefined,
+  format: TokenExpiryFormat,
+): { token_expiry_timestamp?: number } {
+  if (format === 'none' || expiresAt === undefined) return {};
+  return {
+    token_expiry_timestamp: format === 'seconds' ? Math.floor(expiresAt / 1000) : expiresAt,
+  };
+}
+
+/** A token as the token APIs list it; `nextEligibleAt` is for the legacy route. */
+export function tokenNode(
+  token: TokenFacts,
+  nextEligibleAt: number,
+  format: TokenExpiryFormat,
+): TokenNode {
+  return {
+    token: token.token,
+    recipient_id: token.psid,
+    topic_title: token.title,
+    creation_timestamp: Math.floor(token.createdAt / 1000),
+    ...expiryField(token.expiresAt, format),
+    user_token_status: token.userTokenStatus,
+    ...(token.timezone !== undefined && { notification_messages_timezone: token.timezone }),
+    next_eligible_time: Math.floor(nextEligibleAt / 1000),
+  };
+}
+
+/** A person's message to the Page (`messages` field): opens the 24 h window. */
+export function inboundEvent(
+  pageId: string,
+  psid: string,
+  at: number,
+  text: string,
+): OutgoingEvent {
+  return {
+    kind: 'messaging',
+    pageId,
+    dueAt: at,
+    event: {
+      sender: { id: psid },
+      recipient: { id: pageId },
+      timestamp: at,
+      message: { mid: messageId(), text },
+    },
+  };
+}
+
+/** The `messaging_optins` event of a person who tapped the opt-in button. */
+export function optInEvent(token: TokenFacts, format: TokenExpiryFormat): OutgoingEvent {
+  return {
+    kind: 'messaging',
+    pageId: token.pageId,
+    dueAt: token.optedInAt,
+    event: {
+      sender: { id: token.psid },
+      recipient: { id: token.pageId },
+      timestamp: token.optedInAt,
+      optin: {
+        type: 'notification_messages',
+        payload: token.topicId,
+        notification_messages_token: token.token,
+        title: token.title,
+        ...(token.timezone !== undefined && { notification_messages_timezone: token.timezone }),
+        ...(token.frequency !== undefined && { notification_messages_frequency: token.frequency }),
+        ...expiryField(token.expiresAt, format),
+        user_token_status: token.userTokenStatus,
+      },
+    },
+  };
+}
+
+/** A stop or resume, spelt with a space (`STOP NOTIFICATIONS`) or an underscore. */
+export function statusEvent(
+  token: TokenFacts,
+  status: 'STOP' | 'RESUME',
+  at: number,
+  spelling: 'space' | 'underscore',
+): OutgoingEvent {
+  return {
+    kind: 'messaging',
+    pageId: token.pageId,
+    dueAt: at,
+    event: {
+      sender: { id: token.psid },
+      recipient: { id: token.pageId },
+      timestamp: at,
+      optin: {
+        type: 'notification_messages',
+        payload: token.topicId,
+        notification_messages_token: token.token,
+        title: token.title,
+        notification_messages_status: `${status}${spelling === 'underscore' ? '_' : ' '}NOTIFICATIONS`,
+      },
+    },
+  };
+}
+
+/** A Marketing Message API status as an `entry[].changes[]` item. */
+export function marketingEvent(
+  pageId: string,
+  field:
+    | 'marketing_message_deliveries'
+    | 'marketing_message_reads'
+    | 'marketing_message_delivery_failed',
+  at: number,
+  value: Record<string, unknown>,
+): OutgoingEvent {
+  return {
+    kind: 'change',
+    pageId,
+    dueAt: at,
+    change: { field, value: { ...value, timestamp: at } },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Meta's per-Page call rate, counted over a sliding one-second window of REAL time: rate limits
+ * protect Meta's servers, so a virtual clock running days per second must not stretch or shrink
+ * them. The time source is injected (`realNow`, milliseconds, any origin) for tests.
+ */
+
+export interface RateLimiterOptions {
+  /** Real time in ms (any origin); default `performance.now`. */
+  realNow?: () => number;
+  /** Calls per second per key (Page) when the caller gives none; default 300, Meta's Send API limit. */
+  perSecond?: number;
+  /** App-wide calls per second that `X-App-Usage` reads as 100 %; default 2000. Not enforced. */
+  appPerSecond?: number;
+  /** How long a key stays refused once over its limit (real ms); default 0: only the window. */
+  penaltyMs?: number;
+}
+
+/** One usage reading, in Meta's header units: percentages and minutes. */
+export interface UsageReading {
+  call_count: number;
+  total_cputime: number;
+  total_time: number;
+}
+
+export type Admission = { ok: true } | { ok: false; regainMs: number };
+
+const WINDOW_MS = 1000;
+const MINUTE_MS = 60_000;
+
+/** Minutes for `estimated_time_to_regain_access`: whole minutes, never 0 while refused. */
+export function regainMinutes(regainMs: number): number {
+  return Math.max(1, Math.ceil(regainMs / MINUTE_MS));
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;
+
+/** Builds a limiter with one sliding window per key and one for the whole app. */
+export function createRateLimiter(options: RateLimiterOptions = {}) {
+  const realNow = options.realNow ?? (() => performance.now());
+  const defaultPerSecond = options.perSecond ?? 300;
+  const appPerSecond = options.appPerSecond ?? 2000;
+  const penaltyMs = options.penaltyMs ?? 0;
+  const windows = new Map<string, number[]>();
+  const blockedUntil = new Map<string, number>();
+  const appWindow: number[] = [];
+
+  function prune(calls: number[], now: number) {
+    let drop = 0;
+    while (drop < calls.length && (calls[drop] ?? now) <= now - WINDOW_MS) drop += 1;
+    if (drop > 0) calls.splice(0, drop);
+  }
+
+  function callsOf(key: string, now: number): number[] {
+    let calls = windows.get(key);
+    if (!calls) {
+      calls = [];
+      windows.set(key, calls);
+    }
+    prune(calls, now);
+    return calls;
+  }
+
+  function reading(count: number, limit: number): UsageReading {
+    const percent = Math.min(100, Math.round((count / limit) * 100));
+    // Meta reports time alongside calls; the simulator derives them from the call share.
+    return {
+      call_count: percent,
+      total_cputime: Math.round(percent / 4),
+      total_time: Math.round(percent / 2),
+    };
+  }
+
+  return {
+    /** Counts one call for `key` if it fits in the window; refused calls are not counted. */
+    admit(key: string, perSecond = defaultPerSecond): Admission {
+      const now = realNow();
+      const until = blockedUntil.get(key);
+      if (until !== undefined) {
+        if (now < until) return { ok: false, regainMs: until - now };
+        blockedUntil.delete(key);
+      }
+      const calls = callsOf(key, now);
+      if (calls.length >= perSecond) {
+        if (penaltyMs > 0) {
+          blockedUntil.set(key, now + penaltyMs);
+          return { ok: false, regainMs: penaltyMs };
+        }
+        const oldest = calls[0] ?? now;
+        return { ok: false, regainMs: oldest + WINDOW_MS - now };
+      }
+      calls.push(now);
+      prune(appWindow, now);
+      appWindow.push(now);
+      return { ok: true };
+    },
+
+    /** The key's usage now, as `X-Business-Use-Case-Usage` reports it. */
+    usage(key: string, perSecond = defaultPerSecond): UsageReading {
+      const now = realNow();
+      const until = blockedUntil.get(key);
+      if (until !== undefined && now < until) return reading(perSecond, perSecond);
+      return reading(callsOf(key, now).length, perSecond);
+    },
+
+    /** The whole app's usage now, as `X-App-Usage` reports it. */
+    appUsage(): UsageReading {
+      const now = realNow();
+      prune(appWindow, now);
+      return reading(appWindow.length, appPerSecond);
+    },
+
+    /** The calls-per-second limit used when a key has none of its own. */
+    defaultPerSecond,
+  };
+}

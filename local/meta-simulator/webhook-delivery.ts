@@ -1,0 +1,368 @@
+import { createHmac } from 'node:crypto';
+import type { Clock } from '#lib/clock.ts';
+import { signBody } from '#lib/http/meta-signature.ts';
+import type { Log } from '#lib/log.ts';
+
+/**
+ * Meta's webhook deliveries: events wait until their clock time, are batched per Page (one
+ * `entry` with every pending `messaging` event and `changes` item), signed over the exact bytes,
+ * and retried with backoff in real time while our endpoint fails or is too slow.
+ */
+
+/** One event for the webhook, due at a clock instant. */
+export type OutgoingEvent =
+  | { kind: 'messaging'; pageId: string; dueAt: number; event: Record<string, unknown> }
+  | {
+      kind: 'change';
+      pageId: string;
+      dueAt: number;
+      change: { field: string; value: Record<string, unknown> };
+    };
+
+export interface WebhookDeliveryOptions {
+  clock: Clock;
+  appSecret: string;
+  /** Our `/webhook`; without one, events are dropped (no app is subscribed). */
+  url?: string;
+  log: Log;
+  /** Attempts per delivery before giving up; default 20 (about an hour with the defaults). */
+  maxAttempts?: number;
+  /** First retry delay, doubled each time (real ms); default 1000. */
+  backoffMs?: number;
+  /** Longest retry delay (real ms); default 300000. */
+  maxBackoffMs?: number;
+  /** How long one attempt may take (real ms); default 20000, as Meta. */
+  timeoutMs?: number;
+  /** Most events in one delivery; default 100. */
+  maxBatchSize?: number;
+  /** How often to look at the clock while events wait for a later instant (real ms); default 20. */
+  pollMs?: number;
+  /** After a delivery is given up, stop delivering that Page's events; default true, as Meta. */
+  unsubscribeOnGiveUp?: boolean;
+}
+
+export interface DeliveryAttempt {
+  /** Clock time the attempt started. */
+  at: number;
+  /** Our endpoint's HTTP status, when it answered. */
+  status?: number;
+  /** Why there was no answer: 'timeout' or the connection error's code. */
+  error?: string;
+}
+
+/** One delivery: the exact signed body and every attempt to deliver it. */
+export interface DeliveryRecord {
+  id: number;
+  pageId: string;
+  /** The exact bytes that were signed and sent. */
+  body: string;
+  signature: string;
+  /** How many events the body carries. */
+  events: number;
+  fields: string[];
+  /** Clock time the batch was formed. */
+  createdAt: number;
+  state: 'pending' | 'delivered' | 'failed' | 'dropped';
+  droppedBecause?: 'no-webhook-url' | 'unsubscribed';
+  attempts: DeliveryAttempt[];
+}
+
+export interface SettleOptions {
+  /** Give up waiting after this many real ms; default 10000. */
+  timeoutMs?: number;
+  /** Wait only for events already due by the clock (not for later marketing statuses). */
+  dueOnly?: boolean;
+}
+
+export type WebhookDelivery = ReturnType<typeof createWebhookDelivery>;
+
+/** Thrown by `settle()` when deliveries are still pending after its timeout. */
+export class SettleTimeoutError extends Error {
+  override name = 'SettleTimeoutError';
+}
+
+interface Batch {
+  record: DeliveryRecord;
+  phase: 'in-flight' | 'waiting' | 'ready';
+}
+
+/**
+ * Meta escapes everything outside ASCII as `\uXXXX` (and `/` as `\/`) in the bytes it signs, so
+ * a receiver that re-serialises parsed JSON computes another signature.
+ */
+export function metaJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replaceAll('/', '\\/');
+}
+
+/** Builds the webhook queue; nothing leaves before `enqueue` and a due clock. */
+export function createWebhookDelivery(options: WebhookDeliveryOptions) {
+  const { clock, appSecret, log } = options;
+  const maxAttempts = options.maxAttempts ?? 20;
+  const backoffMs = options.backoffMs ?? 1000;
+  const maxBackoffMs = options.maxBackoffMs ?? 300_000;
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const maxBatchSize = options.maxBatchSize ?? 100;
+  const pollMs = options.pollMs ?? 20;
+  const unsubscribeOnGiveUp = options.unsubscribeOnGiveUp ?? true;
+
+  let url = options.url;
+  let stopped = false;
+  let nextId = 1;
+  let pumpScheduled = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  const pending: OutgoingEvent[] = [];
+  const batches: Batch[] = [];
+  const records: DeliveryRecord[] = [];
+  const busyPages = new Set<string>();
+  const unsubscribed = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  const aborts = new Set<AbortController>();
+
+  function schedulePump() {
+    if (pumpScheduled || stopped) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
+  }
+
+  function pump() {
+    if (stopped) return;
+    for (const batch of batches) {
+      if (batch.phase === 'ready' && !busyPages.has(batch.record.pageId)) attempt(batch);
+    }
+    const now = clock.now();
+    const duePages = new Set<string>();
+    for (const event of pending) {
+      if (event.dueAt <= now && !busyPages.has(event.pageId)) duePages.add(event.pageId);
+    }
+    for (const pageId of duePages) {
+      // A dropped batch leaves the Page free: keep forming until it is busy or has nothing due.
+      while (!busyPages.has(pageId) && hasDue(pageId, now)) formBatch(pageId, now);
+    }
+    if (pollTimer === undefined && pending.some((event) => event.dueAt > clock.now())) {
+      pollTimer = setTimeout(() => {
+        pollTimer = undefined;
+        pump();
+      }, pollMs);
+      pollTimer.unref();
+    }
+  }
+
+  function hasDue(pageId: string, now: number): boolean {
+    return pending.some((event) => event.pageId === pageId && event.dueAt <= now);
+  }
+
+  function formBatch(pageId: string, now: number) {
+    const taken: OutgoingEvent[] = [];
+    for (let index = 0; index < pending.length && taken.length < maxBatchSize; ) {
+      const event = pending[index];
+      if (event && event.pageId === pageId && event.dueAt <= now) {
+        taken.push(event);
+        pending.splice(index, 1);
+      } else {
+        index += 1;
+      }
+    }
+    const messaging = taken.flatMap((event) => (event.kind === 'messaging' ? [event.event] : []));
+    const changes = taken.flatMap((event) => (event.kind === 'change' ? [event.change] : []));
+    const body = metaJson({
+      object: 'page',
+      entry: [
+        {
+          id: pageId,
+          time: now,
+          ...(messaging.length > 0 && { messaging }),
+          ...(changes.length > 0 && { changes }),
+        },
+      ],
+    });
+    const record: DeliveryRecord = {
+      id: nextId++,
+      pageId,
+      body,
+      signature: signBody(body, appSecret),
+      events: taken.length,
+      fields: [...new Set(taken.map(fieldOf))],
+      createdAt: now,
+      state: 'pending',
+      attempts: [],
+    };
+    records.push(record);
+    const target = url;
+    if (target === undefined || unsubscribed.has(pageId)) {
+      record.state = 'dropped';
+      record.droppedBecause = target === undefined ? 'no-webhook-url' : 'unsubscribed';
+      return;
+    }
+    const batch: Batch = { record, phase: 'ready' };
+    batches.push(batch);
+    attempt(batch);
+  }
+
+  function attempt(batch: Batch) {
+    const { record } = batch;
+    const target = url;
+    if (target === undefined) {
+      finish(batch, 'dropped');
+      record.droppedBecause = 'no-webhook-url';
+      return;
+    }
+    batch.phase = 'in-flight';
+    busyPages.add(record.pageId);
+    const entry: DeliveryAttempt = { at: clock.now() };
+    record.attempts.push(entry);
+    const abort = new AbortController();
+    aborts.add(abort);
+    const timer = setTimeout(() => abort.abort(new Error('timeout')), timeoutMs);
+    timers.add(timer);
+    post(target, record, abort.signal)
+      .then((status) => {
+        entry.status = status;
+      })
+      .catch((error: unknown) => {
+        entry.error = abort.signal.aborted ? 'timeout' : errorCode(error);
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        aborts.delete(abort);
+        busyPages.delete(record.pageId);
+        if (stopped) return;
+        const ok = entry.status !== undefined && entry.status >= 200 && entry.status < 300;
+        if (ok) {
+          finish(batch, 'delivered');
+        } else if (record.attempts.length >= maxAttempts) {
+          finish(batch, 'failed');
+          log.warn('meta simulator: webhook delivery given up', {
+            pageId: record.pageId,
+            attempts: record.attempts.length,
+          });
+          if (unsubscribeOnGiveUp) unsubscribed.add(record.pageId);
+        } else {
+          batch.phase = 'waiting';
+          const delay = Math.min(maxBackoffMs, backoffMs * 2 ** (record.attempts.length - 1));
+          const retry = setTimeout(() => {
+            timers.delete(retry);
+            batch.phase = 'ready';
+            pump();
+          }, delay);
+          timers.add(retry);
+        }
+        pump();
+      });
+  }
+
+  function finish(batch: Batch, state: DeliveryRecord['state']) {
+    batch.record.state = state;
+    const index = batches.indexOf(batch);
+    if (index >= 0) batches.splice(index, 1);
+  }
+
+  async function post(target: string, record: DeliveryRecord, signal: AbortSignal) {
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'facebookexternalua',
+        'x-hub-signature-256': record.signature,
+        'x-hub-signature': `sha1=${createHmac('sha1', appSecret).update(record.body).digest('hex')}`,
+      },
+      body: record.body,
+      signal,
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  function idle(dueOnly: boolean): boolean {
+    if (batches.length > 0) return false;
+    if (!dueOnly) return pending.length === 0;
+    const now = clock.now();
+    return pending.every((event) => event.dueAt > now);
+  }
+
+  return {
+    /** Queues one event; it leaves once the clock reaches its `dueAt`. */
+    enqueue(event: OutgoingEvent): void {
+      pending.push(event);
+      schedulePump();
+    },
+
+    /** Where deliveries go from now on (undefined: nowhere, events are dropped). */
+    setUrl(next: string | undefined): void {
+      url = next;
+      schedulePump();
+    },
+
+    /** Subscribes the app to a Page again after Meta gave up on it. */
+    resubscribe(pageId: string): void {
+      unsubscribed.delete(pageId);
+    },
+
+    /** Whether Meta still delivers this Page's events. */
+    isSubscribed(pageId: string): boolean {
+      return !unsubscribed.has(pageId);
+    },
+
+    /** Every delivery so far, oldest first (copies). */
+    records(): DeliveryRecord[] {
+      return records.map((record) => ({
+        ...record,
+        fields: [...record.fields],
+        attempts: record.attempts.map((entry) => ({ ...entry })),
+      }));
+    },
+
+    /** Events waiting for their clock time. */
+    waiting(): number {
+      return pending.length;
+    },
+
+    /** Resolves once nothing is pending, in flight or waiting for a retry. */
+    async settle(settle: SettleOptions = {}): Promise<void> {
+      const dueOnly = settle.dueOnly ?? false;
+      const deadline = performance.now() + (settle.timeoutMs ?? 10_000);
+      while (!idle(dueOnly)) {
+        schedulePump();
+        if (stopped) return;
+        if (performance.now() > deadline) {
+          throw new SettleTimeoutError(
+            `webhook deliveries still pending after ${settle.timeoutMs ?? 10_000} ms: ${batches.length} in flight or retrying, ${pending.length} events waiting (clock ${new Date(clock.now()).toISOString()})`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+
+    /** Stops delivering: aborts attempts in flight, cancels retries. */
+    stop(): void {
+      stopped = true;
+      if (pollTimer !== undefined) clearTimeout(pollTimer);
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const abort of aborts) abort.abort(new Error('simulator stopped'));
+      aborts.clear();
+    },
+  };
+}
+
+function fieldOf(event: OutgoingEvent): string {
+  if (event.kind === 'change') return event.change.field;
+  if ('optin' in event.event) return 'messaging_optins';
+  if ('message' in event.event) return 'messages';
+  return 'messaging';
+}
+
+function errorCode(error: unknown): string {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    if (typeof current === 'object' && 'code' in current && typeof current.code === 'string') {
+      return current.code;
+    }
+    current = typeof current === 'object' && 'cause' in current ? current.cause : undefined;
+  }
+  return error instanceof Error ? error.name : 'unknown';
+}

@@ -1,0 +1,215 @@
+import * as fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  applyTake,
+  type BucketState,
+  effectiveRate,
+  intervalMs,
+  pageRate,
+  planTake,
+  sendTimeAfterTake,
+  strongerPressure,
+  usagePressure,
+} from '#lib/domain/rate-bucket.ts';
+
+const NOW = Date.parse('2026-11-21T09:00:00Z');
+const BURST = 10;
+const request = (overrides: Partial<Parameters<typeof planTake>[1]> = {}) => ({
+  tokens: 10,
+  ratePerSecond: 20,
+  now: NOW,
+  maxWaitMs: 1_000,
+  burst: BURST,
+  ...overrides,
+});
+
+describe('pageRate', () => {
+  it('defaults a missing or nonsensical rate to 20 per second', () => {
+    expect(pageRate(undefined)).toBe(20);
+    expect(pageRate(0)).toBe(20);
+    expect(pageRate(Number.NaN)).toBe(20);
+  });
+
+  it('caps the rate at the 300 per second Meta allows a Page', () => {
+    expect(pageRate(1_000)).toBe(300);
+    expect(pageRate(100)).toBe(100);
+  });
+});
+
+describe('planTake', () => {
+  it('takes a full bucket at once: the burst goes now', () => {
+    const plan = planTake({}, request());
+
+    expect(plan).toEqual({ kind: 'idle', newTat: NOW + 500 });
+    expect(sendTimeAfterTake(NOW + 500, request(), {})).toBe(NOW);
+  });
+
+  it('lets a second batch wait for its tokens when they come free within the max wait', () => {
+    const plan = planTake({ tat: NOW + 500 }, request());
+
+    expect(plan).toEqual({ kind: 'busy', cost: 500, maxTat: NOW + 1_000 });
+    const after = applyTake({ tat: NOW + 500 }, plan, NOW);
+    expect(after?.tat).toBe(NOW + 1_000);
+    expect(sendTimeAfterTake(after?.tat ?? 0, request(), {})).toBe(NOW + 500);
+  });
+
+  it('refuses when the tokens would come free later than the max wait, saying when to come back', () => {
+    const plan = planTake({ tat: NOW + 1_600 }, request());
+
+    // Free at tat = NOW + 1,600 (a full batch needs an empty debt); back 1 s before that.
+    expect(plan).toEqual({ kind: 'refuse', reason: 'rate', retryAt: NOW + 600 });
+  });
+
+  it('refuses a throttled Page until Meta lets it go', () => {
+    const plan = planTake({ throttledUntil: NOW + 120_000 }, request());
+
+    expect(plan).toEqual({ kind: 'refuse', reason: 'throttled', retryAt: NOW + 120_000 });
+  });
+
+  it('runs a slowed-down Page at its reduced rate until the slow-down ends', () => {
+    const slowed: BucketState = { slowFactor: 0.5, slowUntil: NOW + 60_000 };
+
+    expect(effectiveRate(20, slowed, NOW)).toBe(10);
+    expect(effectiveRate(20, slowed, NOW + 60_000)).toBe(20);
+    expect(planTake(slowed, request({ tokens: 5 }))).toEqual({ kind: 'idle', newTat: NOW + 500 });
+  });
+
+  it('does not apply a plan whose condition no longer holds', () => {
+    const idle = planTake({}, request());
+    const busy = planTake({ tat: NOW + 100 }, request());
+
+    expect(applyTake({ tat: NOW + 100 }, idle, NOW)).toBeUndefined();
+    expect(applyTake({ tat: NOW + 5_000 }, busy, NOW)).toBeUndefined();
+    expect(applyTake({ throttledUntil: NOW + 1 }, idle, NOW)).toBeUndefined();
+  });
+});
+
+/**
+ * Consumers that each know only what their own last write returned, racing on one bucket
+ * the way senders race on the DynamoDB item.
+ */
+function simulate(
+  rate: number,
+  arrivals: readonly { at: number; consumer: number; tokens: number }[],
+) {
+  let truth: BucketState = {};
+  const known = new Map<number, BucketState>();
+  const grants: { sendAt: number; tokens: number }[] = [];
+  for (const { at, consumer, tokens } of [...arrivals].sort((a, b) => a.at - b.at)) {
+    const take = request({ tokens, ratePerSecond: rate, now: at });
+    for (let round = 0; round < 6; round++) {
+      const plan = planTake(known.get(consumer) ?? {}, take);
+      if (plan.kind === 'refuse') break;
+      const next = applyTake(truth, plan, at);
+      if (!next) {
+        known.set(consumer, truth);
+        continue;
+      }
+      truth = next;
+      known.set(consumer, next);
+      grants.push({ sendAt: sendTimeAfterTake(next.tat ?? at, take, next), tokens });
+      break;
+    }
+  }
+  return grants;
+}
+
+function mostInAnySecond(grants: readonly { sendAt: number; tokens: number }[]): number {
+  const sorted = [...grants].sort((a, b) => a.sendAt - b.sendAt);
+  let most = 0;
+  for (const [i, first] of sorted.entries()) {
+    let sum = 0;
+    for (const grant of sorted.slice(i)) {
+      if (grant.sendAt >= first.sendAt + 1_000) break;
+      sum += grant.tokens;
+    }
+    most = Math.max(most, sum);
+  }
+  return most;
+}
+
+describe('the bucket under concurrent takers', () => {
+  it('never lets any one-second window hold more than the rate plus one burst', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 20, 100, 300),
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 5_000 }),
+            consumer: fc.integer({ min: 0, max: 7 }),
+            tokens: fc.integer({ min: 1, max: BURST }),
+          }),
+          { maxLength: 300 },
+        ),
+        (rate, arrivals) => {
+          const grants = simulate(
+            rate,
+            arrivals.map((arrival) => ({ ...arrival, at: NOW + arrival.at })),
+          );
+          expect(mostInAnySecond(grants)).toBeLessThanOrEqual(rate + BURST);
+        },
+      ),
+    );
+  });
+
+  it('keeps up with the rate when demand exceeds it', () => {
+    // Eight consumers asking for a batch every 50 ms for ten seconds, at 100 per second.
+    const arrivals = Array.from({ length: 200 }, (_, i) => ({
+      at: NOW + i * 50,
+      consumer: i % 8,
+      tokens: 10,
+    }));
+
+    const grants = simulate(100, arrivals);
+
+    const total = grants.reduce((sum, grant) => sum + grant.tokens, 0);
+    expect(total).toBeGreaterThanOrEqual(100 * 10 - 10);
+    expect(total).toBeLessThanOrEqual(100 * 11 + BURST);
+  });
+});
+
+describe('usagePressure', () => {
+  it('leaves a Page alone up to 80 %', () => {
+    expect(usagePressure({ percent: 80, regainAccessMs: 0 }, NOW)).toEqual({ kind: 'none' });
+    expect(usagePressure(undefined, NOW)).toEqual({ kind: 'none' });
+  });
+
+  it('scales the rate down above 80 %, to a tenth near 100 %', () => {
+    expect(usagePressure({ percent: 90, regainAccessMs: 0 }, NOW)).toEqual({
+      kind: 'slow',
+      factor: 0.5,
+      until: NOW + 60_000,
+    });
+    expect(usagePressure({ percent: 99.9, regainAccessMs: 0 }, NOW)).toMatchObject({
+      factor: 0.1,
+    });
+  });
+
+  it('stops a Page at 100 % or for the time Meta says it needs', () => {
+    expect(usagePressure({ percent: 100, regainAccessMs: 0 }, NOW)).toEqual({
+      kind: 'stop',
+      until: NOW + 60_000,
+    });
+    expect(usagePressure({ percent: 40, regainAccessMs: 300_000 }, NOW)).toEqual({
+      kind: 'stop',
+      until: NOW + 300_000,
+    });
+  });
+
+  it('keeps the stronger of two reports', () => {
+    const slow = { kind: 'slow', factor: 0.5, until: NOW + 60_000 } as const;
+    const slower = { kind: 'slow', factor: 0.2, until: NOW + 30_000 } as const;
+    const stop = { kind: 'stop', until: NOW + 10_000 } as const;
+
+    expect(strongerPressure(slow, slower)).toBe(slower);
+    expect(strongerPressure(stop, slower)).toBe(stop);
+    expect(strongerPressure({ kind: 'none' }, slow)).toBe(slow);
+  });
+});
+
+describe('intervalMs', () => {
+  it('rounds a token to microseconds so stored instants stay exact', () => {
+    expect(intervalMs(300)).toBe(3.333);
+    expect(intervalMs(20)).toBe(50);
+  });
+});
