@@ -694,7 +694,15 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
     });
     const steps: [string, () => Promise<void>][] = [
       ['defer', () => (deferrals.length ? deps.queue.defer(deferrals) : Promise.resolve())],
-      ['stats', () => deps.stats.add(tally.increments())],
+      [
+        'stats',
+        async () => {
+          await deps.stats.add(tally.increments());
+          const totals = tally.totals();
+          // Metric filters on this line feed the dashboard's sends, deferrals and failures.
+          if (Object.keys(totals).length > 0) log.info('stats counted', totals);
+        },
+      ],
       ...[...pressures].map(
         ([pageId, pressure]) =>
           [`pressure ${pageId}`, () => deps.rate.applyPressure(pageId, pressure)] as [

@@ -830,6 +830,21 @@ describe('sender: what is not sent', () => {
 });
 
 describe('sender: logs', () => {
+  it('logs the counters each batch added, for the dashboard', async () => {
+    const page = await aPage();
+    const first = await aSubscription(page);
+    const second = await aSubscription(page);
+    const before = logLines.length;
+
+    await sendJobs([aJob(first), aJob(second)]);
+
+    const counted = logLines
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'stats counted');
+    expect(counted).toEqual([expect.objectContaining({ level: 'info', sent: 2 })]);
+  });
+
   it('never logs a token or an access token', async () => {
     // A Meta error that quotes the token, a timeout and a connection failure, on top of
     // everything the tests above logged.
