@@ -26,7 +26,7 @@ import {
   toApiEvent,
   writeApiResult,
 } from './api-gateway.ts';
-import { assertPortFree, type Emulator, startDynamoDbLocal, startFauxqs } from './emulators.ts';
+import { assertPortFree, startDynamoDbLocal, startFauxqs } from './emulators.ts';
 import { type MetaSimulator, startMetaSimulator } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
 import { ClockGoesBackError, createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
@@ -49,6 +49,11 @@ export interface RuntimeOptions {
   log: Log;
   /** Names of the local table and queues. */
   tableName?: string;
+  /**
+   * Use the DynamoDB and SQS endpoints already in `AWS_ENDPOINT_URL_*` instead of starting
+   * emulators (tests share one pair; each runtime then needs its own `tableName`).
+   */
+  useRunningEmulators?: boolean;
 }
 
 /** The running system: its URL, its clock, the simulator when used, and a way to stop it all. */
@@ -80,20 +85,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   };
   try {
-    const [dynamo, queues] = await Promise.all([
-      startDynamoDbLocal(options.dataDir ? { dataDir: join(options.dataDir, 'dynamodb') } : {}),
-      startFauxqs(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
-    ]);
-    stops.push(dynamo.stop, queues.stop);
-    // The SDK finds the emulators the standard way, exactly as tests and tools do.
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: queues.endpoint,
-      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    });
-    const runtime = await wire(options, { dynamo, queues }, stops);
+    if (!options.useRunningEmulators) {
+      const [dynamo, queues] = await Promise.all([
+        startDynamoDbLocal(options.dataDir ? { dataDir: join(options.dataDir, 'dynamodb') } : {}),
+        startFauxqs(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
+      ]);
+      stops.push(dynamo.stop, queues.stop);
+      // The SDK finds the emulators the standard way, exactly as tests and tools do.
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_SQS: queues.endpoint,
+        AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      });
+    }
+    const runtime = await wire(options, stops);
     return { ...runtime, stop: stopAll };
   } catch (error: unknown) {
     await stopAll();
@@ -103,7 +110,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 async function wire(
   options: RuntimeOptions,
-  emulators: { dynamo: Emulator; queues: Emulator },
   stops: (() => Promise<void>)[],
 ): Promise<Omit<Runtime, 'stop'>> {
   const { log } = options;
