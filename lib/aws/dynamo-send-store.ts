@@ -10,19 +10,20 @@ import { keys } from './keys.ts';
  */
 export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): SendStore {
   return {
-    async claim(key, slot, threshold) {
+    async claim(key, slot, threshold, sentAt) {
       try {
         const answer = await client.send(
           new UpdateCommand({
             TableName: table,
             Key: keys.subscription(key),
-            UpdateExpression: 'SET lastSlot = :slot ADD #version :one',
+            UpdateExpression: 'SET lastSlot = :slot, lastSentAt = :sentAt ADD #version :one',
             // Once per slot: active, and the last claimed slot plus the cooldown is not after this one.
             ConditionExpression:
               '#status = :active AND (attribute_not_exists(lastSlot) OR lastSlot < :threshold)',
             ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
             ExpressionAttributeValues: {
               ':slot': slot,
+              ':sentAt': sentAt,
               ':threshold': threshold,
               ':active': 'active',
               ':one': 1,
@@ -39,49 +40,32 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
       }
     },
 
-    async release(key, slot, previousSlot) {
+    async release(key, slot, previous) {
+      const sets: string[] = [];
+      const removes: string[] = [];
+      const values: Record<string, unknown> = { ':slot': slot, ':one': 1 };
+      for (const field of ['lastSlot', 'lastSentAt'] as const) {
+        const value = previous[field];
+        if (value === undefined) removes.push(field);
+        else {
+          sets.push(`${field} = :${field}`);
+          values[`:${field}`] = value;
+        }
+      }
       try {
         await client.send(
           new UpdateCommand({
             TableName: table,
             Key: keys.subscription(key),
-            UpdateExpression:
-              previousSlot === undefined
-                ? 'REMOVE lastSlot ADD #version :one'
-                : 'SET lastSlot = :previous ADD #version :one',
+            UpdateExpression: [
+              sets.length ? `SET ${sets.join(', ')}` : '',
+              'ADD #version :one',
+              removes.length ? `REMOVE ${removes.join(', ')}` : '',
+            ].join(' '),
             // Only our own claim: a later slot's claim is not ours to undo.
             ConditionExpression: 'lastSlot = :slot',
             ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':slot': slot,
-              ':one': 1,
-              ...(previousSlot !== undefined && { ':previous': previousSlot }),
-            },
-          }),
-        );
-      } catch (error: unknown) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    },
-
-    async recordSent(key, { sentAt, messageId }) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.subscription(key),
-            UpdateExpression:
-              messageId === undefined
-                ? 'SET lastSentAt = :at ADD #version :one REMOVE lastMessageId'
-                : 'SET lastSentAt = :at, lastMessageId = :id ADD #version :one',
-            // Erased meanwhile (the person asked): do not bring the item back.
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':at': sentAt,
-              ':one': 1,
-              ...(messageId !== undefined && { ':id': messageId }),
-            },
+            ExpressionAttributeValues: values,
           }),
         );
       } catch (error: unknown) {

@@ -541,10 +541,16 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
   ): Promise<Ready | SendOutcome> {
     const { job } = item;
     const key = keyOf(job);
-    const claim = await deps.sends.claim(key, job.slot, verdict.threshold);
+    // The request leaves at the tokens' time; a late batch may leave up to the wait bound after.
+    const sentAt = sendAt + options.maxWaitMs;
+    const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt);
     if (!claim.claimed) return skip(job, 'already-claimed');
     const before = claim.before;
-    const release = () => deps.sends.release(key, job.slot, before.lastSlot);
+    const release = () =>
+      deps.sends.release(key, job.slot, {
+        ...(before.lastSlot !== undefined && { lastSlot: before.lastSlot }),
+        ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
+      });
     if (before.token === undefined) {
       await release();
       return skip(job, 'no-token');
@@ -563,7 +569,6 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
   async function sendClaimed({ item, verdict, token, release }: Ready): Promise<SendOutcome> {
     const { job } = item;
     const { page, topic } = verdict;
-    const key = keyOf(job);
     const result = await deps.graph.send(graphRequestFor(page, token, topic));
     const now = clock.now();
     if (result.kind !== 'unanswered') press(page.pageId, usagePressure(result.usage, now));
@@ -576,15 +581,10 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
           cause: result.cause,
         });
       }
+      // The claim already recorded the slot and the send time: a send costs no second write.
       const messageId = result.kind === 'accepted' ? result.messageId : undefined;
-      try {
-        await deps.sends.recordSent(key, { sentAt: now, ...(messageId && { messageId }) });
-      } catch (error: unknown) {
-        // The message is out and the slot claimed: a retry would send nothing, so only log.
-        log.error('send not recorded', { ...jobFields(job), error: errorName(error) });
-      }
       count(job, 'sent');
-      log.debug('sent', { ...jobFields(job), confirmed });
+      log.debug('sent', { ...jobFields(job), confirmed, ...(messageId && { messageId }) });
       return { kind: 'sent', job, confirmed, ...(messageId && { messageId }) };
     }
     // Refused or surely not delivered: the slot does not count as sent.

@@ -11,17 +11,25 @@ export type ClaimResult =
 /** The sender's writes on subscriptions and Pages. */
 export interface SendStore {
   /**
-   * Sets `lastSlot = slot` if the subscription is active and its `lastSlot` is absent or
-   * below `threshold`: the once-per-slot guard, taken before Meta is called.
+   * Sets `lastSlot = slot` and `lastSentAt = sentAt` (when the request will leave) if the
+   * subscription is active and its `lastSlot` is absent or below `threshold`: the
+   * once-per-slot guard, taken before Meta is called, and the only per-send write.
    */
-  claim(key: SubscriptionKey, slot: number, threshold: number): Promise<ClaimResult>;
+  claim(
+    key: SubscriptionKey,
+    slot: number,
+    threshold: number,
+    sentAt: number,
+  ): Promise<ClaimResult>;
   /**
-   * Gives a claimed slot back after Meta refused the send: restores the `lastSlot` seen
-   * before the claim, if `lastSlot` is still `slot`.
+   * Gives a claimed slot back after Meta refused the send: restores `lastSlot` and
+   * `lastSentAt` as they were before the claim, if `lastSlot` is still `slot`.
    */
-  release(key: SubscriptionKey, slot: number, previousSlot: number | undefined): Promise<void>;
-  /** Records a send that left: when, and Meta's message id or tracking id when it answered. */
-  recordSent(key: SubscriptionKey, sent: { sentAt: number; messageId?: string }): Promise<void>;
+  release(
+    key: SubscriptionKey,
+    slot: number,
+    previous: { lastSlot?: number; lastSentAt?: number },
+  ): Promise<void>;
   /** Stops every send of a Page until an operator acts (a Page-level Meta error). */
   pausePage(pageId: string, reason: string, at: number): Promise<void>;
 }

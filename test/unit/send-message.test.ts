@@ -121,6 +121,7 @@ function world(
   const deferred: { handle: string; delayMs: number }[] = [];
   const increments: StatsIncrement[][] = [];
   const takes: { pageId: string; tokens: number }[] = [];
+  const writes: { kind: string; psid: string }[] = [];
   const pressures: unknown[] = [];
   let bucket: BucketState = {};
   const deps: SenderDeps = {
@@ -140,23 +141,22 @@ function world(
       getTopic: async (pageId, topicId) => topics.get(`${pageId}#${topicId}`),
     },
     sends: {
-      claim: async (key, slot, threshold) => {
+      claim: async (key, slot, threshold, sentAt) => {
+        writes.push({ kind: 'claim', psid: key.psid });
         const item = subscriptions.get(subscriptionId(key));
         if (item?.status !== 'active') return { claimed: false };
         if (item.lastSlot !== undefined && item.lastSlot >= threshold) return { claimed: false };
         const before = { ...item };
-        item.lastSlot = slot;
+        Object.assign(item, { lastSlot: slot, lastSentAt: sentAt });
         return { claimed: true, before };
       },
-      release: async (key, slot, previousSlot) => {
+      release: async (key, slot, previous) => {
+        writes.push({ kind: 'release', psid: key.psid });
         const item = subscriptions.get(subscriptionId(key));
         if (item?.lastSlot !== slot) return;
-        if (previousSlot === undefined) delete item.lastSlot;
-        else item.lastSlot = previousSlot;
-      },
-      recordSent: async (key, { sentAt, messageId }) => {
-        const item = subscriptions.get(subscriptionId(key));
-        if (item) Object.assign(item, { lastSentAt: sentAt, lastMessageId: messageId });
+        delete item.lastSlot;
+        delete item.lastSentAt;
+        Object.assign(item, previous);
       },
       pausePage: async (pageId, reason) => {
         const page = pages.get(pageId);
@@ -209,6 +209,7 @@ function world(
     deferred,
     increments,
     takes,
+    writes,
     pressures,
     subscription: (psid = 'p1') =>
       subscriptions.get(subscriptionId({ pageId: '1001', psid, topicId: 'deals' })),
@@ -245,8 +246,7 @@ describe('sendBatch: sending', () => {
     });
     expect(w.subscription()).toMatchObject({
       lastSlot: SLOT,
-      lastSentAt: NOW,
-      lastMessageId: 'm_1',
+      lastSentAt: NOW + DEFAULT_SENDER_OPTIONS.maxWaitMs,
     });
     expect(w.increments).toEqual([
       [{ pageId: '1001', topicId: 'deals', day: '2026-11-21', counts: { sent: 1 } }],
@@ -557,7 +557,10 @@ describe('sendBatch: Meta refusals', () => {
     const [retried] = values(await sendBatch([aRecord(aJob())], notLeft.deps));
 
     expect(sent).toMatchObject({ kind: 'sent', confirmed: false });
-    expect(left.subscription()).toMatchObject({ lastSlot: SLOT, lastSentAt: NOW });
+    expect(left.subscription()).toMatchObject({
+      lastSlot: SLOT,
+      lastSentAt: NOW + DEFAULT_SENDER_OPTIONS.maxWaitMs,
+    });
     expect(retried).toMatchObject({ kind: 'deferred', reason: 'transient' });
     expect(notLeft.subscription()?.lastSlot).toBeUndefined();
   });
@@ -591,14 +594,12 @@ describe('sendBatch: bad input and failures', () => {
     expect(w.sent).toHaveLength(0);
   });
 
-  it('reports a send whose record could not be written as sent, not as a failure', async () => {
+  it('writes once per send: the claim records the slot and the send time', async () => {
     const w = world();
-    w.deps.sends.recordSent = async () => {
-      throw new Error('throttled');
-    };
 
     const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
 
     expect(outcome).toMatchObject({ kind: 'sent' });
+    expect(w.writes).toEqual([{ kind: 'claim', psid: 'p1' }]);
   });
 });
