@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * `npm run bench`: every benchmark in turn, each in its own process with its own emulators.
+ * `npm run bench -- fanout` runs only the named ones. Results land in bench/results/.
+ */
+const BENCHMARKS: Record<string, string> = {
+  webhook: 'bench/webhook-ingest.ts',
+  fanout: 'bench/fanout-throughput.ts',
+  sender: 'bench/sender-pacing.ts',
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  console.error(
+    `unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}`,
+  );
+  process.exit(2);
+}
+
+let failed = false;
+for (const [name, file] of Object.entries(BENCHMARKS)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.log(`\n== ${name} (${file})`);
+  const code = await new Promise<number | null>((resolve) => {
+    spawn(process.execPath, [file], { stdio: 'inherit' }).once('exit', resolve);
+  });
+  if (code !== 0) {
+    console.error(`${name} exited with ${code}`);
+    failed = true;
+  }
+}
+process.exit(failed ? 1 : 0);
