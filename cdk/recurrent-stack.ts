@@ -55,6 +55,10 @@ export class RecurrentStack extends Stack {
       value: recurrent.webhookUrl,
       description: "Callback URL for Meta's webhook settings",
     });
+    new CfnOutput(this, 'AdminBaseUrl', {
+      value: `${recurrent.apiStage.url}admin/`,
+      description: 'The admin API (IAM auth): recurrent --url <this> ... signs its requests',
+    });
     new CfnOutput(this, 'TableName', { value: recurrent.table.tableName });
     new CfnOutput(this, 'SendQueueName', { value: recurrent.sendQueue.queueName });
     new CfnOutput(this, 'SendDlqName', { value: recurrent.sendDeadLetterQueue.queueName });

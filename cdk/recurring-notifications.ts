@@ -1,6 +1,7 @@
 import { CfnResource, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as apigwv1 from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,7 +18,12 @@ import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { TABLE } from '#lib/aws/table-definition.ts';
-import { fanoutConfigSchema, senderConfigSchema, type webhookConfigSchema } from '#lib/config.ts';
+import {
+  type adminConfigSchema,
+  fanoutConfigSchema,
+  senderConfigSchema,
+  type webhookConfigSchema,
+} from '#lib/config.ts';
 import { FANOUT_SCHEDULES, fanoutScheduleInput } from '#lib/schedules.ts';
 import { handlerEntry, RecurrentFunction } from './function.ts';
 import { RecurringNotificationsMonitoring } from './monitoring.ts';
@@ -155,6 +161,8 @@ export class RecurringNotifications extends Construct {
   readonly webhook: RecurrentFunction;
   readonly fanout: RecurrentFunction;
   readonly sender: RecurrentFunction;
+  /** The operators' API, behind `/admin/{proxy+}` with IAM authorization. */
+  readonly admin: RecurrentFunction;
   readonly api: apigw.HttpApi;
   readonly apiStage: apigw.HttpStage;
   readonly schedules: readonly scheduler.Schedule[];
@@ -244,7 +252,7 @@ export class RecurringNotifications extends Construct {
     });
     // Registry and Page items (table), run state (Get/Update), due partitions (index).
     this.grantTable(this.fanout, ['Query', 'GetItem', 'UpdateItem']);
-    this.grantDueIndexQuery(this.fanout);
+    this.grantIndexQuery(this.fanout, [TABLE.dueIndex.name]);
     this.sendQueue.grant(this.fanout, 'sqs:SendMessage');
     this.grantSelfInvoke(this.fanout);
 
@@ -288,6 +296,50 @@ export class RecurringNotifications extends Construct {
       methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
       integration: new HttpLambdaIntegration('WebhookIntegration', this.webhook),
     });
+
+    const adminEnvironment: EnvironmentOf<typeof adminConfigSchema> = {
+      TABLE_NAME: this.table.tableName,
+      SEND_QUEUE_URL: this.sendQueue.queueUrl,
+      FANOUT_FUNCTION_NAME: this.fanout.functionName,
+      META_GRAPH_URL: senderEnvironment.META_GRAPH_URL,
+      META_GRAPH_VERSION: senderEnvironment.META_GRAPH_VERSION,
+      LOOKBACK_HOURS: fanoutEnvironment.LOOKBACK_HOURS,
+    };
+    this.admin = new RecurrentFunction(this, 'Admin', {
+      ...common,
+      entry: handlerEntry('admin'),
+      description: "The operators' API: Pages, topics, subscriptions, opt-in requests, erasure",
+      memorySize: 512,
+      // API Gateway's own integration limit is 30 s.
+      timeout: Duration.seconds(29),
+      environment: adminEnvironment,
+    });
+    // Pages and topics (Put, TransactWrite), listings (Query, BatchGet), placements, opt-in
+    // claims and stats (Update), reconciled tokens (BatchWrite), contact erasure (Delete).
+    this.grantTable(this.admin, [
+      'GetItem',
+      'BatchGetItem',
+      'Query',
+      'PutItem',
+      'UpdateItem',
+      'BatchWriteItem',
+      'DeleteItem',
+    ]);
+    this.grantIndexQuery(this.admin, [TABLE.pageIndex.name, TABLE.dueIndex.name]);
+    this.sendQueue.grant(this.admin, 'sqs:SendMessage');
+    // A fan-out run too big for the admin request continues in the fan-out function.
+    this.admin.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.fanout.functionArn],
+      }),
+    );
+    this.api.addRoutes({
+      path: '/admin/{proxy+}',
+      methods: [apigw.HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('AdminIntegration', this.admin),
+      authorizer: new HttpIamAuthorizer(),
+    });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
@@ -295,7 +347,12 @@ export class RecurringNotifications extends Construct {
     });
 
     this.monitoring = new RecurringNotificationsMonitoring(this, 'Monitoring', {
-      functions: { webhook: this.webhook, fanout: this.fanout, sender: this.sender },
+      functions: {
+        webhook: this.webhook,
+        fanout: this.fanout,
+        sender: this.sender,
+        admin: this.admin,
+      },
       api: this.api,
       sendQueue: this.sendQueue,
       deadLetterQueues: {
@@ -414,12 +471,12 @@ export class RecurringNotifications extends Construct {
     this.grantTableKey(fn);
   }
 
-  /** Query on the due index only. */
-  private grantDueIndexQuery(fn: RecurrentFunction): void {
+  /** Query on the named indexes only. */
+  private grantIndexQuery(fn: RecurrentFunction, indexNames: readonly string[]): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
-        resources: [`${this.table.tableArn}/index/${TABLE.dueIndex.name}`],
+        resources: indexNames.map((name) => `${this.table.tableArn}/index/${name}`),
       }),
     );
   }

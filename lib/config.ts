@@ -72,3 +72,19 @@ export const senderConfigSchema = z.object({
   STALE_AFTER_HOURS: z.coerce.number().positive().default(6),
 });
 export type SenderConfig = z.infer<typeof senderConfigSchema>;
+
+/** What the admin function needs. On AWS, API Gateway's IAM authorizer checks every caller. */
+export const adminConfigSchema = z.object({
+  TABLE_NAME: required,
+  /** Where operator-started fan-out runs queue their jobs. */
+  SEND_QUEUE_URL: required,
+  /** A fan-out run too big for the admin function is handed to the fan-out function. */
+  FANOUT_FUNCTION_NAME: required,
+  META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  META_GRAPH_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default('v24.0'),
+  LOOKBACK_HOURS: z.coerce.number().positive().default(6),
+});
+export type AdminConfig = z.infer<typeof adminConfigSchema>;

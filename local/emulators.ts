@@ -9,6 +9,8 @@ import { startFauxqs as startFauxqsServer } from 'fauxqs';
 /** A local stand-in for an AWS service, running on loopback. */
 export interface Emulator {
   endpoint: string;
+  /** The emulator's own process, when it runs in one (DynamoDB Local's JVM). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,11 @@ export async function startDynamoDbLocal(
       `DynamoDB Local did not start on port ${port}: ${error instanceof Error ? error.message : String(error)}\n${output.join('').slice(-2000)}`,
     );
   }
-  return { endpoint, stop: () => stopChild(child) };
+  return {
+    endpoint,
+    ...(child.pid !== undefined && { pid: child.pid }),
+    stop: () => stopChild(child),
+  };
 }
 
 /** Starts fauxqs (SQS) in this process: in memory, or persisted under `dataDir`. */

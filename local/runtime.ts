@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { adminDeps } from '#lib/aws/admin-deps.ts';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
@@ -16,6 +17,7 @@ import { graphClient } from '#lib/graph/graph-client.ts';
 import { json } from '#lib/http/api-gateway.ts';
 import type { Log } from '#lib/log.ts';
 import { FANOUT_SCHEDULES } from '#lib/schedules.ts';
+import { createAdminHandler } from '../functions/admin.ts';
 import { createFanoutHandler } from '../functions/fanout.ts';
 import { createSenderHandler } from '../functions/sender.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
@@ -63,12 +65,17 @@ export interface Runtime {
   simulator?: MetaSimulator;
   tableName: string;
   queueUrls: { send: string; deadLetter: string };
+  /** What the schedules did so far, for progress lines. */
+  counters: { fanoutRuns: number; queued: number };
+  /** Processes besides this one that belong to the runtime (DynamoDB Local's JVM). */
+  childPids: number[];
   stop(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const WEBHOOK_TIMEOUT_MS = 5_000;
 const FANOUT_TIMEOUT_MS = 5 * 60_000;
+const ADMIN_TIMEOUT_MS = 29_000;
 
 /** Starts the emulators, the table and queues, the handlers, the schedules and the HTTP server. */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -84,6 +91,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
     }
   };
+  const childPids: number[] = [];
   try {
     if (!options.useRunningEmulators) {
       const [dynamo, queues] = await Promise.all([
@@ -91,6 +99,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         startFauxqs(options.dataDir ? { dataDir: join(options.dataDir, 'sqs') } : {}),
       ]);
       stops.push(dynamo.stop, queues.stop);
+      if (dynamo.pid !== undefined) childPids.push(dynamo.pid);
       // The SDK finds the emulators the standard way, exactly as tests and tools do.
       Object.assign(process.env, {
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -101,7 +110,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
     }
     const runtime = await wire(options, stops);
-    return { ...runtime, stop: stopAll };
+    return { ...runtime, childPids, stop: stopAll };
   } catch (error: unknown) {
     await stopAll();
     throw error;
@@ -111,7 +120,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 async function wire(
   options: RuntimeOptions,
   stops: (() => Promise<void>)[],
-): Promise<Omit<Runtime, 'stop'>> {
+): Promise<Omit<Runtime, 'stop' | 'childPids'>> {
   const { log } = options;
   const tableName = options.tableName ?? 'recurrent';
   const db = createDynamoClient();
@@ -146,30 +155,37 @@ async function wire(
     },
     webhookDeps(db, tableName, { clock, log }),
   );
+  // A continuation is a fresh asynchronous invocation of the fan-out, as Lambda's Event invoke is.
+  const continuations = {
+    handOver: async (input: unknown) => {
+      setImmediate(() => {
+        fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS)).catch((error: unknown) =>
+          log.error('fan-out continuation failed', { error: String(error) }),
+        );
+      });
+    },
+  };
   const fanout = createFanoutHandler(
     fanoutDeps(
       { dynamo: db, sqs },
       { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6 },
-      {
-        // A continuation is a fresh asynchronous invocation, as Lambda's Event invoke is.
-        continuations: {
-          handOver: async (input) => {
-            setImmediate(() => {
-              fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS)).catch((error: unknown) =>
-                log.error('fan-out continuation failed', { error: String(error) }),
-              );
-            });
-          },
-        },
-        log,
-      },
+      { continuations, log },
+    ),
+  );
+  const graph = graphClient({ baseUrl: graphUrl, version: options.graphVersion });
+  const admin = createAdminHandler(
+    { adminToken: options.adminToken },
+    adminDeps(
+      { dynamo: db, sqs },
+      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6 },
+      { graph, clock, log, continuations },
     ),
   );
   const senderParts = senderDeps(
     { dynamo: db, sqs },
     { table: tableName, queueUrl: queueUrls.send, burst: DEFAULT_SENDER_OPTIONS.burst },
     {
-      graph: graphClient({ baseUrl: graphUrl, version: options.graphVersion }),
+      graph,
       clock,
       log,
       // The sender waits in the clock's time: at CLOCK_SPEED 60 a 1 s wait takes 1/60 s.
@@ -179,14 +195,17 @@ async function wire(
   const jobQueue = virtualTimeJobQueue(senderParts.queue, sqs, queueUrls.send, clock);
   const sender = createSenderHandler(DEFAULT_SENDER_OPTIONS, { ...senderParts, queue: jobQueue });
 
+  const counters = { fanoutRuns: 0, queued: 0 };
   const scheduler = startScheduler({
     clock,
     schedules: FANOUT_SCHEDULES,
     fire: async (schedule, at) => {
-      await fanout(
+      const result = await fanout(
         { cadence: schedule.cadence, scheduledTime: new Date(at).toISOString() },
         lambdaContext('fanout', FANOUT_TIMEOUT_MS),
       );
+      counters.fanoutRuns++;
+      counters.queued += result.queued;
       await jobQueue.wake();
     },
     log,
@@ -212,6 +231,12 @@ async function wire(
   };
   const routes: Route[] = [
     { prefix: '/webhook', handler: webhook, timeoutMs: WEBHOOK_TIMEOUT_MS, name: 'webhook' },
+    {
+      prefix: '/admin',
+      handler: simulator ? mirrorPagesInto(simulator, admin) : admin,
+      timeoutMs: ADMIN_TIMEOUT_MS,
+      name: 'admin',
+    },
   ];
   const server = await serve(options.port, routes, {
     clock,
@@ -237,6 +262,7 @@ async function wire(
     ...(simulator && { simulator }),
     tableName,
     queueUrls,
+    counters,
   };
 }
 
@@ -374,6 +400,45 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   );
   return answer.Attributes?.QueueArn ?? '';
+}
+
+/**
+ * Tells the simulator about every Page an operator registers, so Meta (simulated) knows its
+ * access token, zone, ad account and campaign exactly as the real one would.
+ */
+function mirrorPagesInto(simulator: MetaSimulator, admin: ApiHandler): ApiHandler {
+  return async (event, context) => {
+    const result = await admin(event, context);
+    const match = /^\/admin\/pages\/([^/]+)$/.exec(event.rawPath);
+    if (
+      event.requestContext.http.method !== 'PUT' ||
+      !match?.[1] ||
+      (result.statusCode ?? 500) >= 300
+    ) {
+      return result;
+    }
+    const body = JSON.parse(event.body ?? '{}') as {
+      accessToken?: string;
+      timezone?: string;
+      adAccountId?: string;
+      campaignId?: string;
+    };
+    const pageId = decodeURIComponent(match[1]);
+    if (body.accessToken) {
+      const adAccountId = body.adAccountId?.replace(/^act_/, '');
+      simulator.addPage({
+        id: pageId,
+        accessToken: body.accessToken,
+        ...(body.timezone && { timezone: body.timezone }),
+        // The sender uses the Page's token as the system-user token of the new API.
+        ...(adAccountId && { adAccountId, systemUserToken: body.accessToken }),
+      });
+      if (adAccountId && body.campaignId) {
+        simulator.addCampaign({ adAccountId, pageId, id: body.campaignId });
+      }
+    }
+    return result;
+  };
 }
 
 /** A random development secret: printed, because nobody configured it. */

@@ -1,7 +1,10 @@
+import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { ConfigError, readConfig } from '#lib/config.ts';
 import { createLogger } from '#lib/logger.ts';
+import { runDemo } from './demo.ts';
 import { EmulatorStartError } from './emulators.ts';
+import { memoryOf } from './memory.ts';
 import { madeUpSecret, type Runtime, startRuntime } from './runtime.ts';
 
 /** `npm start`: the whole system on one machine, configured from the environment. */
@@ -24,6 +27,15 @@ const localConfigSchema = z.object({
 });
 
 async function main(): Promise<void> {
+  const { values: flags } = parseArgs({
+    options: {
+      demo: { type: 'boolean', default: false },
+      people: { type: 'string', default: '1000' },
+    },
+  });
+  const people = Number(flags.people);
+  if (!Number.isInteger(people) || people < 1)
+    throw new ConfigError('--people takes a whole number from 1');
   const config = readConfig(localConfigSchema, process.env);
   const madeUp: string[] = [];
   const orMadeUp = (value: string | undefined, name: string, make: () => string) => {
@@ -39,7 +51,8 @@ async function main(): Promise<void> {
     () => 'recurrent-dev',
   );
   const adminToken = orMadeUp(config.ADMIN_TOKEN, 'ADMIN_TOKEN', madeUpSecret);
-  const log = createLogger('local');
+  // The demo prints its own progress: only warnings and errors interrupt it.
+  const log = createLogger('local', flags.demo ? 'WARN' : undefined);
   const started = performance.now();
   const runtime = await startRuntime({
     port: config.PORT,
@@ -50,9 +63,16 @@ async function main(): Promise<void> {
     graphVersion: config.META_GRAPH_VERSION,
     ...(config.DATA_DIR && { dataDir: config.DATA_DIR }),
     ...(config.CLOCK_START !== undefined && { clockStart: config.CLOCK_START }),
+    // The demo lives through a week from next Monday, on jumps of the clock.
+    ...(flags.demo &&
+      config.CLOCK_START === undefined && { clockStart: nextMondayUtc(Date.now()) }),
     clockSpeed: config.CLOCK_SPEED,
     log,
   });
+  if (flags.demo) {
+    await demo(runtime, { people, adminToken, startedMs: performance.now() - started });
+    return;
+  }
   printBanner(runtime, {
     madeUp,
     adminTokenGiven: config.ADMIN_TOKEN !== undefined,
@@ -95,6 +115,46 @@ function printBanner(
     '',
   );
   console.log(lines.join('\n'));
+}
+
+async function demo(
+  runtime: Runtime,
+  options: { people: number; adminToken: string; startedMs: number },
+): Promise<void> {
+  console.log(
+    `Recurrent demo on ${runtime.url}: up in ${(options.startedMs / 1000).toFixed(1)} s; ${options.people} simulated people`,
+  );
+  const atRest = await memoryOf(runtime);
+  let peak = atRest;
+  const sampler = setInterval(async () => {
+    const now = await memoryOf(runtime);
+    if (now.totalMb > peak.totalMb) peak = now;
+  }, 1_000);
+  const started = performance.now();
+  try {
+    const result = await runDemo(runtime, {
+      people: options.people,
+      adminToken: options.adminToken,
+      write: (text) => process.stdout.write(text),
+    });
+    clearInterval(sampler);
+    console.log(
+      `  ${result.sent} sends in ${((performance.now() - started) / 1000).toFixed(0)} s; memory (this process + DynamoDB Local) at rest ${atRest.totalMb} MB, peak ${peak.totalMb} MB`,
+    );
+    await runtime.stop();
+    process.exit(result.ok ? 0 : 1);
+  } catch (error: unknown) {
+    clearInterval(sampler);
+    await runtime.stop();
+    throw error;
+  }
+}
+
+/** 00:00 UTC of the Monday after `now`. */
+function nextMondayUtc(now: number): number {
+  const date = new Date(now);
+  const daysAhead = (8 - date.getUTCDay()) % 7 || 7;
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + daysAhead);
 }
 
 function stopOnSignals(runtime: Runtime): void {

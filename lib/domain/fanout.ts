@@ -187,7 +187,9 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
     return { ...result, handedOver: true };
   }
   await deps.runs.complete(cadence, scheduledTime);
-  deps.log.info('fan-out completed', { cadence, scheduledTime, ...result });
+  // Most runs of a 15-minute schedule find nothing due: those are not worth an info line.
+  const level = result.queued > 0 ? 'info' : 'debug';
+  deps.log[level]('fan-out completed', { cadence, scheduledTime, ...result });
   return result;
 }
 

@@ -85,9 +85,14 @@ function isSubscriptionEvent(event: WebhookEvent): event is SubscriptionEvent {
 
 type Tally = ReturnType<typeof createStatsTally>;
 
-async function applySubscriptionEvents(
+/**
+ * Applies opt-in, stop and resume events to the stored subscriptions, newest state winning
+ * (a conflicting write is read again and retried), indexes them, remembers new tokens and
+ * counts the changes in `tally`. The webhook's path, and the admin API's reconciliation.
+ */
+export async function applySubscriptionEvents(
   events: readonly SubscriptionEvent[],
-  deps: IngestDeps,
+  deps: Pick<IngestDeps, 'catalog' | 'subscriptions' | 'dueShards'>,
   tally: Tally,
 ): Promise<void> {
   if (events.length === 0) return;
@@ -154,7 +159,7 @@ function keyOf({ pageId, psid, topicId }: SubscriptionKey): SubscriptionKey {
 }
 
 /** Reads each Page and topic, and writes each topic zone, once per delivery. */
-function catalogLookups(deps: IngestDeps) {
+function catalogLookups(deps: Pick<IngestDeps, 'catalog' | 'subscriptions'>) {
   const pages = new Map<string, Promise<Page | undefined>>();
   const topics = new Map<string, Promise<Topic | undefined>>();
   const zones = new Map<string, Promise<void>>();

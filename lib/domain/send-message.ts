@@ -129,6 +129,9 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   legacySwitchOffAt: Date.parse('2026-02-01T00:00:00Z'),
 };
 
+/** Added to the planned send time recorded by the claim, so the next cooldown errs late. */
+export const SENT_AT_MARGIN_MS = 100;
+
 /** How long a Page stops after a rate-limit error that names no time to regain access. */
 export const RATE_LIMIT_HOLD_MS = 60_000;
 const TRANSIENT_BASE_MS = 5_000;
@@ -541,8 +544,9 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
   ): Promise<Ready | SendOutcome> {
     const { job } = item;
     const key = keyOf(job);
-    // The request leaves at the tokens' time; a late batch may leave up to the wait bound after.
-    const sentAt = sendAt + options.maxWaitMs;
+    // The request leaves at the tokens' time, give or take the late tolerance; a batch later
+    // than that takes fresh tokens, and a send Meta then finds early is deferred, not lost.
+    const sentAt = sendAt + SENT_AT_MARGIN_MS;
     const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt);
     if (!claim.claimed) return skip(job, 'already-claimed');
     const before = claim.before;

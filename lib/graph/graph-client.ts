@@ -1,5 +1,13 @@
 import * as z from 'zod';
 import type {
+  AdminGraph,
+  GraphCallResult,
+  OptInTemplate,
+  TokenNode,
+  TokenPage,
+} from '../domain/admin-graph.ts';
+import { normaliseExpiry } from '../domain/meta-webhook.ts';
+import type {
   GraphClient,
   GraphError,
   GraphSendRequest,
@@ -42,6 +50,44 @@ const marketingAnswer = z.object({
   marketing_message_tracking_id: z.string(),
 });
 
+/** Seconds or milliseconds (unsure at Meta), as a number or a numeric string. */
+const epochNumber = z
+  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+  .pipe(z.number().positive())
+  .transform(normaliseExpiry);
+
+const tokenNodeSchema = z.object({
+  token: z.string().min(1),
+  recipient_id: z.coerce.string().min(1),
+  topic_title: z.string().min(1),
+  creation_timestamp: epochNumber,
+  token_expiry_timestamp: epochNumber.optional().catch(undefined),
+  user_token_status: z.string().optional().catch(undefined),
+  notification_messages_timezone: z.string().optional().catch(undefined),
+});
+
+const tokenListAnswer = z.object({
+  data: z.array(z.unknown()),
+  paging: z
+    .looseObject({
+      cursors: z.looseObject({ after: z.string().optional() }).optional(),
+      next: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** The fields the token list is asked for (META_PLATFORM.md section 4). */
+const TOKEN_FIELDS = [
+  'token',
+  'recipient_id',
+  'topic_title',
+  'creation_timestamp',
+  'token_expiry_timestamp',
+  'user_token_status',
+  'notification_messages_timezone',
+  'next_eligible_time',
+].join(',');
+
 /** Connection failures that happen before a single byte of the request is written. */
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -60,11 +106,63 @@ const NOT_SENT_CODES = new Set([
  * zod; usage headers come back with every answer. Nothing here ever logs or throws a URL: the
  * legacy route carries the Page access token in the query string.
  */
-export function graphClient(options: GraphClientOptions): GraphClient {
+export function graphClient(options: GraphClientOptions): GraphClient & AdminGraph {
   const base = `${options.baseUrl.replace(/\/+$/, '')}/${options.version}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
+  /** One call: the answer's status and JSON, or why there was none. */
+  const exchange = async (
+    url: string,
+    init: { method: 'GET' | 'POST'; body?: unknown },
+  ): Promise<
+    | { kind: 'answered'; status: number; ok: boolean; json: unknown }
+    | Extract<GraphCallResult<never>, { kind: 'unanswered' }>
+  > => {
+    try {
+      const response = await fetch(url, {
+        method: init.method,
+        ...(init.body !== undefined && {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(init.body),
+        }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await response.text();
+      return { kind: 'answered', status: response.status, ok: response.ok, json: parseJson(text) };
+    } catch (error: unknown) {
+      const result = unanswered(error);
+      if (result.kind !== 'unanswered') throw error;
+      return result;
+    }
+  };
+  const refusedBy = (answer: { status: number; json: unknown }) => {
+    const error = graphErrorOf(answer.json);
+    return { kind: 'refused' as const, status: answer.status, ...(error && { error }) };
+  };
+
   return {
+    async requestOptIn(request) {
+      const { url, body } = optInRequestFor(base, request);
+      const answer = await exchange(url, { method: 'POST', body });
+      if (answer.kind === 'unanswered') return answer;
+      if (!answer.ok) return refusedBy(answer);
+      const messageId = sendApiAnswer.safeParse(answer.json).data?.message_id;
+      return { kind: 'ok', value: messageId === undefined ? {} : { messageId } };
+    },
+
+    async listTokens({ pageId, accessToken, limit, after }) {
+      const query = new URLSearchParams({ fields: TOKEN_FIELDS, limit: String(limit) });
+      if (after !== undefined) query.set('after', after);
+      query.set('access_token', accessToken);
+      const url = `${base}/${encodeURIComponent(pageId)}/notification_message_tokens?${query}`;
+      const answer = await exchange(url, { method: 'GET' });
+      if (answer.kind === 'unanswered') return answer;
+      if (!answer.ok) return refusedBy(answer);
+      const list = tokenListAnswer.safeParse(answer.json);
+      if (!list.success) return { kind: 'refused', status: answer.status };
+      return { kind: 'ok', value: tokenPageOf(list.data) };
+    },
+
     async send(request) {
       const { url, headers, body } = httpRequestFor(base, request);
       let response: Response;
@@ -128,6 +226,63 @@ export function httpRequestFor(
       message: request.message,
     },
   };
+}
+
+/** The opt-in template request (META_PLATFORM.md section 2), addressed to the person's PSID. */
+export function optInRequestFor(
+  base: string,
+  request: { pageId: string; accessToken: string; psid: string; template: OptInTemplate },
+): { url: string; body: Record<string, unknown> } {
+  const { template } = request;
+  return {
+    url: `${base}/${encodeURIComponent(request.pageId)}/messages?access_token=${encodeURIComponent(request.accessToken)}`,
+    body: {
+      recipient: { id: request.psid },
+      message: {
+        attachment: {
+          type: 'template',
+          payload: {
+            template_type: 'notification_messages',
+            title: template.title,
+            payload: template.payload,
+            ...(template.imageUrl !== undefined && { image_url: template.imageUrl }),
+            notification_messages_cta_text: template.ctaText,
+            notification_messages_timezone: template.timezone,
+            notification_messages_reoptin: 'ENABLED',
+          },
+        },
+      },
+    },
+  };
+}
+
+function tokenPageOf(list: z.infer<typeof tokenListAnswer>): TokenPage {
+  const tokens: TokenNode[] = [];
+  let malformed = 0;
+  for (const element of list.data) {
+    const node = tokenNodeSchema.safeParse(element);
+    if (!node.success) {
+      malformed++;
+      continue;
+    }
+    const value = node.data;
+    tokens.push({
+      token: value.token,
+      psid: value.recipient_id,
+      title: value.topic_title,
+      createdAt: value.creation_timestamp,
+      ...(value.token_expiry_timestamp !== undefined && {
+        expiresAt: value.token_expiry_timestamp,
+      }),
+      ...(value.user_token_status !== undefined && { tokenStatus: value.user_token_status }),
+      ...(value.notification_messages_timezone !== undefined && {
+        timezone: value.notification_messages_timezone,
+      }),
+    });
+  }
+  // Graph says there is more with `paging.next`; `cursors.after` is there on every page.
+  const after = list.paging?.next === undefined ? undefined : list.paging.cursors?.after;
+  return { tokens, malformed, ...(after !== undefined && { after }) };
 }
 
 /** Meta's error object, when the body is one. */

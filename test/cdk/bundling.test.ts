@@ -11,7 +11,7 @@ import { handlerEntry } from '../../cdk/function.ts';
 import type { RecurringNotifications } from '../../cdk/recurring-notifications.ts';
 import { actionsOf, buildStack, logicalId, statementsOf } from './synth.ts';
 
-const FUNCTIONS = ['webhook', 'fanout', 'sender'] as const;
+const FUNCTIONS = ['webhook', 'fanout', 'sender', 'admin'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 /** Large enough for today's bundles (about 220 KiB), small enough to catch a stray dependency. */
@@ -22,6 +22,8 @@ const ACTION_OF: Readonly<Record<string, string>> = {
   GetCommand: 'dynamodb:GetItem',
   BatchGetCommand: 'dynamodb:BatchGetItem',
   PutCommand: 'dynamodb:PutItem',
+  // DynamoDB checks each item's own action; the admin API's transactions only put.
+  TransactWriteCommand: 'dynamodb:PutItem',
   UpdateCommand: 'dynamodb:UpdateItem',
   DeleteCommand: 'dynamodb:DeleteItem',
   BatchWriteCommand: 'dynamodb:BatchWriteItem',
@@ -49,6 +51,8 @@ const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
   fanout: ['PutCommand', 'TransactWriteCommand'],
   // dynamo-catalog's writes, and the subscription store's token directory writes (webhook).
   sender: ['PutCommand', 'TransactWriteCommand', 'BatchWriteCommand'],
+  // The admin API calls everything its modules hold.
+  admin: [],
 };
 
 /** The AWS SDK commands and paginators our own modules of a handler's bundle construct. */

@@ -10,6 +10,8 @@ import { actionsOf, logicalId, permissionsOf, statementsOf, synthesize } from '.
 const META_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-1:111122223333:secret:recurrent/meta-AbCdEf';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const FUNCTIONS = ['webhook', 'fanout', 'sender', 'admin'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
 
 describe('RecurringNotifications with its defaults', () => {
   let stack: Stack;
@@ -20,9 +22,9 @@ describe('RecurringNotifications with its defaults', () => {
   const arn = (construct: Parameters<typeof logicalId>[1]) => ({
     'Fn::GetAtt': [id(construct), 'Arn'],
   });
-  const functionProps = (name: 'webhook' | 'fanout' | 'sender') =>
+  const functionProps = (name: FunctionName) =>
     template.toJSON().Resources[id(recurrent[name])].Properties;
-  const roleStatements = (name: 'webhook' | 'fanout' | 'sender') => {
+  const roleStatements = (name: FunctionName) => {
     const role = recurrent[name].role;
     if (!role) throw new Error(`${name} has no role`);
     return statementsOf(template, id(role));
@@ -34,7 +36,7 @@ describe('RecurringNotifications with its defaults', () => {
   });
 
   describe('functions', () => {
-    it.each(['webhook', 'fanout', 'sender'] as const)(
+    it.each(FUNCTIONS)(
       'runs %s on Node.js 24, arm64, with JSON logs to its own log group and source maps',
       (name) => {
         template.hasResourceProperties('AWS::Lambda::Function', {
@@ -67,6 +69,22 @@ describe('RecurringNotifications with its defaults', () => {
     it('gives the fan-out 5 minutes and the sender 30 s with 512 MB each', () => {
       expect(functionProps('fanout')).toMatchObject({ MemorySize: 512, Timeout: 300 });
       expect(functionProps('sender')).toMatchObject({ MemorySize: 512, Timeout: 30 });
+    });
+
+    it('gives the admin function 512 MB and 29 s, under the 30 s API Gateway waits', () => {
+      expect(functionProps('admin')).toMatchObject({ MemorySize: 512, Timeout: 29 });
+    });
+
+    it('configures the admin function as its config schema names it', () => {
+      expect(functionProps('admin').Environment.Variables).toEqual({
+        TABLE_NAME: ref(recurrent.table),
+        SEND_QUEUE_URL: ref(recurrent.sendQueue),
+        FANOUT_FUNCTION_NAME: ref(recurrent.fanout),
+        META_GRAPH_URL: 'https://graph.facebook.com',
+        META_GRAPH_VERSION: 'v24.0',
+        LOOKBACK_HOURS: '6',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
     });
 
     it('passes the webhook the secret ARN, never the secrets themselves', () => {
@@ -263,7 +281,23 @@ describe('RecurringNotifications with its defaults', () => {
           AuthorizationType: 'NONE',
         });
       }
-      template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+      template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    });
+
+    it('routes every method under /admin to the admin function, behind IAM authorization', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: 'ANY /admin/{proxy+}',
+        AuthorizationType: 'AWS_IAM',
+        Target: Match.anyValue(),
+      });
+      const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+      expect(
+        Object.values(integrations).some(
+          (integration) =>
+            JSON.stringify(integration.Properties.IntegrationUri) ===
+            JSON.stringify(arn(recurrent.admin)),
+        ),
+      ).toBe(true);
     });
 
     it('throttles the default stage and writes JSON access logs to a log group', () => {
@@ -358,15 +392,47 @@ describe('RecurringNotifications with its defaults', () => {
       expect(actionsOf(statements)).not.toContain('sqs:SendMessage');
     });
 
-    it('gives no function table-management or delete rights', () => {
-      for (const name of ['webhook', 'fanout', 'sender'] as const) {
+    it('lets the admin function manage items, query both indexes, queue jobs and hand runs to the fan-out', () => {
+      const statements = roleStatements('admin');
+      const permissions = permissionsOf(statements);
+      expect(permissions).toContainEqual({
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        resource: arn(recurrent.table),
+      });
+      expect(permissions).toContainEqual({
+        actions: ['dynamodb:Query'],
+        resource: [TABLE.pageIndex.name, TABLE.dueIndex.name].map((index) => ({
+          'Fn::Join': ['', [arn(recurrent.table), `/index/${index}`]],
+        })),
+      });
+      expect(permissions).toContainEqual({
+        actions: ['sqs:SendMessage'],
+        resource: arn(recurrent.sendQueue),
+      });
+      expect(permissions).toContainEqual({
+        actions: ['lambda:InvokeFunction'],
+        resource: arn(recurrent.fanout),
+      });
+      expect(actionsOf(statements)).not.toContain('secretsmanager:GetSecretValue');
+    });
+
+    it('gives no function table-management rights, and only the admin function delete rights', () => {
+      for (const name of FUNCTIONS) {
         const actions = actionsOf(roleStatements(name));
         for (const forbidden of [
           'dynamodb:DeleteTable',
           'dynamodb:UpdateTable',
-          'dynamodb:DeleteItem',
           'dynamodb:Scan',
           'dynamodb:PartiQLDelete',
+          ...(name === 'admin' ? [] : ['dynamodb:DeleteItem']),
         ]) {
           expect(actions).not.toContain(forbidden);
         }
@@ -427,18 +493,15 @@ describe('RecurringNotifications with its defaults', () => {
       });
     });
 
-    it.each(['webhook', 'fanout', 'sender'] as const)(
-      'alarms on errors and throttles of the %s function',
-      (name) => {
-        for (const metric of ['Errors', 'Throttles']) {
-          alarmOn(metric, {
-            Namespace: 'AWS/Lambda',
-            Dimensions: [{ Name: 'FunctionName', Value: ref(recurrent[name]) }],
-            Threshold: 1,
-          });
-        }
-      },
-    );
+    it.each(FUNCTIONS)('alarms on errors and throttles of the %s function', (name) => {
+      for (const metric of ['Errors', 'Throttles']) {
+        alarmOn(metric, {
+          Namespace: 'AWS/Lambda',
+          Dimensions: [{ Name: 'FunctionName', Value: ref(recurrent[name]) }],
+          Threshold: 1,
+        });
+      }
+    });
 
     it('alarms on webhook 4xx and 5xx spikes', () => {
       const api = [{ Name: 'ApiId', Value: ref(recurrent.api) }];
@@ -487,8 +550,8 @@ describe('RecurringNotifications with its defaults', () => {
       },
     );
 
-    it('has 13 alarms, none with an action when no topic is given, and one dashboard', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
+    it('has 15 alarms, none with an action when no topic is given, and one dashboard', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -498,6 +561,7 @@ describe('RecurringNotifications with its defaults', () => {
   it('outputs what an operator needs', () => {
     for (const output of [
       'WebhookUrl',
+      'AdminBaseUrl',
       'TableName',
       'SendQueueName',
       'SendDlqName',
@@ -520,6 +584,22 @@ describe('RecurringNotifications with its defaults', () => {
             '.',
             { Ref: 'AWS::URLSuffix' },
             '/webhook',
+          ],
+        ],
+      },
+    });
+    template.hasOutput('AdminBaseUrl', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            ref(recurrent.api),
+            '.execute-api.',
+            { Ref: 'AWS::Region' },
+            '.',
+            { Ref: 'AWS::URLSuffix' },
+            '/admin/',
           ],
         ],
       },
@@ -587,7 +667,7 @@ describe('RecurringNotifications with its options', () => {
   });
 
   it('lets each function use the key through DynamoDB only, and the webhook decrypt the secret', () => {
-    for (const name of ['webhook', 'fanout', 'sender'] as const) {
+    for (const name of FUNCTIONS) {
       const role = recurrent[name].role;
       if (!role) throw new Error(`${name} has no role`);
       const statements = statementsOf(template, logicalId(stack, role));

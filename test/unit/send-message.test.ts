@@ -18,6 +18,7 @@ import {
   judgeJob,
   PoisonJobError,
   RATE_LIMIT_HOLD_MS,
+  SENT_AT_MARGIN_MS,
   type SenderDeps,
   SendFailedError,
   type SendOutcome,
@@ -246,7 +247,7 @@ describe('sendBatch: sending', () => {
     });
     expect(w.subscription()).toMatchObject({
       lastSlot: SLOT,
-      lastSentAt: NOW + DEFAULT_SENDER_OPTIONS.maxWaitMs,
+      lastSentAt: NOW + SENT_AT_MARGIN_MS,
     });
     expect(w.increments).toEqual([
       [{ pageId: '1001', topicId: 'deals', day: '2026-11-21', counts: { sent: 1 } }],
@@ -559,7 +560,7 @@ describe('sendBatch: Meta refusals', () => {
     expect(sent).toMatchObject({ kind: 'sent', confirmed: false });
     expect(left.subscription()).toMatchObject({
       lastSlot: SLOT,
-      lastSentAt: NOW + DEFAULT_SENDER_OPTIONS.maxWaitMs,
+      lastSentAt: NOW + SENT_AT_MARGIN_MS,
     });
     expect(retried).toMatchObject({ kind: 'deferred', reason: 'transient' });
     expect(notLeft.subscription()?.lastSlot).toBeUndefined();

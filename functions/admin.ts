@@ -1,0 +1,120 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { adminDeps } from '#lib/aws/admin-deps.ts';
+import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
+import { lambdaContinuations } from '#lib/aws/lambda-continuations.ts';
+import { systemClock } from '#lib/clock.ts';
+import { adminConfigSchema, readConfig } from '#lib/config.ts';
+import { parseAdminFanout, runAdminFanout } from '#lib/domain/admin-fanout.ts';
+import { type AdminRequest, parseJsonBody } from '#lib/domain/admin-input.ts';
+import { listPages, parsePutPage, putPage } from '#lib/domain/admin-pages.ts';
+import type { AdminDeps } from '#lib/domain/admin-ports.ts';
+import { parseStats, readStats } from '#lib/domain/admin-stats.ts';
+import { listSubscriptions, parseListSubscriptions } from '#lib/domain/admin-subscriptions.ts';
+import { listTopics, parseListTopics, parsePutTopic, putTopic } from '#lib/domain/admin-topics.ts';
+import { eraseContact, parseEraseContact } from '#lib/domain/erase-contact.ts';
+import { parseOptInRequest, requestOptIn } from '#lib/domain/optin-request.ts';
+import { parseReconcile, reconcilePage } from '#lib/domain/reconcile.ts';
+import { graphClient } from '#lib/graph/graph-client.ts';
+import { type ApiEventWithRawBody, type ApiResult, json, rawBytes } from '#lib/http/api-gateway.ts';
+import { bearerAuth } from '#lib/http/bearer-auth.ts';
+import { errorResponse } from '#lib/http/error-response.ts';
+import { rawBody } from '#lib/http/raw-body.ts';
+import { refusalResponse } from '#lib/http/refusal-response.ts';
+import { createRouter } from '#lib/http/router.ts';
+import { lazyHandler } from '#lib/lambda.ts';
+import { createLogger } from '#lib/logger.ts';
+
+export interface AdminOptions {
+  /** When set (the local runtime), every request must carry `Authorization: Bearer <it>`. */
+  adminToken?: string;
+  /** @default 256 KiB */
+  maxBodyBytes?: number;
+}
+
+type AdminRoute = (request: AdminRequest, timeLeft: () => number) => Promise<unknown>;
+
+/** The operators' API under /admin: each route parses its input and calls one use case. */
+export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
+  const router = createRouter<AdminRoute>([
+    { method: 'GET', path: '/admin/pages', handler: () => listPages(deps) },
+    {
+      method: 'PUT',
+      path: '/admin/pages/{pageId}',
+      handler: (r) => putPage(parsePutPage(r), deps),
+    },
+    {
+      method: 'POST',
+      path: '/admin/pages/{pageId}/reconcile',
+      handler: (r, timeLeft) => reconcilePage(parseReconcile(r), deps, timeLeft),
+    },
+    { method: 'GET', path: '/admin/topics', handler: (r) => listTopics(parseListTopics(r), deps) },
+    {
+      method: 'PUT',
+      path: '/admin/topics/{topicId}',
+      handler: (r, timeLeft) => putTopic(parsePutTopic(r), deps, timeLeft),
+    },
+    {
+      method: 'POST',
+      path: '/admin/topics/{topicId}/optin-requests',
+      handler: (r) => requestOptIn(parseOptInRequest(r), deps),
+    },
+    {
+      method: 'GET',
+      path: '/admin/subscriptions',
+      handler: (r) => listSubscriptions(parseListSubscriptions(r), deps),
+    },
+    {
+      method: 'POST',
+      path: '/admin/fanout',
+      handler: (r, timeLeft) => runAdminFanout(parseAdminFanout(r), deps, timeLeft),
+    },
+    { method: 'GET', path: '/admin/stats', handler: (r) => readStats(parseStats(r), deps) },
+    {
+      method: 'DELETE',
+      path: '/admin/contacts/{pageId}/{psid}',
+      handler: (r) => eraseContact(parseEraseContact(r), deps),
+    },
+  ]);
+  return middy<ApiEventWithRawBody, ApiResult, Error, Context>()
+    .use(errorResponse(deps.log))
+    .use(refusalResponse(deps.log))
+    .use(bearerAuth({ token: options.adminToken }))
+    .use(rawBody({ maxBytes: options.maxBodyBytes ?? 256 * 1024 }))
+    .handler(async (event, context) => {
+      const route = router.match(event.requestContext.http.method, event.rawPath);
+      const request: AdminRequest = {
+        params: route.params,
+        query: event.queryStringParameters ?? {},
+        body: parseJsonBody(rawBytes(event)),
+      };
+      const timeLeft = () =>
+        typeof context.getRemainingTimeInMillis === 'function'
+          ? context.getRemainingTimeInMillis()
+          : Number.POSITIVE_INFINITY;
+      return json(200, await route.handler(request, timeLeft));
+    });
+}
+
+/** Lambda entry: configuration from the environment, checked once per cold start. */
+export const handler = lazyHandler(() => {
+  const config = readConfig(adminConfigSchema, process.env);
+  const log = createLogger('admin');
+  const deps = adminDeps(
+    { dynamo: createDynamoClient(), sqs: createSqsClient() },
+    {
+      table: config.TABLE_NAME,
+      queueUrl: config.SEND_QUEUE_URL,
+      lookbackHours: config.LOOKBACK_HOURS,
+    },
+    {
+      graph: graphClient({ baseUrl: config.META_GRAPH_URL, version: config.META_GRAPH_VERSION }),
+      clock: systemClock,
+      log,
+      continuations: lambdaContinuations(new LambdaClient({}), config.FANOUT_FUNCTION_NAME),
+    },
+  );
+  // API Gateway's IAM authorizer has checked the caller: no bearer token on AWS.
+  return createAdminHandler({}, deps);
+});

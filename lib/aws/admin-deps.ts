@@ -1,0 +1,57 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock.ts';
+import type { AdminGraph } from '../domain/admin-graph.ts';
+import type { AdminDeps } from '../domain/admin-ports.ts';
+import type { FanoutDeps } from '../domain/fanout.ts';
+import type { Log } from '../log.ts';
+import {
+  dynamoAdminCatalog,
+  dynamoContactEraser,
+  dynamoOptInClaims,
+  dynamoPageIndex,
+  dynamoStatsReader,
+} from './dynamo-admin-store.ts';
+import { dynamoStatsStore } from './dynamo-stats-store.ts';
+import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { fanoutDeps } from './fanout-deps.ts';
+import { DUE_SHARDS } from './table-definition.ts';
+
+/**
+ * An operator-started fan-out leaves this much of the admin invocation (29 s on AWS) to answer;
+ * what it cannot finish goes to the fan-out function as a continuation.
+ */
+const ADMIN_FANOUT_RESERVE_MS = 5_000;
+
+/** The admin API's ports: the one table, the send queue, the Graph API. */
+export function adminDeps(
+  clients: { dynamo: DynamoDBDocumentClient; sqs: SQSClient },
+  config: { table: string; queueUrl: string; lookbackHours: number },
+  parts: {
+    graph: AdminGraph;
+    clock: Clock;
+    log: Log;
+    continuations: FanoutDeps['continuations'];
+  },
+): AdminDeps {
+  const { dynamo } = clients;
+  return {
+    catalog: dynamoAdminCatalog(dynamo, config.table),
+    subscriptions: dynamoSubscriptionStore(dynamo, config.table),
+    pageIndex: dynamoPageIndex(dynamo, config.table),
+    optInClaims: dynamoOptInClaims(dynamo, config.table),
+    stats: {
+      ...dynamoStatsStore(dynamo, config.table),
+      ...dynamoStatsReader(dynamo, config.table),
+    },
+    eraser: dynamoContactEraser(dynamo, config.table),
+    graph: parts.graph,
+    fanout: {
+      ...fanoutDeps(clients, config, { continuations: parts.continuations, log: parts.log }),
+      reserveMs: ADMIN_FANOUT_RESERVE_MS,
+    },
+    clock: parts.clock,
+    log: parts.log,
+    dueShards: DUE_SHARDS,
+  };
+}

@@ -1,0 +1,140 @@
+import { NotFoundError, RefusedError } from './errors.ts';
+import { classifyMetaError } from './meta-errors.ts';
+import type { GraphError } from './sender-ports.ts';
+
+/** The opt-in template's fields (META_PLATFORM.md section 2). */
+export interface OptInTemplate {
+  title: string;
+  /** Our topic id, echoed back in the opt-in webhook. */
+  payload: string;
+  ctaText: OptInCtaText;
+  /** The Page's zone. */
+  timezone: string;
+  imageUrl?: string;
+}
+
+export const OPT_IN_CTA_TEXTS = ['ALLOW', 'GET', 'GET_UPDATES', 'OPT_IN', 'SIGN_UP'] as const;
+export type OptInCtaText = (typeof OPT_IN_CTA_TEXTS)[number];
+
+/** One token of `GET /{page}/notification_message_tokens`, instants in epoch ms. */
+export interface TokenNode {
+  token: string;
+  psid: string;
+  title: string;
+  createdAt: number;
+  expiresAt?: number;
+  tokenStatus?: string;
+  timezone?: string;
+}
+
+/** One page of the token list. */
+export interface TokenPage {
+  tokens: TokenNode[];
+  /** Elements that were not token nodes. */
+  malformed: number;
+  /** The cursor of the next page, when there is one. */
+  after?: string;
+}
+
+/** What came of one Graph call that is not a send. */
+export type GraphCallResult<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'refused'; status: number; error?: GraphError }
+  | { kind: 'unanswered'; requestLeft: boolean; cause: string };
+
+/** Meta's Graph API, for what operators do: opt-in requests and the token list. */
+export interface AdminGraph {
+  requestOptIn(request: {
+    pageId: string;
+    accessToken: string;
+    psid: string;
+    template: OptInTemplate;
+  }): Promise<GraphCallResult<{ messageId?: string }>>;
+  listTokens(request: {
+    pageId: string;
+    accessToken: string;
+    limit: number;
+    after?: string;
+  }): Promise<GraphCallResult<TokenPage>>;
+}
+
+/** Meta could not be reached or failed on its side: a 5xx for the operator, worth a retry. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  readonly code: 'meta_unavailable' | 'meta_timeout' | 'meta_error';
+  constructor(message: string, code: UpstreamError['code']) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * Turns a failed Graph call into the error the operator gets: a refusal naming the rule (and
+ * when to retry, if known), or an upstream failure. Meta's own message is never repeated (it
+ * may quote what was sent); its code, subcode and trace id are.
+ */
+export function metaCallFailure(
+  what: string,
+  result: Exclude<GraphCallResult<unknown>, { kind: 'ok' }>,
+  now: number,
+): Error {
+  if (result.kind === 'unanswered') {
+    return result.requestLeft
+      ? new UpstreamError(`${what}: Meta did not answer (${result.cause})`, 'meta_timeout')
+      : new UpstreamError(
+          `${what}: Meta could not be reached (${result.cause})`,
+          'meta_unavailable',
+        );
+  }
+  const error = result.error;
+  if (!error) {
+    return new UpstreamError(
+      `${what}: Meta answered HTTP ${result.status} without an error body`,
+      result.status >= 500 ? 'meta_unavailable' : 'meta_error',
+    );
+  }
+  const ref = `Meta error ${error.code}${error.subcode === undefined ? '' : `/${error.subcode}`}${error.fbtraceId ? `, fbtrace_id ${error.fbtraceId}` : ''}`;
+  const refused = (code: string, reason: string, retryAt?: number) =>
+    new RefusedError(`${what}: ${reason} (${ref})`, code, retryAt);
+  if (error.code === 10 && (error.subcode === 2534022 || error.subcode === 2018278)) {
+    return refused(
+      'outside_window',
+      'the person has not written to the Page in the last 24 hours; retry when they write again',
+    );
+  }
+  if (error.code === 613 && error.subcode === 1893016) {
+    return refused(
+      'too_soon',
+      'Meta allows one opt-in request per title per person per 7 days',
+      now + 7 * 86_400_000,
+    );
+  }
+  if (error.code === 9 && error.subcode === 2018352) {
+    return refused('meta_rate_limited', 'too many opt-in requests; retry later');
+  }
+  if (error.code === 10 && error.subcode === 1404170) {
+    return refused('page_barred', 'Meta bars this Page from sending opt-in requests');
+  }
+  if (error.code === 100 && error.subcode === 2018001) {
+    return new NotFoundError(`${what}: Meta knows no such person on this Page (${ref})`);
+  }
+  switch (classifyMetaError(error)) {
+    case 'rate-limited':
+      return refused('meta_rate_limited', 'Meta is rate limiting this Page; retry later');
+    case 'page-token-invalid':
+      return refused(
+        'page_token_invalid',
+        "the Page's access token is invalid: register a new one with PUT /admin/pages/{pageId}",
+      );
+    case 'page-restricted':
+      return refused('page_restricted', 'Meta restricts this Page');
+    case 'page-permission':
+      return refused('page_not_permitted', "the Page's access token lacks a permission");
+    case 'unreachable':
+      return refused('person_unreachable', 'the person cannot be reached (blocked the Page?)');
+    case 'transient':
+      return new UpstreamError(`${what}: Meta failed on its side (${ref})`, 'meta_unavailable');
+    default:
+      return new UpstreamError(`${what}: Meta refused the call (${ref})`, 'meta_error');
+  }
+}

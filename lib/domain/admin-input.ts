@@ -1,0 +1,70 @@
+import * as z from 'zod';
+import { InvalidInputError } from './errors.ts';
+
+/** One admin API request as plain data: path parameters, query string and parsed JSON body. */
+export interface AdminRequest {
+  params: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string | undefined>>;
+  body: unknown;
+}
+
+/**
+ * Parses admin input with a schema; a bad value is an InvalidInputError whose message starts
+ * with the field's name (`title: at most 65 characters`).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (!issue) throw new InvalidInputError('invalid input');
+  const field = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const where = field === '' ? '' : `${field}.`;
+    throw new InvalidInputError(
+      `${issue.keys.map((key) => `${where}${key}`).join(', ')}: unknown field`,
+    );
+  }
+  throw new InvalidInputError(`${field || 'body'}: ${issue.message}`);
+}
+
+/**
+ * An id that is safe inside the table's `#`-separated keys: 1 to 200 characters, no `#`, no
+ * control characters.
+ */
+export function idSchema(what: string) {
+  return (
+    z
+      .string({ error: `required: the ${what}` })
+      .min(1, `the ${what} is empty`)
+      .max(200, `the ${what} is longer than 200 characters`)
+      .refine((value) => !value.includes('#'), `the ${what} must not contain '#'`)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
+      .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), {
+        message: `the ${what} must not contain control characters`,
+      })
+  );
+}
+
+/** A whole number in a query string (`limit=25`). */
+export function queryInt(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+/** A JSON object body; a missing body reads as `{}` so the schema names the missing fields. */
+export function bodyObject(body: unknown): unknown {
+  return body === undefined ? {} : body;
+}
+
+/** A request body's JSON; an empty body is undefined, anything not JSON is a 400. */
+export function parseJsonBody(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new InvalidInputError('body: not valid JSON', 'malformed_json');
+  }
+}

@@ -1,0 +1,126 @@
+import type { Clock } from '../clock.ts';
+import type { Log } from '../log.ts';
+import type { AdminGraph } from './admin-graph.ts';
+import type { FanoutDeps } from './fanout.ts';
+import type { Page } from './page.ts';
+import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from './ports.ts';
+import type { Subscription, SubscriptionKey } from './subscription.ts';
+import type { Topic } from './topic.ts';
+
+/** Pages and topics as operators manage them. */
+export interface AdminCatalog extends Catalog {
+  putPage(page: Page): Promise<void>;
+  putTopic(topic: Topic): Promise<void>;
+  listPages(): Promise<Page[]>;
+  listTopics(pageId: string): Promise<Topic[]>;
+}
+
+/** Where a listing stopped: the store's own position record, opaque to the domain. */
+export type ListPosition = Readonly<Record<string, string>>;
+
+/** A subscription with the due-index partition it is stored under, if any. */
+export interface IndexedSubscription {
+  subscription: Subscription;
+  duePartition?: string;
+}
+
+/** A Page's subscriptions through the Page index, and the writes that index them for sending. */
+export interface AdminSubscriptionStore {
+  /**
+   * Up to `limit` subscription keys of a Page (one topic's when `topicId` is given: ids that
+   * merely start with it are left out), in index order, from after `startAfter`; `next` is
+   * where the read stopped, absent at the end.
+   */
+  listKeys(query: {
+    pageId: string;
+    topicId?: string;
+    limit: number;
+    startAfter?: ListPosition;
+  }): Promise<{ keys: SubscriptionKey[]; next?: ListPosition }>;
+  /** Checks a decoded cursor is a position of this listing; throws InvalidInputError if not. */
+  checkPosition(position: unknown, listing: { pageId: string; topicId?: string }): ListPosition;
+  /** The subscriptions (strongly consistent), in no particular order; missing ones are left out. */
+  getIndexed(keys: readonly SubscriptionKey[]): Promise<IndexedSubscription[]>;
+  /**
+   * Puts a subscription under a due partition if it is still at `version` (the optimistic lock
+   * every writer bumps); 'conflict' when someone wrote it meanwhile.
+   */
+  placeDue(
+    subscription: Subscription,
+    partition: string,
+    version: number | undefined,
+  ): Promise<'saved' | 'conflict'>;
+}
+
+/** What claiming an opt-in request on a person's contact record came to. */
+export type OptInClaim =
+  | { claimed: true; previous?: number }
+  | { claimed: false; reason: 'outside_window'; lastInboundAt?: number }
+  | { claimed: false; reason: 'too_soon'; requestedAt: number };
+
+/** Opt-in requests as recorded on the person's contact record. */
+export interface OptInClaims {
+  /**
+   * Records an opt-in request for `title` at `at`, only if the person wrote at or after
+   * `windowStart` and no request for that title was recorded after `repeatBefore`.
+   */
+  claim(request: {
+    pageId: string;
+    psid: string;
+    title: string;
+    at: number;
+    windowStart: number;
+    repeatBefore: number;
+  }): Promise<OptInClaim>;
+  /** Takes back a claim made at `claimedAt` (restoring `previous`), unless replaced since. */
+  release(request: {
+    pageId: string;
+    psid: string;
+    title: string;
+    claimedAt: number;
+    previous?: number;
+  }): Promise<void>;
+}
+
+/** One day of one topic's counters. */
+export interface StatsDay {
+  topicId: string;
+  day: string;
+  counts: Partial<Record<StatsCounter, number>>;
+}
+
+/** Daily counters, read back. */
+export interface StatsReader {
+  /** Every stored day of the topic from `from` to `to` (`yyyy-mm-dd`, inclusive). */
+  readDays(pageId: string, topicId: string, from: string, to: string): Promise<StatsDay[]>;
+}
+
+/** What an erasure removed. */
+export interface ErasedCounts {
+  subscriptions: number;
+  contact: number;
+  tokens: number;
+  other: number;
+}
+
+/** Removes everything stored under one person of one Page. */
+export interface ContactEraser {
+  erase(pageId: string, psid: string): Promise<ErasedCounts>;
+}
+
+/** Everything the admin API works with. */
+export interface AdminDeps {
+  catalog: AdminCatalog;
+  /** The webhook's store: reconciled opt-ins and topic zones go through it. */
+  subscriptions: SubscriptionStore;
+  pageIndex: AdminSubscriptionStore;
+  optInClaims: OptInClaims;
+  stats: StatsStore & StatsReader;
+  eraser: ContactEraser;
+  graph: AdminGraph;
+  /** The fan-out's ports, for runs an operator starts. */
+  fanout: Omit<FanoutDeps, 'timeLeft'>;
+  clock: Clock;
+  log: Log;
+  dueShards: number;
+}

@@ -1,0 +1,270 @@
+import * as z from 'zod';
+import { mapWithConcurrency } from '../concurrency.ts';
+import type { Log } from '../log.ts';
+import { type AdminRequest, bodyObject, idSchema, parseInput } from './admin-input.ts';
+import { requirePage } from './admin-pages.ts';
+import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './admin-ports.ts';
+import { effectiveCadence } from './cooldown.ts';
+import { RefusedError } from './errors.ts';
+import type { DeliveryRoute } from './page.ts';
+import type { SubscriptionStore } from './ports.ts';
+import { duePartitionId, duePlacement, subscriptionId } from './subscription.ts';
+import { cadenceSchema, type Topic } from './topic.ts';
+
+/** Meta's limit on an opt-in template's title (META_PLATFORM.md section 2). */
+export const TITLE_MAX_CHARS = 65;
+const TEXT_MAX_CHARS = 2000;
+const MAX_ATTEMPTS = 8;
+/** Placement stops while this much of the invocation is left, and says it is incomplete. */
+const PLACEMENT_RESERVE_MS = 5_000;
+
+const quickReplySchema = z
+  .looseObject({
+    content_type: z.enum(['text', 'user_phone_number', 'user_email']),
+    title: z.string().min(1).max(20, 'at most 20 characters').optional(),
+    payload: z.union([z.string().max(1000, 'at most 1000 characters'), z.number()]).optional(),
+    image_url: z.url().optional(),
+  })
+  .refine((reply) => reply.content_type !== 'text' || reply.title !== undefined, {
+    message: 'a text quick reply needs a title',
+    path: ['title'],
+  });
+
+const attachmentSchema = z
+  .looseObject({
+    type: z.enum(['template', 'image', 'audio', 'video', 'file']),
+    payload: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+  })
+  .refine(
+    (attachment) =>
+      attachment.type !== 'template' ||
+      (typeof attachment.payload.template_type === 'string' &&
+        attachment.payload.template_type !== '' &&
+        attachment.payload.template_type !== 'notification_messages'),
+    {
+      message: 'a template needs a template_type (other than the opt-in notification_messages)',
+      path: ['payload', 'template_type'],
+    },
+  );
+
+/** A Send API `message` object: text or one attachment, with optional quick replies. */
+export const sendApiMessageSchema = z
+  .strictObject(
+    {
+      text: z
+        .string()
+        .min(1, 'must not be empty')
+        .max(TEXT_MAX_CHARS, `at most ${TEXT_MAX_CHARS} characters`)
+        .optional(),
+      attachment: attachmentSchema.optional(),
+      quick_replies: z
+        .array(quickReplySchema)
+        .min(1, 'at least one')
+        .max(13, 'at most 13')
+        .optional(),
+      metadata: z.string().max(1000, 'at most 1000 characters').optional(),
+    },
+    { error: 'must be a Send API message object' },
+  )
+  .refine((message) => (message.text === undefined) !== (message.attachment === undefined), {
+    message: 'needs exactly one of text or attachment',
+  });
+
+const topicBodySchema = z
+  .strictObject({
+    pageId: idSchema('Page id'),
+    title: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .refine(
+        (title) => [...title].length <= TITLE_MAX_CHARS,
+        `at most ${TITLE_MAX_CHARS} characters (Meta's limit)`,
+      ),
+    cadence: cadenceSchema,
+    sendTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:mm, 00:00 to 23:59'),
+    weekday: z.number().int().min(1, 'must be 1 (Monday) to 7').max(7, 'must be 1 to 7').optional(),
+    dayOfMonth: z.number().int().min(1, 'must be 1 to 28').max(28, 'must be 1 to 28').optional(),
+    message: sendApiMessageSchema,
+  })
+  .superRefine((body, context) => {
+    if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
+      context.addIssue({ code: 'custom', path: ['weekday'], message: 'only for WEEKLY topics' });
+    }
+    if (body.dayOfMonth !== undefined && body.cadence !== 'MONTHLY') {
+      context.addIssue({
+        code: 'custom',
+        path: ['dayOfMonth'],
+        message: 'only for MONTHLY topics',
+      });
+    }
+  });
+
+/** A topic an operator saves, and whether to index its subscriptions again in any case. */
+export interface PutTopicInput {
+  topic: Topic;
+  reindex: boolean;
+}
+
+/** Reads `PUT /admin/topics/{topicId}[?reindex=true]`. */
+export function parsePutTopic(request: AdminRequest): PutTopicInput {
+  const { topicId } = parseInput(z.object({ topicId: idSchema('topic id') }), request.params);
+  const { reindex } = parseInput(
+    z.strictObject({ reindex: z.enum(['true', 'false']).optional() }),
+    request.query,
+  );
+  const { message, ...fields } = parseInput(topicBodySchema, bodyObject(request.body));
+  return { topic: { topicId, ...fields, message: { ...message } }, reindex: reindex === 'true' };
+}
+
+/** A topic as the admin API shows it, with how often people really receive it. */
+export type TopicView = Topic & { effectiveCadence: string };
+
+export function topicView(topic: Topic, route: DeliveryRoute): TopicView {
+  return { ...topic, effectiveCadence: effectiveCadence({ rule: topic, route }).description };
+}
+
+/** How many of a topic's subscriptions were given their due-index place. */
+export interface PlacementResult {
+  scanned: number;
+  placed: number;
+  /** False when time ran out: save the topic again with `?reindex=true` to go on. */
+  complete: boolean;
+}
+
+export interface TopicDeps {
+  catalog: AdminCatalog;
+  pageIndex: AdminSubscriptionStore;
+  subscriptions: Pick<SubscriptionStore, 'addTopicZones'>;
+  log: Log;
+  dueShards: number;
+}
+
+/**
+ * Creates or replaces a topic of a registered Page. A new topic, or one whose cadence changed,
+ * puts its subscriptions where the fan-out finds them (subscriptions that opted in before the
+ * topic existed wait outside the due index).
+ */
+export async function putTopic(
+  input: PutTopicInput,
+  deps: TopicDeps,
+  timeLeft: () => number,
+): Promise<{ created: boolean; topic: TopicView; placement?: PlacementResult }> {
+  const { topic } = input;
+  const page = await requirePage(deps.catalog, topic.pageId);
+  const topics = await deps.catalog.listTopics(topic.pageId);
+  const stored = topics.find((candidate) => candidate.topicId === topic.topicId);
+  // Meta's 7-day limit and its token list know a topic by title only: titles must be unique.
+  const namesake = topics.find(
+    (candidate) => candidate.topicId !== topic.topicId && candidate.title === topic.title,
+  );
+  if (namesake) {
+    throw new RefusedError(
+      `title: topic ${namesake.topicId} of Page ${topic.pageId} already has the title ${JSON.stringify(topic.title)}`,
+      'title_taken',
+    );
+  }
+  await deps.catalog.putTopic(topic);
+  const view = topicView(topic, page.deliveryRoute);
+  if (stored && stored.cadence === topic.cadence && !input.reindex) {
+    return { created: false, topic: view };
+  }
+  const placement = await placeTopicSubscriptions(topic, deps, timeLeft);
+  return { created: stored === undefined, topic: view, placement };
+}
+
+/** Reads `GET /admin/topics?pageId=`. */
+export function parseListTopics(request: AdminRequest): { pageId: string } {
+  return parseInput(z.strictObject({ pageId: idSchema('Page id') }), request.query);
+}
+
+/** The topics of a registered Page. */
+export async function listTopics(
+  { pageId }: { pageId: string },
+  deps: { catalog: AdminCatalog },
+): Promise<{ items: TopicView[] }> {
+  const page = await requirePage(deps.catalog, pageId);
+  const topics = await deps.catalog.listTopics(pageId);
+  return {
+    items: topics
+      .sort((a, b) => (a.topicId < b.topicId ? -1 : 1))
+      .map((topic) => topicView(topic, page.deliveryRoute)),
+  };
+}
+
+/**
+ * Gives each active subscription of the topic its due-index partition. Every write is
+ * conditional on the version read, and retried on a conflict with the fresh item, so a
+ * webhook write in between is never overwritten.
+ */
+export async function placeTopicSubscriptions(
+  topic: Topic,
+  deps: Omit<TopicDeps, 'catalog'>,
+  timeLeft: () => number,
+): Promise<PlacementResult> {
+  const result: PlacementResult = { scanned: 0, placed: 0, complete: true };
+  const zones = new Set<string>();
+  const addZone = async (cadence: Topic['cadence'], zone: string) => {
+    if (zones.has(`${cadence}#${zone}`)) return;
+    // The zone is recorded before a subscription can be found through it.
+    await deps.subscriptions.addTopicZones(topic.pageId, topic.topicId, [{ cadence, zone }]);
+    zones.add(`${cadence}#${zone}`);
+  };
+  const placeOne = async (first: IndexedSubscription) => {
+    let item: IndexedSubscription | undefined = first;
+    for (let attempt = 1; item; attempt++) {
+      const placement = duePlacement(item.subscription, topic, deps.dueShards);
+      if (!placement) return;
+      const { pageId, topicId, psid } = item.subscription;
+      const partition = duePartitionId(
+        placement.cadence,
+        pageId,
+        topicId,
+        placement.zone,
+        placement.shard,
+      );
+      if (partition === item.duePartition) return;
+      await addZone(placement.cadence, placement.zone);
+      const outcome = await deps.pageIndex.placeDue(
+        item.subscription,
+        partition,
+        item.subscription.version,
+      );
+      if (outcome === 'saved') {
+        result.placed++;
+        return;
+      }
+      if (attempt === MAX_ATTEMPTS) {
+        throw new Error(
+          `subscription ${subscriptionId(item.subscription)} kept changing while being indexed`,
+        );
+      }
+      [item] = await deps.pageIndex.getIndexed([{ pageId, topicId, psid }]);
+    }
+  };
+
+  let startAfter: Readonly<Record<string, string>> | undefined;
+  for (;;) {
+    const listed = await deps.pageIndex.listKeys({
+      pageId: topic.pageId,
+      topicId: topic.topicId,
+      limit: 100,
+      ...(startAfter && { startAfter }),
+    });
+    result.scanned += listed.keys.length;
+    const items = await deps.pageIndex.getIndexed(listed.keys);
+    await mapWithConcurrency(items, 16, placeOne);
+    startAfter = listed.next;
+    if (!startAfter) break;
+    if (timeLeft() < PLACEMENT_RESERVE_MS) {
+      result.complete = false;
+      break;
+    }
+  }
+  deps.log.info('topic subscriptions indexed', {
+    pageId: topic.pageId,
+    topicId: topic.topicId,
+    ...result,
+  });
+  return result;
+}
