@@ -129,6 +129,11 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   legacySwitchOffAt: Date.parse('2026-02-01T00:00:00Z'),
 };
 
+/** How soon a send Meta found a little early (by our record, on time) is tried again. */
+export const BOUNDARY_RETRY_MS = 30_000;
+/** A refusal this soon after our own earliest send time counts as one at the boundary. */
+const BOUNDARY_WINDOW_MS = 10 * 60_000;
+
 /** Added to the planned send time recorded by the claim, so the next cooldown errs late. */
 export const SENT_AT_MARGIN_MS = 100;
 
@@ -617,14 +622,23 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
     });
     switch (outcome) {
       case 'cooldown': {
+        // By our own record the cooldown was over: Meta saw the last send a little later than
+        // the claim noted (a late request), so try again shortly rather than a whole cooldown on.
+        const ourEarliest = earliestFor(subscription, page);
+        const atBoundary =
+          subscription.lastSentAt !== undefined &&
+          ourEarliest <= now &&
+          now - ourEarliest < BOUNDARY_WINDOW_MS;
         const retryAt =
           result.error?.nextEligibleAt ??
-          earliestSendAt({
-            lastSentAt: now,
-            route: page.deliveryRoute,
-            frequency: subscription.frequency,
-            pageZone: page.timezone,
-          });
+          (atBoundary
+            ? now + BOUNDARY_RETRY_MS
+            : earliestSendAt({
+                lastSentAt: now,
+                route: page.deliveryRoute,
+                frequency: subscription.frequency,
+                pageZone: page.timezone,
+              }));
         count(job, 'deferred');
         return defer(job, 'meta-cooldown', Math.max(0, retryAt - now));
       }

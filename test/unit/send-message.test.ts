@@ -13,6 +13,7 @@ import {
 } from '#lib/domain/rate-bucket.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
 import {
+  BOUNDARY_RETRY_MS,
   DEFAULT_SENDER_OPTIONS,
   isRetried,
   judgeJob,
@@ -474,6 +475,22 @@ describe('sendBatch: Meta refusals', () => {
 
     expect(outcome).toMatchObject({ kind: 'deferred', reason: 'meta-cooldown', delayMs: 90_000 });
     expect(w.subscription()?.lastSlot).toBeUndefined();
+  });
+
+  it('retries shortly when Meta finds a send early that by our record was on time', async () => {
+    const w = world({
+      subscriptions: [aSubscription({ lastSentAt: NOW - routeCooldownMs('send_api') })],
+      answer: () => refused(4, 2018354),
+    });
+
+    const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(outcome).toMatchObject({
+      kind: 'deferred',
+      reason: 'meta-cooldown',
+      delayMs: BOUNDARY_RETRY_MS,
+    });
+    expect(w.subscription()?.lastSentAt).toBe(NOW - routeCooldownMs('send_api'));
   });
 
   it('retries a token cooldown after the route cooldown when Meta gives no time', async () => {
