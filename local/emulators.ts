@@ -35,6 +35,10 @@ export async function startDynamoDbLocal(
     sharedDb: true,
     stdio: 'pipe',
   });
+  // Never leave a JVM behind when this process ends, however it ends short of SIGKILL.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  child.once('exit', () => process.removeListener('exit', killChild));
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
