@@ -16,6 +16,7 @@ export default defineConfig({
           include: [
             'test/integration/**/*.test.ts',
             'test/e2e/**/*.test.ts',
+            'test/reliability/**/*.test.ts',
             'test/cdk/**/*.test.ts',
           ],
           globalSetup: ['test/global-setup.ts'],
