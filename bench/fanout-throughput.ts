@@ -20,7 +20,7 @@ import { planPartitions, runFanout } from '#lib/domain/fanout.ts';
 import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
 import { CADENCES, type Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
-import { startDynamoDbLocal, startFauxqs } from '../local/emulators.ts';
+import { pointSdkAt, startDynamoDbLocal, startFauxqs } from '../local/emulators.ts';
 import { emptyCounts, instrumentDynamo, instrumentSqs, totalRequests } from './instrument.ts';
 import { printTable, summarise, writeResult } from './support.ts';
 
@@ -49,13 +49,7 @@ const ZONES = [
 ];
 
 const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
-Object.assign(process.env, {
-  AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-  AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-  AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-  AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-  AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-});
+pointSdkAt({ dynamo: dynamo.endpoint, sqs: sqs.endpoint });
 
 try {
   const table = 'bench-fanout';

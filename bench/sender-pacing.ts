@@ -22,7 +22,7 @@ import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { silentLog } from '#lib/log.ts';
 import { createSenderHandler } from '../functions/sender.ts';
-import { startDynamoDbLocal, startFauxqs } from '../local/emulators.ts';
+import { pointSdkAt, startDynamoDbLocal, startFauxqs } from '../local/emulators.ts';
 import { startGraphStandIn } from '../test/support/graph-stand-in.ts';
 import { printTable, writeResult } from './support.ts';
 
@@ -114,11 +114,7 @@ function countSqs(client: SQSClient, counts: Counts): void {
 }
 
 const [dynamo, queues] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
-process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-process.env.AWS_ENDPOINT_URL_SQS = queues.endpoint;
-process.env.AWS_REGION ??= 'us-east-1';
-process.env.AWS_ACCESS_KEY_ID ??= 'local';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+pointSdkAt({ dynamo: dynamo.endpoint, sqs: queues.endpoint });
 
 try {
   const table = 'bench-sender';

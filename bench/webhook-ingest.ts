@@ -7,7 +7,7 @@ import { systemClock } from '#lib/clock.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
 import { silentLog } from '#lib/log.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
-import { startDynamoDbLocal } from '../local/emulators.ts';
+import { pointSdkAt, startDynamoDbLocal } from '../local/emulators.ts';
 import { anApiEvent } from '../test/support/api-event.ts';
 import { aDelivery, anOptin } from '../test/support/meta-payloads.ts';
 import { bundleSize } from './bundle-size.ts';
@@ -19,10 +19,7 @@ const RUNS = 7;
 const SECRET = 'bench-secret';
 
 const dynamo = await startDynamoDbLocal();
-process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-process.env.AWS_REGION ??= 'us-east-1';
-process.env.AWS_ACCESS_KEY_ID ??= 'local';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+pointSdkAt({ dynamo: dynamo.endpoint });
 try {
   const table = 'bench-webhook';
   await createTable(new DynamoDBClient({}), table);

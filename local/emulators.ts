@@ -152,3 +152,15 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
   }
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
+
+/**
+ * Points every AWS SDK client made from now on at the emulators, the standard way
+ * (`AWS_ENDPOINT_URL_<SERVICE>`), with a region and throwaway credentials when none are set.
+ */
+export function pointSdkAt(endpoints: { dynamo: string; sqs?: string }): void {
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamo;
+  if (endpoints.sqs) process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}

@@ -28,7 +28,7 @@ import {
   toApiEvent,
   writeApiResult,
 } from './api-gateway.ts';
-import { assertPortFree, startDynamoDbLocal, startFauxqs } from './emulators.ts';
+import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './emulators.ts';
 import { type MetaSimulator, startMetaSimulator } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
 import { ClockGoesBackError, createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
@@ -101,13 +101,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       stops.push(dynamo.stop, queues.stop);
       if (dynamo.pid !== undefined) childPids.push(dynamo.pid);
       // The SDK finds the emulators the standard way, exactly as tests and tools do.
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ENDPOINT_URL_SQS: queues.endpoint,
-        AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      });
+      pointSdkAt({ dynamo: dynamo.endpoint, sqs: queues.endpoint });
     }
     const runtime = await wire(options, stops);
     return { ...runtime, childPids, stop: stopAll };

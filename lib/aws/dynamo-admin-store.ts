@@ -20,7 +20,7 @@ import { InvalidInputError } from '../domain/errors.ts';
 import type { Page } from '../domain/page.ts';
 import { STATS_COUNTERS } from '../domain/ports.ts';
 import type { SubscriptionKey } from '../domain/subscription.ts';
-import { batchGet } from './dynamo-batch.ts';
+import { batchGet, queryPartition } from './dynamo-batch.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { pageIndexSort, toSubscription } from './dynamo-subscription-store.ts';
 import { keys } from './keys.ts';
@@ -29,21 +29,7 @@ import { TABLE } from './table-definition.ts';
 /** The catalog with the listings operators need: Pages from the registry, a Page's topics. */
 export function dynamoAdminCatalog(client: DynamoDBDocumentClient, table: string): AdminCatalog {
   const catalog = dynamoCatalog(client, table);
-  const queryAll = async (pk: string) => {
-    const items: Record<string, unknown>[] = [];
-    for await (const page of paginateQuery(
-      { client },
-      {
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ConsistentRead: true,
-      },
-    )) {
-      items.push(...(page.Items ?? []));
-    }
-    return items;
-  };
+  const queryAll = (pk: string) => queryPartition(client, table, pk);
   return {
     getPage: catalog.getPage,
     getTopic: catalog.getTopic,
@@ -323,18 +309,7 @@ export function dynamoContactEraser(client: DynamoDBDocumentClient, table: strin
       const counts: ErasedCounts = { subscriptions: 0, contact: 0, tokens: 0, other: 0 };
       const { pk } = keys.contact(pageId, psid);
       for (let round = 0; round < 5; round++) {
-        const items: Record<string, unknown>[] = [];
-        for await (const page of paginateQuery(
-          { client },
-          {
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
-            ConsistentRead: true,
-          },
-        )) {
-          items.push(...(page.Items ?? []));
-        }
+        const items = await queryPartition(client, table, pk);
         if (items.length === 0) return counts;
         const tokens = items.flatMap((item) =>
           typeof item.token === 'string' && String(item.sk).startsWith('TOPIC#')

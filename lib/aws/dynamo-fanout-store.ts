@@ -2,13 +2,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  paginateQuery,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { FanoutDeps, PagePlan } from '../domain/fanout.ts';
+import { queryPartition } from './dynamo-batch.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { keys } from './keys.ts';
 import { TABLE } from './table-definition.ts';
@@ -21,31 +21,11 @@ export function dynamoFanoutCatalog(
   const catalog = dynamoCatalog(client, table);
   return {
     async listPlans() {
-      const pageIds: string[] = [];
-      for await (const page of paginateQuery(
-        { client },
-        {
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.pageRegistry('').pk },
-        },
-      )) {
-        for (const item of page.Items ?? []) pageIds.push(z.string().parse(item.pageId));
-      }
-      const plans = await mapWithConcurrency(pageIds, 8, async (pageId) => {
-        const items: Record<string, unknown>[] = [];
-        for await (const page of paginateQuery(
-          { client },
-          {
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.page(pageId).pk },
-          },
-        )) {
-          items.push(...(page.Items ?? []));
-        }
-        return catalog.fromPageItems(pageId, items);
-      });
+      const registry = await queryPartition(client, table, keys.pageRegistry('').pk);
+      const pageIds = registry.map((item) => z.string().parse(item.pageId));
+      const plans = await mapWithConcurrency(pageIds, 8, async (pageId) =>
+        catalog.fromPageItems(pageId, await queryPartition(client, table, keys.page(pageId).pk)),
+      );
       return plans.filter((plan): plan is PagePlan => plan !== undefined);
     },
   };

@@ -15,6 +15,7 @@ import {
   optInEvent,
   statusEvent,
   type TokenExpiryFormat,
+  type TokenFacts,
   type TokenNode,
   tokenNode,
 } from './meta-events.ts';
@@ -142,18 +143,7 @@ export interface TokenSeed {
 }
 
 /** What the simulator knows about one token. */
-export interface TokenView {
-  token: string;
-  pageId: string;
-  psid: string;
-  topicId: string;
-  title: string;
-  createdAt: number;
-  optedInAt: number;
-  frequency?: TokenFrequency;
-  expiresAt?: number;
-  userTokenStatus: 'REFRESHED' | 'NOT_REFRESHED';
-  timezone?: string;
+export interface TokenView extends TokenFacts {
   stopped: boolean;
   lastSentAt?: number;
 }
