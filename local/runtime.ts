@@ -12,6 +12,7 @@ import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
+import { InvalidInputError } from '#lib/domain/errors.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/send-message.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { json } from '#lib/http/api-gateway.ts';
@@ -29,10 +30,15 @@ import {
   writeApiResult,
 } from './api-gateway.ts';
 import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './emulators.ts';
-import { type MetaSimulator, startMetaSimulator } from './meta-simulator/index.ts';
+import {
+  type FaultConfig,
+  type MetaSimulator,
+  startMetaSimulator,
+} from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
 import { ClockGoesBackError, createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
 import { startScheduler } from './scheduler.ts';
+import { controlSimulator } from './simulator-control.ts';
 import { virtualTimeJobQueue } from './virtual-time-queue.ts';
 
 /** Everything the one-machine runtime needs; `local/start.ts` reads it from the environment. */
@@ -51,6 +57,8 @@ export interface RuntimeOptions {
   log: Log;
   /** Names of the local table and queues. */
   tableName?: string;
+  /** Faults the built-in simulator injects from the start. */
+  simulatorFaults?: FaultConfig;
   /**
    * Use the DynamoDB and SQS endpoints already in `AWS_ENDPOINT_URL_*` instead of starting
    * emulators (tests share one pair; each runtime then needs its own `tableName`).
@@ -235,6 +243,7 @@ async function wire(
   const server = await serve(options.port, routes, {
     clock,
     health,
+    ...(simulator && { simulator }),
     afterClockMove: async () => {
       await scheduler.catchUp();
       await jobQueue.wake();
@@ -273,6 +282,7 @@ async function serve(
   parts: {
     clock: RuntimeClock;
     health: () => Promise<void>;
+    simulator?: MetaSimulator;
     afterClockMove: () => Promise<void>;
     log: Log;
   },
@@ -287,6 +297,10 @@ async function serve(
       }
       if (path === '/_local/clock') {
         writeApiResult(response, await moveClock(request, parts));
+        return;
+      }
+      if (path.startsWith('/_local/simulator/')) {
+        writeApiResult(response, await controlSimulatorRoute(request, path, parts.simulator));
         return;
       }
       const route = routes.find(
@@ -365,6 +379,34 @@ async function moveClock(
   }
   await parts.afterClockMove();
   return json(200, { now: new Date(parts.clock.now()).toISOString() });
+}
+
+async function controlSimulatorRoute(
+  request: IncomingMessage,
+  path: string,
+  simulator: MetaSimulator | undefined,
+) {
+  if (!simulator) {
+    return json(404, {
+      error: {
+        code: 'no_simulator',
+        message: 'META_GRAPH_URL is set: no built-in simulator to control',
+      },
+    });
+  }
+  if (request.method !== 'POST') {
+    return json(405, { error: { code: 'method_not_allowed', message: 'POST a JSON body' } });
+  }
+  const body = (await readBody(request, 100_000)) ?? Buffer.alloc(0);
+  try {
+    const input: unknown = JSON.parse(body.toString('utf8') || '{}');
+    return json(200, controlSimulator(simulator, path.slice('/_local/simulator/'.length), input));
+  } catch (error: unknown) {
+    if (error instanceof InvalidInputError || error instanceof SyntaxError) {
+      return json(400, { error: { code: 'invalid_input', message: error.message } });
+    }
+    throw error;
+  }
 }
 
 async function createQueues(sqs: SQSClient, prefix: string) {

@@ -6,6 +6,7 @@ import { runDemo } from './demo.ts';
 import { EmulatorStartError } from './emulators.ts';
 import { memoryOf } from './memory.ts';
 import { madeUpSecret, type Runtime, startRuntime } from './runtime.ts';
+import { parseFaults } from './simulator-control.ts';
 
 /** `npm start`: the whole system on one machine, configured from the environment. */
 const localConfigSchema = z.object({
@@ -24,6 +25,8 @@ const localConfigSchema = z.object({
     .transform((value) => Date.parse(value))
     .optional(),
   CLOCK_SPEED: z.coerce.number().positive().default(1),
+  /** JSON fault settings for the built-in Meta simulator, e.g. {"serverErrorRate":0.2}. */
+  META_SIMULATOR_FAULTS: z.string().min(1).optional(),
 });
 
 async function main(): Promise<void> {
@@ -53,6 +56,9 @@ async function main(): Promise<void> {
   const adminToken = orMadeUp(config.ADMIN_TOKEN, 'ADMIN_TOKEN', madeUpSecret);
   // The demo prints its own progress: only warnings and errors interrupt it.
   const log = createLogger('local', flags.demo ? 'WARN' : undefined);
+  const simulatorFaults = config.META_SIMULATOR_FAULTS
+    ? parseFaultsVariable(config.META_SIMULATOR_FAULTS)
+    : undefined;
   const started = performance.now();
   const runtime = await startRuntime({
     port: config.PORT,
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
       config.CLOCK_START === undefined && { clockStart: nextMondayUtc(Date.now()) }),
     clockSpeed: config.CLOCK_SPEED,
     log,
+    ...(simulatorFaults && { simulatorFaults }),
   });
   if (flags.demo) {
     await demo(runtime, { people, adminToken, startedMs: performance.now() - started });
@@ -147,6 +154,16 @@ async function demo(
     clearInterval(sampler);
     await runtime.stop();
     throw error;
+  }
+}
+
+function parseFaultsVariable(text: string) {
+  try {
+    return parseFaults(JSON.parse(text));
+  } catch (error: unknown) {
+    throw new ConfigError(
+      `META_SIMULATOR_FAULTS: ${error instanceof Error ? error.message : 'not JSON'}`,
+    );
   }
 }
 

@@ -86,6 +86,17 @@ describe('npm start', () => {
     expect(output.text).toContain(`Port ${port} for the Recurrent HTTP server is already in use`);
   }, 30_000);
 
+  it('exits non-zero naming the variable when the simulator fault settings are bad', async () => {
+    const { output, exited } = start({
+      PORT: String(await freePort()),
+      META_SIMULATOR_FAULTS: '{"timeoutRate": "often"}',
+    });
+    const code = await exited;
+
+    expect(code).toBe(1);
+    expect(output.text).toMatch(/META_SIMULATOR_FAULTS: faults: timeoutRate/);
+  }, 30_000);
+
   it('exits non-zero with a clear message when Java is missing', async () => {
     const { output, exited } = start({ PORT: String(await freePort()), PATH: '/nonexistent' });
     const code = await exited;

@@ -175,6 +175,26 @@ describe('npm start runtime, end to end', () => {
     ).toEqual(['anna', 'chloe']);
   });
 
+  it('takes fault settings for the simulator by configuration, and refuses bad ones', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${runtime.url}/_local/simulator/${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+
+    const bad = await post('faults', { serverErrorRate: 2 });
+    const good = await post('faults', { latencyMs: 5, errors: [{ token: 'tok-x', code: 100 }] });
+    const cleared = await post('faults', { latencyMs: 0, errors: [] });
+
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: { message: expect.stringMatching(/serverErrorRate/) },
+    });
+    expect(good.status).toBe(200);
+    expect(cleared.status).toBe(200);
+    expect(simulator().faults()).toMatchObject({ latencyMs: 0, errors: [] });
+  });
+
   it('never logs a token, the Page token or the app secret', () => {
     const everything = log.lines.join('\n');
 
