@@ -247,11 +247,14 @@ async function bareLoop(
         const items = answer.Items ?? [];
         await queue.enqueue(
           items.map((item) => ({
-            pageId: partition.pageId,
-            psid: String(item.psid),
-            topicId: partition.topicId,
-            slot: partition.slot,
-            scheduledTime: RUN_AT,
+            job: {
+              pageId: partition.pageId,
+              psid: String(item.psid),
+              topicId: partition.topicId,
+              slot: partition.slot,
+              scheduledTime: RUN_AT,
+            },
+            delaySeconds: 0,
           })),
         );
         queued += items.length;

@@ -64,6 +64,8 @@ export interface RuntimeOptions {
    * emulators (tests share one pair; each runtime then needs its own `tableName`).
    */
   useRunningEmulators?: boolean;
+  /** How long the sender and the admin API wait for one Graph answer; the client's default when absent. */
+  graphTimeoutMs?: number;
 }
 
 /** The running system: its URL, its clock, the simulator when used, and a way to stop it all. */
@@ -170,11 +172,17 @@ async function wire(
   const fanout = createFanoutHandler(
     fanoutDeps(
       { dynamo: db, sqs },
-      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6 },
+      // SQS counts real seconds while this clock may jump: jobs are not held back here; the
+      // sender's put-back on the runtime clock does the same job.
+      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6, delayScale: 0 },
       { continuations, log },
     ),
   );
-  const graph = graphClient({ baseUrl: graphUrl, version: options.graphVersion });
+  const graph = graphClient({
+    baseUrl: graphUrl,
+    version: options.graphVersion,
+    ...(options.graphTimeoutMs !== undefined && { timeoutMs: options.graphTimeoutMs }),
+  });
   const admin = createAdminHandler(
     { adminToken: options.adminToken },
     adminDeps(

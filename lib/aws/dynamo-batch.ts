@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
-  paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
 
@@ -57,25 +56,4 @@ export async function batchWrite(
 function backoff(round: number): Promise<void> {
   const ms = Math.min(2_000, 25 * 2 ** round) * (0.5 + Math.random() / 2);
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Every item of one partition, following `LastEvaluatedKey` (strongly consistent). */
-export async function queryPartition(
-  client: DynamoDBDocumentClient,
-  table: string,
-  pk: string,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  for await (const page of paginateQuery(
-    { client },
-    {
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-      ConsistentRead: true,
-    },
-  )) {
-    items.push(...(page.Items ?? []));
-  }
-  return items;
 }

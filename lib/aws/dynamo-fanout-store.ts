@@ -8,8 +8,9 @@ import {
 import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { FanoutDeps, PagePlan } from '../domain/fanout.ts';
-import { queryPartition } from './dynamo-batch.ts';
+import { cadenceSchema } from '../domain/topic.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
+import { queryPartition } from './dynamo-query.ts';
 import { keys } from './keys.ts';
 import { TABLE } from './table-definition.ts';
 
@@ -30,6 +31,12 @@ export function dynamoFanoutCatalog(
     },
   };
 }
+
+const dueItem = z.object({
+  psid: z.string(),
+  lastSentAt: z.number().optional(),
+  frequency: cadenceSchema.optional(),
+});
 
 /** Reads one due-index partition page, filtered on the run's slot and cooldown thresholds. */
 export function dynamoDueIndex(
@@ -56,16 +63,16 @@ export function dynamoDueIndex(
             ':threshold': work.threshold,
             ':calendarThreshold': work.calendarThreshold,
           },
-          ProjectionExpression: 'psid',
+          ProjectionExpression: 'psid, lastSentAt, frequency',
           ...(options.pageSize !== undefined && { Limit: options.pageSize }),
           ...(work.startKey && { ExclusiveStartKey: work.startKey }),
         }),
       );
-      const psids = (answer.Items ?? []).map((item) => z.string().parse(item.psid));
+      const items = (answer.Items ?? []).map((item) => dueItem.parse(item));
       const nextKey = answer.LastEvaluatedKey
         ? z.record(z.string(), z.string()).parse(answer.LastEvaluatedKey)
         : undefined;
-      return { psids, scanned: answer.ScannedCount ?? 0, ...(nextKey && { nextKey }) };
+      return { items, scanned: answer.ScannedCount ?? 0, ...(nextKey && { nextKey }) };
     },
   };
 }

@@ -9,13 +9,15 @@ import { DUE_SHARDS } from './table-definition.ts';
 /** The fan-out's ports, except the per-invocation clock of remaining time. */
 export function fanoutDeps(
   clients: { dynamo: DynamoDBDocumentClient; sqs: SQSClient },
-  config: { table: string; queueUrl: string; lookbackHours: number },
+  config: { table: string; queueUrl: string; lookbackHours: number; delayScale?: number },
   parts: { continuations: FanoutDeps['continuations']; log: Log },
 ): Omit<FanoutDeps, 'timeLeft'> {
   return {
     catalog: dynamoFanoutCatalog(clients.dynamo, config.table),
     dueIndex: dynamoDueIndex(clients.dynamo, config.table),
-    queue: sqsSendQueue(clients.sqs, config.queueUrl),
+    queue: sqsSendQueue(clients.sqs, config.queueUrl, {
+      ...(config.delayScale !== undefined && { delayScale: config.delayScale }),
+    }),
     runs: dynamoFanoutRuns(clients.dynamo, config.table),
     continuations: parts.continuations,
     log: parts.log,

@@ -10,8 +10,18 @@ export const TABLE = {
     name: 'due',
     partitionKey: 'duePk',
     sortKey: 'dueSk',
-    /** Only what the fan-out filters on or puts in a job. */
-    projectedAttributes: ['psid', 'lastSlot', 'activeSince', 'tokenExpiresAt', 'frequency'],
+    /**
+     * Only what the fan-out filters on, puts in a job or delays a job by. `lastSlot` changes
+     * with every send anyway, so `lastSentAt` rides along at no extra index write.
+     */
+    projectedAttributes: [
+      'psid',
+      'lastSlot',
+      'lastSentAt',
+      'activeSince',
+      'tokenExpiresAt',
+      'frequency',
+    ],
   },
   /**
    * Every subscription of a Page, by topic then person, for operators' listings. Keys only:

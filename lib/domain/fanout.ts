@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { Log } from '../log.ts';
-import { lastSlotThreshold } from './cooldown.ts';
+import { earliestSendAt, lastSlotThreshold } from './cooldown.ts';
 import { InvalidInputError } from './errors.ts';
-import type { Page } from './page.ts';
+import { deliveryRouteSchema, type Page } from './page.ts';
 import type { SendJob } from './send-job.ts';
 import { type SlotRule, slotsBetween } from './slots.ts';
 import { duePartitionId } from './subscription.ts';
@@ -25,6 +25,9 @@ const partitionWorkSchema = z.object({
   threshold: z.number(),
   /** ...and below this for old WEEKLY/MONTHLY tokens (their calendar period). */
   calendarThreshold: z.number(),
+  /** The Page's route and zone: a job is held back until its token's cooldown is over. */
+  route: deliveryRouteSchema,
+  pageZone: z.string(),
   startKey: dueKeySchema.optional(),
 });
 export type PartitionWork = z.infer<typeof partitionWorkSchema>;
@@ -64,8 +67,15 @@ export interface PagePlan {
   zones: Map<string, string[]>;
 }
 
+/** A due subscription as the index gives it: who, and when it was last sent. */
+export interface DueItem {
+  psid: string;
+  lastSentAt?: number;
+  frequency?: Cadence;
+}
+
 export interface DuePage {
-  psids: string[];
+  items: DueItem[];
   /** Items read before the filter: the cost of the query. */
   scanned: number;
   nextKey?: DueKey;
@@ -74,7 +84,7 @@ export interface DuePage {
 export interface FanoutDeps {
   catalog: { listPlans(): Promise<PagePlan[]> };
   dueIndex: { query(work: PartitionWork): Promise<DuePage> };
-  queue: { enqueue(jobs: readonly SendJob[]): Promise<void> };
+  queue: { enqueue(jobs: readonly { job: SendJob; delaySeconds: number }[]): Promise<void> };
   runs: {
     lastCompleted(cadence: Cadence): Promise<number | undefined>;
     complete(cadence: Cadence, scheduledTime: number): Promise<void>;
@@ -133,7 +143,7 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
   let startedThrough = continuation?.startedThrough ?? '';
   const outOfTime = () => deps.timeLeft() < deps.reserveMs;
   // Jobs from small partitions are pooled so SendMessageBatch calls go out full (10 a call).
-  const pending: SendJob[] = [];
+  const pending: { job: SendJob; delaySeconds: number }[] = [];
   const flush = async (all: boolean) => {
     const count = all ? pending.length : pending.length - (pending.length % FLUSH_SIZE);
     if (count > 0) await deps.queue.enqueue(pending.splice(0, count));
@@ -147,14 +157,12 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
       for (;;) {
         const page = await deps.dueIndex.query(work);
         result.scanned += page.scanned;
-        result.queued += page.psids.length;
-        for (const psid of page.psids) {
+        result.queued += page.items.length;
+        for (const item of page.items) {
+          const { pageId, topicId, slot } = work;
           pending.push({
-            pageId: work.pageId,
-            psid,
-            topicId: work.topicId,
-            slot: work.slot,
-            scheduledTime,
+            job: { pageId, psid: item.psid, topicId, slot, scheduledTime },
+            delaySeconds: holdBackSeconds(item, work, scheduledTime),
           });
         }
         if (pending.length >= FLUSH_SIZE) await flush(false);
@@ -231,6 +239,8 @@ export function planPartitions(
               slot,
               threshold,
               calendarThreshold,
+              route: page.deliveryRoute,
+              pageZone: page.timezone,
             });
           }
         } catch (error: unknown) {
@@ -245,6 +255,22 @@ export function planPartitions(
     }
   }
   return work.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+}
+
+/**
+ * Seconds until Meta's cooldown since the last send is over, judged at the run's scheduled
+ * time: a send that left late in its last slot would otherwise reach the sender early and be
+ * put back. SQS holds a message at most 15 minutes; the sender covers the rest.
+ */
+function holdBackSeconds(item: DueItem, work: PartitionWork, scheduledTime: number): number {
+  if (item.lastSentAt === undefined) return 0;
+  const earliest = earliestSendAt({
+    lastSentAt: item.lastSentAt,
+    route: work.route,
+    ...(item.frequency !== undefined && { frequency: item.frequency }),
+    pageZone: work.pageZone,
+  });
+  return Math.max(0, Math.ceil((earliest - scheduledTime) / 1000));
 }
 
 function splitZoneEntry(entry: string): [string, string] {

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
@@ -63,12 +63,16 @@ async function aSubscription(
   if (placement) await store.addTopicZones(topic.pageId, topic.topicId, [placement]);
   await store.saveFromEvent(subscription, placement, undefined);
   if (fields.lastSlot !== undefined) {
+    // What the sender's claim writes: the slot and when the request left.
     await db.client.send(
       new UpdateCommand({
         TableName: db.table,
         Key: keys.subscription(subscription),
-        UpdateExpression: 'SET lastSlot = :slot',
-        ExpressionAttributeValues: { ':slot': fields.lastSlot },
+        UpdateExpression: 'SET lastSlot = :slot, lastSentAt = :sentAt',
+        ExpressionAttributeValues: {
+          ':slot': fields.lastSlot,
+          ':sentAt': fields.lastSentAt ?? fields.lastSlot,
+        },
       }),
     );
   }
@@ -219,6 +223,34 @@ describe('fan-out filters', () => {
   });
 });
 
+describe('fan-out hold-back', () => {
+  it("holds a job back until its token's cooldown is over when the last send left late", async () => {
+    const topic = aTopic();
+    await dynamoCatalog(db.client, db.table).putTopic(topic);
+    const slot = at('2026-11-23T08:00:00Z');
+    const twoDaysAgo = slot - 48 * HOUR;
+    await aSubscription(topic, { psid: 'on-time', lastSlot: twoDaysAgo, lastSentAt: twoDaysAgo });
+    await aSubscription(topic, {
+      psid: 'left-late',
+      lastSlot: twoDaysAgo,
+      lastSentAt: twoDaysAgo + 20 * 60_000,
+    });
+
+    const result = await run('DAILY', '2026-11-23T08:15:00Z');
+
+    const visible = await queuedJobs();
+    const attributes = await queue.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    expect(result.queued).toBe(2);
+    expect(psidsOf(visible)).toEqual(['on-time']);
+    expect(attributes.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
+  });
+});
+
 describe('weekly and monthly cadences', () => {
   it('sends a WEEKLY topic on its weekday and a MONTHLY one on its day', async () => {
     const weekly = aTopic({ topicId: 'weekly', cadence: 'WEEKLY', sendTime: '10:00', weekday: 1 });
@@ -250,12 +282,15 @@ describe('weekly and monthly cadences', () => {
     await dynamoCatalog(db.client, db.table).putTopic(weekly);
     // Sent early on Monday in Paris (this calendar week) by another slot calendar.
     const earlierThisWeek = at('2026-11-23T00:30:00Z');
+    // The sends themselves left long ago: only the slot filters apply here.
+    const lastSentAt = at('2026-11-16T09:00:00Z');
     await aSubscription(weekly, {
       psid: 'old-token',
       frequency: 'WEEKLY',
       lastSlot: earlierThisWeek,
+      lastSentAt,
     });
-    await aSubscription(weekly, { psid: 'new-token', lastSlot: earlierThisWeek });
+    await aSubscription(weekly, { psid: 'new-token', lastSlot: earlierThisWeek, lastSentAt });
 
     await run('WEEKLY', '2026-11-23T09:15:00Z');
 
