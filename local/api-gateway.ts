@@ -65,7 +65,11 @@ export function writeApiResult(response: ServerResponse, result: ApiResult): voi
   response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
 }
 
-/** Reads a request body, refusing to buffer more than `limit` bytes. */
+/**
+ * Reads a request body, refusing to buffer more than `limit` bytes: undefined when it is larger.
+ * The rest of a larger body is still read (and dropped), so the client gets the answer instead
+ * of a reset connection.
+ */
 export async function readBody(
   request: IncomingMessage,
   limit: number,
@@ -75,10 +79,9 @@ export async function readBody(
   for await (const chunk of request) {
     const bytes = chunk as Buffer;
     size += bytes.length;
-    if (size > limit) return undefined;
-    chunks.push(bytes);
+    if (size <= limit) chunks.push(bytes);
   }
-  return Buffer.concat(chunks);
+  return size > limit ? undefined : Buffer.concat(chunks);
 }
 
 /** A minimal Lambda context: the local runtime gives every invocation `timeoutMs`. */

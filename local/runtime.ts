@@ -64,7 +64,7 @@ export interface RuntimeOptions {
    * emulators (tests share one pair; each runtime then needs its own `tableName`).
    */
   useRunningEmulators?: boolean;
-  /** How long the sender and the admin API wait for one Graph answer; the client's default when absent. */
+  /** Graph answer timeout of the sender and the admin API; the client's default when absent. */
   graphTimeoutMs?: number;
 }
 

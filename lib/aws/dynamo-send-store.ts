@@ -10,16 +10,18 @@ import { keys } from './keys.ts';
  */
 export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): SendStore {
   return {
-    async claim(key, slot, threshold, sentAt) {
+    async claim(key, slot, threshold, sentAt, claimant) {
       try {
         const answer = await client.send(
           new UpdateCommand({
             TableName: table,
             Key: keys.subscription(key),
-            UpdateExpression: 'SET lastSlot = :slot, lastSentAt = :sentAt ADD #version :one',
-            // Once per slot: active, and the last claimed slot plus the cooldown is not after this one.
+            UpdateExpression:
+              'SET lastSlot = :slot, lastSentAt = :sentAt, claimedBy = :claimant ADD #version :one',
+            // Once per slot: active, and the last claimed slot plus the cooldown is not after this
+            // one, unless this very message claimed this slot and never finished (it crashed).
             ConditionExpression:
-              '#status = :active AND (attribute_not_exists(lastSlot) OR lastSlot < :threshold)',
+              '#status = :active AND (attribute_not_exists(lastSlot) OR lastSlot < :threshold OR (lastSlot = :slot AND claimedBy = :claimant))',
             ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
             ExpressionAttributeValues: {
               ':slot': slot,
@@ -27,6 +29,7 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
               ':threshold': threshold,
               ':active': 'active',
               ':one': 1,
+              ':claimant': claimant,
             },
             // The item as it was: its token is the freshest, and its lastSlot is what a release restores.
             ReturnValues: 'ALL_OLD',

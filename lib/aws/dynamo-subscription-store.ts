@@ -17,6 +17,7 @@ const subscriptionItem = z.object({
   title: z.string().optional(),
   frequency: cadenceSchema.optional(),
   timezone: z.string(),
+  timezoneAt: z.number().optional(),
   tokenExpiresAt: z.number().optional(),
   tokenStatus: z.string().optional(),
   lastEventAt: z.number(),
@@ -25,6 +26,7 @@ const subscriptionItem = z.object({
   statusReason: z.string().optional(),
   lastSlot: z.number().optional(),
   lastSentAt: z.number().optional(),
+  claimedBy: z.string().optional(),
   version: z.number().optional(),
 });
 
@@ -38,6 +40,7 @@ const EVENT_FIELDS = [
   'title',
   'frequency',
   'timezone',
+  'timezoneAt',
   'tokenExpiresAt',
   'tokenStatus',
   'lastEventAt',

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { idSchema } from './admin-input.ts';
 import { InvalidInputError } from './errors.ts';
 import { type Cadence, cadenceSchema } from './topic.ts';
 
@@ -167,7 +168,24 @@ export function parseDelivery(text: string): ParsedDelivery {
       parseChange(raw, item.id, entryTime, parsed);
     }
   }
+  // One event that can never be stored must not fail its delivery for good (Meta would retry
+  // it for an hour, then unsubscribe the app from the Page): it is ignored like any malformed one.
+  parsed.events = parsed.events.filter((event) => {
+    const field = unstorableId(event);
+    if (field !== undefined) parsed.ignored.push(`an event whose ${field} cannot be an id`);
+    return field === undefined;
+  });
   return parsed;
+}
+
+const storableId = idSchema('id');
+
+/** The first id of an event that cannot be part of a table key (`#`-separated, size-capped). */
+function unstorableId(event: WebhookEvent): string | undefined {
+  const ids: [string, string][] = [['entry.id', event.pageId]];
+  if ('psid' in event) ids.push(['sender.id', event.psid]);
+  if ('topicId' in event) ids.push(['optin.payload', event.topicId]);
+  return ids.find(([, id]) => !storableId.safeParse(id).success)?.[0];
 }
 
 function parseMessaging(raw: unknown, pageId: string, entryTime: number, out: ParsedDelivery) {

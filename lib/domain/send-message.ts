@@ -179,6 +179,13 @@ export async function sendBatch(
   const run = createRun(deps, options);
   try {
     for (const [index, outcome] of await run.process(items)) outcomes[index] = outcome;
+    for (const { index, job } of items) {
+      const outcome = outcomes[index];
+      // A storage error leaves the job on the queue, and past its receives in the DLQ: say why.
+      if (outcome?.status === 'rejected' && !(outcome.reason instanceof SendFailedError)) {
+        deps.log.error('send job failed', { ...jobFields(job), error: errorName(outcome.reason) });
+      }
+    }
   } catch (error: unknown) {
     // Loading failed: nothing was claimed or sent, every job comes back.
     deps.log.error('sender batch failed', { error: errorName(error) });
@@ -227,12 +234,31 @@ export function isStale(job: SendJob, now: number, staleAfterMs: number): boolea
   return job.scheduledTime < now - staleAfterMs;
 }
 
-/** Decides what to do with one job from the stored state, before anything is written. */
+/**
+ * Whether `subscription` holds a claim for `slot` that the queue message `claimant` took on an
+ * earlier receive and never finished (the sender crashed or timed out before the message was
+ * deleted): that message, and only it, may take the claim again and finish the send.
+ */
+export function isUnfinishedClaim(
+  subscription: Pick<Subscription, 'lastSlot' | 'claimedBy'>,
+  slot: number,
+  claimant: string | undefined,
+): boolean {
+  return (
+    claimant !== undefined && subscription.lastSlot === slot && subscription.claimedBy === claimant
+  );
+}
+
+/**
+ * Decides what to do with one job from the stored state, before anything is written;
+ * `claimant` is the queue message carrying the job.
+ */
 export function judgeJob(
   job: SendJob,
   found: { page?: Page; topic?: Topic; subscription?: Subscription },
   now: number,
   options: Pick<SenderOptions, 'staleAfterMs' | 'maxWaitMs'>,
+  claimant?: string,
 ): JobVerdict {
   if (isStale(job, now, options.staleAfterMs)) {
     return { kind: 'skip', reason: 'stale', detail: `scheduled ${iso(job.scheduledTime)}` };
@@ -271,10 +297,12 @@ export function judgeJob(
     frequency: subscription.frequency,
     pageZone: page.timezone,
   });
-  if (subscription.lastSlot !== undefined && subscription.lastSlot >= threshold) {
+  const unfinished = isUnfinishedClaim(subscription, job.slot, claimant);
+  if (!unfinished && subscription.lastSlot !== undefined && subscription.lastSlot >= threshold) {
     return { kind: 'skip', reason: 'already-claimed', detail: 'last slot within cooldown' };
   }
-  const notBefore = earliestFor(subscription, page);
+  // An unfinished claim of this message set `lastSentAt` itself: its cooldown check is done.
+  const notBefore = unfinished ? now : earliestFor(subscription, page);
   if (notBefore - now > options.maxWaitMs) {
     return { kind: 'defer', reason: 'cooldown', delayMs: notBefore - now };
   }
@@ -397,6 +425,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
           },
           now,
           options,
+          item.record.id,
         );
       } catch (error: unknown) {
         outcomes.set(item.index, { status: 'rejected', reason: error });
@@ -552,35 +581,54 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
     // The request leaves at the tokens' time, give or take the late tolerance; a batch later
     // than that takes fresh tokens, and a send Meta then finds early is deferred, not lost.
     const sentAt = sendAt + SENT_AT_MARGIN_MS;
-    const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt);
+    const claimant = item.record.id;
+    const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt, claimant);
     if (!claim.claimed) return skip(job, 'already-claimed');
     const before = claim.before;
-    const release = () =>
-      deps.sends.release(key, job.slot, {
-        ...(before.lastSlot !== undefined && { lastSlot: before.lastSlot }),
-        ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
-      });
+    // Taken again after a crash or a lost answer: what it replaced is gone, so the slot stays
+    // this message's whatever Meta answers.
+    const resumed = isUnfinishedClaim(before, job.slot, claimant);
+    const release = resumed
+      ? () => Promise.resolve()
+      : () =>
+          deps.sends.release(key, job.slot, {
+            ...(before.lastSlot !== undefined && { lastSlot: before.lastSlot }),
+            ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
+          });
     if (before.token === undefined) {
       await release();
       return skip(job, 'no-token');
     }
     // Meta counts the cooldown in real time from the last send, as the claim just read it.
     const earliest = earliestFor(before, verdict.page);
-    if (earliest > sendAt) {
+    if (!resumed && earliest > sendAt) {
       await release();
       count(job, 'deferred');
       return defer(job, 'cooldown', earliest - clock.now());
     }
-    return { item, verdict, token: before.token, release };
+    if (resumed) log.warn('taking up a claim this message left unfinished', jobFields(job));
+    return { item, verdict, token: before.token, release, resumed };
   }
 
   /** Sends one claimed job and records what came of it. */
-  async function sendClaimed({ item, verdict, token, release }: Ready): Promise<SendOutcome> {
+  async function sendClaimed({
+    item,
+    verdict,
+    token,
+    release,
+    resumed,
+  }: Ready): Promise<SendOutcome> {
     const { job } = item;
     const { page, topic } = verdict;
     const result = await deps.graph.send(graphRequestFor(page, token, topic));
     const now = clock.now();
     if (result.kind !== 'unanswered') press(page.pageId, usagePressure(result.usage, now));
+    if (resumed && result.kind === 'refused' && classifyRefusal(result) === 'cooldown') {
+      // The unfinished attempt reached Meta, whose cooldown now refuses a second one.
+      log.warn('an unfinished claim had reached Meta; counted as sent', jobFields(job));
+      count(job, 'sent');
+      return { kind: 'sent', job, confirmed: false };
+    }
     if (result.kind === 'accepted' || (result.kind === 'unanswered' && result.requestLeft)) {
       const confirmed = result.kind === 'accepted';
       if (!confirmed) {
@@ -756,6 +804,8 @@ interface Ready {
   verdict: SendVerdict;
   token: string;
   release: () => Promise<void>;
+  /** This message's own claim, left unfinished (crash, lost answer): it may have reached Meta. */
+  resumed: boolean;
 }
 
 /** Meta's error as one of the states of META_PLATFORM.md section 5. */

@@ -11,15 +11,18 @@ export type ClaimResult =
 /** The sender's writes on subscriptions and Pages. */
 export interface SendStore {
   /**
-   * Sets `lastSlot = slot` and `lastSentAt = sentAt` (when the request will leave) if the
-   * subscription is active and its `lastSlot` is absent or below `threshold`: the
-   * once-per-slot guard, taken before Meta is called, and the only per-send write.
+   * Sets `lastSlot = slot`, `lastSentAt = sentAt` (when the request will leave) and
+   * `claimedBy = claimant` (the queue message) if the subscription is active and its
+   * `lastSlot` is absent or below `threshold`, or is `slot` claimed by this same message (a
+   * receive that crashed before finishing): the once-per-slot guard, taken before Meta is
+   * called, and the only per-send write.
    */
   claim(
     key: SubscriptionKey,
     slot: number,
     threshold: number,
     sentAt: number,
+    claimant: string,
   ): Promise<ClaimResult>;
   /**
    * Gives a claimed slot back after Meta refused the send: restores `lastSlot` and

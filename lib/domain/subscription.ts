@@ -20,6 +20,8 @@ export interface Subscription extends SubscriptionKey {
   frequency?: Cadence;
   /** IANA zone in which the topic's send time is read. */
   timezone: string;
+  /** Timestamp of the event that gave `timezone`; absent while it is the Page's or UTC. */
+  timezoneAt?: number;
   tokenExpiresAt?: number;
   tokenStatus?: string;
   /** Timestamp of the newest Meta event applied; older events never override it. */
@@ -32,6 +34,8 @@ export interface Subscription extends SubscriptionKey {
   /** The last slot a send was claimed for, and when the request left. */
   lastSlot?: number;
   lastSentAt?: number;
+  /** The queue message that claimed `lastSlot`: only it may finish a send left unfinished. */
+  claimedBy?: string;
   /** Bumped by every write: the store's optimistic lock. */
   version?: number;
 }
@@ -80,6 +84,7 @@ export function applyEvent(
     lastEventAt: timestamp,
     timezone: resolveZone(event.timezone, current?.timezone, context.pageZone),
     ...(event.title !== undefined && { title: event.title }),
+    ...(givesZone(event) && { timezoneAt: timestamp }),
   };
   delete next.statusReason;
   if (event.kind === 'optin') {
@@ -105,17 +110,34 @@ export function applyEvent(
   return { next, ...(!wasActive && { change: 'resume' }) };
 }
 
+/**
+ * An older event fills in what applying it in its place would have left: the token of the
+ * newest opt-in (a stop or resume only lends its token to a record without one) and the zone
+ * of the newest event that named one.
+ */
 function backfill(current: Subscription, event: SubscriptionEvent): AppliedEvent | undefined {
   const next = { ...current };
   let changed = false;
-  if (current.token === undefined && event.token !== undefined) {
+  if (
+    event.kind === 'optin' &&
+    (current.optedInAt === undefined || event.timestamp > current.optedInAt)
+  ) {
     next.token = event.token;
-    if (event.kind === 'optin') {
-      setOrDelete(next, 'frequency', event.frequency);
-      setOrDelete(next, 'tokenExpiresAt', event.tokenExpiresAt);
-      setOrDelete(next, 'tokenStatus', event.tokenStatus);
-      next.optedInAt = event.timestamp;
-    }
+    setOrDelete(next, 'frequency', event.frequency);
+    setOrDelete(next, 'tokenExpiresAt', event.tokenExpiresAt);
+    setOrDelete(next, 'tokenStatus', event.tokenStatus);
+    next.optedInAt = event.timestamp;
+    changed = true;
+  } else if (current.token === undefined && event.token !== undefined) {
+    next.token = event.token;
+    changed = true;
+  }
+  if (
+    givesZone(event) &&
+    (current.timezoneAt === undefined || event.timestamp > current.timezoneAt)
+  ) {
+    next.timezone = event.timezone;
+    next.timezoneAt = event.timestamp;
     changed = true;
   }
   if (current.title === undefined && event.title !== undefined) {
@@ -123,6 +145,11 @@ function backfill(current: Subscription, event: SubscriptionEvent): AppliedEvent
     changed = true;
   }
   return changed ? { next } : undefined;
+}
+
+/** Whether the event names a zone the subscription can use. */
+function givesZone(event: SubscriptionEvent): event is SubscriptionEvent & { timezone: string } {
+  return event.timezone !== undefined && isValidZone(event.timezone);
 }
 
 function setOrDelete<K extends keyof Subscription>(
