@@ -39,7 +39,6 @@ export interface SendRecord {
 /** Why a job was acknowledged without a send. */
 export type SkipReason =
   | 'stale'
-  | 'page-missing'
   | 'page-paused'
   | 'topic-missing'
   | 'subscription-missing'
@@ -219,6 +218,8 @@ export type JobVerdict =
   | { kind: 'skip'; reason: SkipReason; detail?: string }
   | { kind: 'defer'; reason: 'cooldown'; delayMs: number }
   | { kind: 'pause-page'; reason: string }
+  /** It can never be sent: it goes back until the queue moves it to the DLQ. */
+  | { kind: 'fail'; reason: string }
   | {
       kind: 'send';
       page: Page;
@@ -264,7 +265,8 @@ export function judgeJob(
     return { kind: 'skip', reason: 'stale', detail: `scheduled ${iso(job.scheduledTime)}` };
   }
   const { page, topic, subscription } = found;
-  if (!page) return { kind: 'skip', reason: 'page-missing' };
+  // Not a job to drop quietly: an operator must see it in the DLQ (and its alarm).
+  if (!page) return { kind: 'fail', reason: `Page ${job.pageId} is not registered` };
   if (page.status === 'paused') {
     return { kind: 'skip', reason: 'page-paused', detail: page.pausedReason ?? 'paused' };
   }
@@ -436,6 +438,13 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
       } else if (verdict.kind === 'defer') {
         count(job, 'deferred');
         done(item, defer(job, verdict.reason, verdict.delayMs));
+      } else if (verdict.kind === 'fail') {
+        log.error('send failed', { ...jobFields(job), reason: verdict.reason });
+        count(job, 'failed');
+        outcomes.set(item.index, {
+          status: 'rejected',
+          reason: new SendFailedError(verdict.reason),
+        });
       } else if (verdict.kind === 'pause-page') {
         const pause = toPause.get(job.pageId) ?? { items: [], reason: verdict.reason };
         pause.items.push(item);

@@ -31,7 +31,7 @@ import {
  * local event source mapping (the poller `npm start` uses) from a queue that redrives to its DLQ
  * after three receives. Bodies that are no send job, and a send Meta refuses for good, end in
  * the DLQ after those receives with their reason logged; a Page Meta no longer knows is paused
- * with its reason; a Page no longer registered is acknowledged with its reason; every other job
+ * with its reason; a job for a Page no longer registered ends in the DLQ too; every other job
  * of those batches is sent once.
  */
 const SEED = seedFromEnv();
@@ -166,7 +166,7 @@ describe('poison jobs', () => {
       onBatch: (records) => batches.push(records.map((record) => record.body)),
     });
     const redriven = await eventually(
-      async () => (await queueDepth(sqs, queues.deadLetter)) >= 3,
+      async () => (await queueDepth(sqs, queues.deadLetter)) >= 4,
       30_000,
       250,
     );
@@ -181,7 +181,9 @@ describe('poison jobs', () => {
       `poison jobs (seed ${SEED}): ${bodies.length} jobs in ${batches.length} batches; ${deadLetters.length} in the DLQ, ${left} left on the queue, ${simulator.sent().length} sent`,
     );
     expect(redriven).toBe(true);
-    expect([...deadLetters].sort()).toEqual([notJson, notAJob, refusedForGood].sort());
+    expect([...deadLetters].sort()).toEqual(
+      [notJson, notAJob, refusedForGood, unregistered].sort(),
+    );
     expect(left).toBe(0);
     // The poison bodies shared batches with good jobs, which went out once each.
     expect(
@@ -214,9 +216,12 @@ describe('poison jobs', () => {
       status: 'paused',
       pausedReason: expect.stringMatching(/^meta error 190\/- .*: page-token-invalid$/),
     });
-    // A job for a Page Recurrent does not have is acknowledged with its reason, Meta not called.
-    expect(reasons('send job skipped')).toContainEqual(
-      expect.objectContaining({ pageId: UNREGISTERED_PAGE, reason: 'page-missing' }),
+    // A job for a Page Recurrent does not have fails, with its reason, until the DLQ takes it.
+    expect(reasons('send failed')).toContainEqual(
+      expect.objectContaining({
+        pageId: UNREGISTERED_PAGE,
+        reason: `Page ${UNREGISTERED_PAGE} is not registered`,
+      }),
     );
     expect(simulator.sent().filter((sent) => sent.pageId === UNREGISTERED_PAGE)).toEqual([]);
     expect(

@@ -424,9 +424,15 @@ describe('judgeJob', () => {
   const found = { page: aPage(), topic: aTopic(), subscription: aSubscription() };
   const options = DEFAULT_SENDER_OPTIONS;
 
+  it('fails a job whose Page is not registered, so it ends in the DLQ with its reason', () => {
+    expect(judgeJob(aJob(), { ...found, page: undefined }, NOW, options)).toEqual({
+      kind: 'fail',
+      reason: 'Page 1001 is not registered',
+    });
+  });
+
   it.each([
     ['stale', aJob({ scheduledTime: NOW - 6 * HOUR_MS - 1 }), found],
-    ['page-missing', aJob(), { ...found, page: undefined }],
     ['page-paused', aJob(), { ...found, page: aPage({ status: 'paused' }) }],
     ['topic-missing', aJob(), { ...found, topic: undefined }],
     ['subscription-missing', aJob(), { ...found, subscription: undefined }],
