@@ -107,7 +107,11 @@ export interface SenderDeps {
 export interface SenderOptions {
   /** Jobs whose run was scheduled longer ago than this are skipped. */
   staleAfterMs: number;
-  /** Receives after which a transient failure fails the record (SQS then redrives it to the DLQ). */
+  /**
+   * Receives after which a transient failure fails the record; it comes back after the
+   * visibility timeout until the queue's maxReceiveCount moves it to the DLQ. Every put-back
+   * is a receive too, so a job deferred often reaches this bound sooner.
+   */
   maxAttempts: number;
   /** The longest a batch waits in-process for tokens or a cooldown; longer waits go back to the queue. */
   maxWaitMs: number;
