@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { adminDeps } from '#lib/aws/admin-deps.ts';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
@@ -36,6 +36,7 @@ import {
   startMetaSimulator,
 } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
+import { createSendQueues } from './queues.ts';
 import { ClockGoesBackError, createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
 import { startScheduler } from './scheduler.ts';
 import { controlSimulator } from './simulator-control.ts';
@@ -131,7 +132,8 @@ async function wire(
   const sqs = createSqsClient();
   const raw = new DynamoDBClient({});
   await createTable(raw, tableName);
-  const queueUrls = await createQueues(sqs, tableName);
+  const queues = await createSendQueues(sqs, `${tableName}-send`);
+  const queueUrls = { send: queues.send, deadLetter: queues.deadLetter };
   const clock = createRuntimeClock({
     ...(options.clockStart !== undefined && { start: options.clockStart }),
     speed: options.clockSpeed,
@@ -224,7 +226,7 @@ async function wire(
   const poller = startQueuePoller({
     sqs,
     queueUrl: queueUrls.send,
-    queueArn: await queueArn(sqs, queueUrls.send),
+    queueArn: queues.sendArn,
     handler: sender,
     batchSize: SEND_QUEUE.batchSize,
     maxConcurrency: SEND_QUEUE.maxConcurrency,
@@ -415,35 +417,6 @@ async function controlSimulatorRoute(
     }
     throw error;
   }
-}
-
-async function createQueues(sqs: SQSClient, prefix: string) {
-  const deadLetter = await createQueue(sqs, `${prefix}-send-dlq`, {
-    MessageRetentionPeriod: String(SEND_QUEUE.dlqRetentionDays * 86_400),
-  });
-  const send = await createQueue(sqs, `${prefix}-send`, {
-    VisibilityTimeout: String(SEND_QUEUE.visibilityTimeoutSeconds),
-    RedrivePolicy: JSON.stringify({
-      deadLetterTargetArn: await queueArn(sqs, deadLetter),
-      maxReceiveCount: SEND_QUEUE.maxReceiveCount,
-    }),
-  });
-  return { send, deadLetter };
-}
-
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
-  const answer = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-  );
-  if (!answer.QueueUrl) throw new Error(`queue ${name} has no URL`);
-  return answer.QueueUrl;
-}
-
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const answer = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  return answer.Attributes?.QueueArn ?? '';
 }
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -17,6 +16,7 @@ import type { SendJob } from '#lib/domain/send-job.ts';
 import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import type { Subscription } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';
+import { createSendQueues } from '../../../local/queues.ts';
 
 /** What every sender-level reliability test sends: a daily topic at 09:00, Paris time. */
 export const TOPIC_ID = 'daily';
@@ -88,34 +88,10 @@ export async function createQueuePair(
   prefix: string,
   options: { maxReceiveCount: number; visibilityTimeoutSeconds: number },
 ) {
-  const name = `${prefix}-${randomUUID().slice(0, 8)}`;
-  const deadLetter = await createQueue(sqs, `${name}-dlq`, {});
-  const deadLetterArn = await queueArn(sqs, deadLetter);
-  const send = await createQueue(sqs, name, {
-    VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-    RedrivePolicy: JSON.stringify({
-      deadLetterTargetArn: deadLetterArn,
-      maxReceiveCount: options.maxReceiveCount,
-    }),
+  return createSendQueues(sqs, `${prefix}-${randomUUID().slice(0, 8)}`, {
+    ...options,
+    dlqRetentionDays: 1,
   });
-  return { send, sendArn: await queueArn(sqs, send), deadLetter };
-}
-
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>) {
-  const answer = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-  );
-  if (!answer.QueueUrl) throw new Error(`queue ${name} has no URL`);
-  return answer.QueueUrl;
-}
-
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const answer = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const arn = answer.Attributes?.QueueArn;
-  if (!arn) throw new Error(`queue ${queueUrl} has no ARN`);
-  return arn;
 }
 
 /** Puts message bodies on a queue, ten per call, in the order given. */
