@@ -1,48 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators.ts';
+import { startChildRuntime, waitHealthy } from '../reliability/support/child-runtime.ts';
 
 /** `npm start` as a newcomer runs it: a child process, a clean data dir, then /health. */
-const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
-const START = new URL('../../local/start.ts', import.meta.url).pathname;
-
 const children: ChildProcess[] = [];
 
 function start(env: Record<string, string>) {
-  const child = spawn(NODE, [START], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const output = { text: '' };
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output.text += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output.text += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, output, exited };
-}
-
-async function healthy(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const answer = await fetch(`http://localhost:${port}/health`);
-      if (answer.status === 200) return true;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
+  const runtime = startChildRuntime(env);
+  children.push(runtime.child);
+  return runtime;
 }
 
 afterEach(() => {
@@ -55,17 +26,16 @@ describe('npm start', () => {
   it('comes up healthy from a clean data dir, prints what to do next, and stops on SIGTERM', async () => {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), 'recurrent-start-'));
-    const { child, output, exited } = start({
+    const runtime = start({
       PORT: String(port),
       DATA_DIR: dataDir,
       META_APP_SECRET: 'given-app-secret-never-printed',
     });
+    await waitHealthy(`http://localhost:${port}`, runtime);
+    runtime.child.kill('SIGTERM');
+    const code = await runtime.exited;
+    const { output } = runtime;
 
-    const up = await healthy(port, 90_000);
-    child.kill('SIGTERM');
-    const code = await exited;
-
-    expect(up).toBe(true);
     expect(output.text).toContain(`Recurrent is up on http://localhost:${port}`);
     expect(output.text).toMatch(/ADMIN_TOKEN=[0-9a-f]{32}/);
     expect(output.text).toContain('Next:');
