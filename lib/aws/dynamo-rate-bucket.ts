@@ -4,8 +4,8 @@ import * as z from 'zod';
 import {
   type BucketState,
   planTake,
-  sendTimeAfterTake,
   type TakePlan,
+  tokenTimesAfterTake,
 } from '../domain/rate-bucket.ts';
 import type { RateLimiter } from '../domain/sender-ports.ts';
 import { keys } from './keys.ts';
@@ -78,10 +78,7 @@ export function dynamoRateBucket(
           const answer = await write(pageId, plan, now);
           const next = bucketItem.parse(answer.Attributes ?? {});
           known.set(pageId, next);
-          return {
-            granted: true,
-            sendAt: sendTimeAfterTake(next.tat ?? now, request, next),
-          };
+          return { granted: true, ...tokenTimesAfterTake(next.tat ?? now, request, next) };
         } catch (error: unknown) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
           known.set(pageId, fromRaw(error.Item));

@@ -2,10 +2,12 @@ import { DEFAULT_RATE_PER_SECOND } from './page.ts';
 
 /**
  * A Page's send rate as a token bucket kept in the "theoretical arrival time" form (GCRA):
- * one number, `tat`, the instant at which the bucket would be full again. Taking `n`
- * tokens is possible from `tat - (burst - n) * interval` on and pushes `tat` by
- * `n * interval`, so every taker, on any machine, is serialised by one conditional write
- * and no window of W seconds ever holds more than `rate * W + burst` tokens.
+ * one number, `tat`, the instant at which the Page's last token taken is due. Taking `n`
+ * tokens hands out the next `n` token times, `interval` apart from `max(tat, now)` on, and
+ * pushes `tat` by `n * interval`; a take is granted when its first token is due within the
+ * max wait. Every taker, on any machine, is serialised by one conditional write, and as each
+ * request leaves at its own token's time no window of W seconds holds more than
+ * `ceil(rate * W)` requests: a strict per-second limit at Meta is never crossed.
  */
 export interface BucketState {
   /** Instant (epoch ms) at which the bucket is full again; absent or past: full now. */
@@ -22,23 +24,24 @@ export interface TakeRequest {
   tokens: number;
   ratePerSecond: number;
   now: number;
-  /** The longest a granted taker may have to wait for its tokens. */
+  /** The longest a granted taker may have to wait for its first token. */
   maxWaitMs: number;
+  /** The most tokens one take may ask for (one batch). */
   burst: number;
 }
 
 /** The one conditional write a take needs, or a refusal decided from what is known. */
 export type TakePlan =
   | { kind: 'refuse'; reason: 'rate' | 'throttled'; retryAt: number }
-  /** The bucket is full (`tat` absent or not after `now`): set `tat = now + cost`. */
+  /** No token is due (`tat` absent or not after `now`): set `tat = now + cost`. */
   | { kind: 'idle'; newTat: number }
-  /** The bucket is draining (`now < tat <= maxTat`): add `cost` to `tat`. */
+  /** Tokens are still due (`now < tat <= maxTat`): add `cost` to `tat`. */
   | { kind: 'busy'; cost: number; maxTat: number };
 
 export const MAX_RATE_PER_SECOND = 300;
 /**
- * Senders pace at this share of the Page's rate: at 300/s a token is 3.3 ms, and a request
- * leaving 20 ms after its token's time would otherwise put a second over rate plus one burst.
+ * Senders pace at this share of the Page's rate: at 300/s a token is 3.3 ms, and the six
+ * tokens a second this leaves spare absorb requests leaving up to 20 ms after their time.
  */
 export const PACING_MARGIN = 0.98;
 export const MIN_RATE_PER_SECOND = 1;
@@ -77,12 +80,10 @@ export function planTake(state: BucketState, request: TakeRequest): TakePlan {
   if (state.tat === undefined || state.tat <= now) {
     return { kind: 'idle', newTat: round(now + cost) };
   }
-  const maxTat = round(now + maxWaitMs + (burst - tokens) * interval);
+  // The first token is due at the current `tat`: at most the max wait ahead.
+  const maxTat = round(now + maxWaitMs);
   if (state.tat > maxTat) {
-    // The tokens come free at `tat - (burst - tokens) * interval`; come back so that the wait
-    // from there is at most `maxWaitMs`.
-    const freeAt = state.tat - (burst - tokens) * interval;
-    return { kind: 'refuse', reason: 'rate', retryAt: Math.max(now + 1, freeAt - maxWaitMs) };
+    return { kind: 'refuse', reason: 'rate', retryAt: Math.max(now + 1, state.tat - maxWaitMs) };
   }
   return { kind: 'busy', cost, maxTat };
 }
@@ -108,14 +109,23 @@ export function applyTake(
   return undefined;
 }
 
-/** When the tokens of a granted take may be used, given the bucket's `tat` after the take. */
-export function sendTimeAfterTake(
+/** The token times of a granted take: the first, then one every `spacingMs`. */
+export interface TokenTimes {
+  sendAt: number;
+  spacingMs: number;
+}
+
+/** When the tokens of a granted take are due, given the bucket's `tat` after the take. */
+export function tokenTimesAfterTake(
   newTat: number,
-  request: Pick<TakeRequest, 'now' | 'burst' | 'ratePerSecond'>,
+  request: Pick<TakeRequest, 'now' | 'tokens' | 'ratePerSecond'>,
   state: BucketState,
-): number {
+): TokenTimes {
   const interval = intervalMs(effectiveRate(request.ratePerSecond, state, request.now));
-  return Math.max(request.now, newTat - request.burst * interval);
+  return {
+    sendAt: Math.max(request.now, round(newTat - request.tokens * interval)),
+    spacingMs: interval,
+  };
 }
 
 /** How Meta's usage report should change a Page's pace. */

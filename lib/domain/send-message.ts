@@ -144,8 +144,8 @@ export const SENT_AT_MARGIN_MS = 100;
 export const RATE_LIMIT_HOLD_MS = 60_000;
 const TRANSIENT_BASE_MS = 5_000;
 /**
- * With the pacing margin, a request leaving up to this long after its tokens' time still
- * cannot push any one second over the Page's rate plus one burst.
+ * With the pacing margin, a request leaving up to this long after its token's time still
+ * cannot push any one second over the Page's rate.
  */
 const LATE_TOLERANCE_MS = 20;
 /** SQS visibility counts whole seconds: a shorter put-back would come straight back. */
@@ -485,9 +485,10 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
   }
 
   /**
-   * Takes the Page's tokens a burst at a time, claims the burst's slots while it waits for
-   * them, and sends at the tokens' time. A burst whose claims came back too late takes
-   * fresh tokens rather than leave late and crowd a later burst's second.
+   * Takes the Page's tokens a batch at a time, claims each job's slot for its own token's time
+   * while it waits, and sends every request at that time: requests leave evenly spaced, never
+   * in a burst. A batch whose claims came back too late takes fresh tokens rather than leave
+   * late and crowd a later batch's second.
    */
   async function sendForPage(
     group: readonly { item: Item; verdict: SendVerdict }[],
@@ -495,7 +496,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
     const results = new Map<Item, PromiseSettledResult<SendOutcome>>();
     const done = (item: Item, value: SendOutcome) =>
       results.set(item, { status: 'fulfilled', value });
-    // Jobs still waiting out a cooldown go last, so a burst waits only for its own.
+    // Jobs still waiting out a cooldown go last, so a batch waits only for its own.
     const ordered = [...group].sort((a, b) => a.verdict.notBefore - b.verdict.notBefore);
     for (let start = 0; start < ordered.length; start += options.burst) {
       const chunk = ordered.slice(start, start + options.burst);
@@ -510,9 +511,11 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
         break;
       }
       const claims = await Promise.allSettled(
-        chunk.map(({ item, verdict }) => claimFor(item, verdict, grant.sendAt)),
+        chunk.map(({ item, verdict }, position) =>
+          claimFor(item, verdict, tokenTime(grant, position)),
+        ),
       );
-      const ready: Ready[] = [];
+      let ready: Ready[] = [];
       for (const [position, claim] of claims.entries()) {
         const entry = chunk[position];
         if (!entry) continue;
@@ -520,9 +523,9 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
         else if ('kind' in claim.value) done(entry.item, claim.value);
         else ready.push(claim.value);
       }
-      await waitUntil(grant.sendAt);
-      let sendAt = grant.sendAt;
-      if (ready.length > 0 && clock.now() > sendAt + LATE_TOLERANCE_MS) {
+      const first = ready[0]?.sendAt ?? grant.sendAt;
+      await waitUntil(first);
+      if (ready.length > 0 && clock.now() > first + LATE_TOLERANCE_MS) {
         const again = await takeTokens(ready, ready.length, clock.now());
         if (!again.granted) {
           const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, again.retryAt - clock.now()));
@@ -534,10 +537,14 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
           }
           continue;
         }
-        sendAt = again.sendAt;
-        await waitUntil(sendAt);
+        ready = ready.map((entry, position) => ({ ...entry, sendAt: tokenTime(again, position) }));
       }
-      const sends = await Promise.allSettled(ready.map((entry) => sendClaimed(entry)));
+      const sends = await Promise.allSettled(
+        ready.map(async (entry) => {
+          await waitUntil(entry.sendAt);
+          return sendClaimed(entry);
+        }),
+      );
       for (const [position, { item }] of ready.entries()) {
         const outcome = sends[position];
         if (outcome) results.set(item, outcome);
@@ -620,7 +627,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
       return defer(job, 'cooldown', earliest - clock.now());
     }
     if (resumed) log.warn('taking up a claim this message left unfinished', jobFields(job));
-    return { item, verdict, token: before.token, release, resumed };
+    return { item, verdict, token: before.token, release, resumed, sendAt };
   }
 
   /** Sends one claimed job and records what came of it. */
@@ -819,6 +826,13 @@ interface Ready {
   release: () => Promise<void>;
   /** This message's own claim, left unfinished (crash, lost answer): it may have reached Meta. */
   resumed: boolean;
+  /** Its token's time: the request leaves then. */
+  sendAt: number;
+}
+
+/** The time of the take's token at `position` (0 is the first). */
+function tokenTime(grant: { sendAt: number; spacingMs: number }, position: number): number {
+  return grant.sendAt + position * grant.spacingMs;
 }
 
 /** Meta's error as one of the states of META_PLATFORM.md section 5. */

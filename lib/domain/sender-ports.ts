@@ -39,8 +39,11 @@ export interface SendStore {
 
 /** What the bucket said to a take of tokens. */
 export type TokenGrant =
-  /** The tokens are taken; they may be used from `sendAt` on (at most the max wait ahead). */
-  | { granted: true; sendAt: number }
+  /**
+   * The tokens are taken: the first is due at `sendAt` (at most the max wait ahead), each
+   * next one `spacingMs` later. A request leaves at its own token's time, never before.
+   */
+  | { granted: true; sendAt: number; spacingMs: number }
   /** No tokens soon enough: try again from `retryAt`. */
   | { granted: false; reason: 'rate' | 'throttled'; retryAt: number };
 

@@ -9,7 +9,7 @@ import {
   intervalMs,
   PACING_MARGIN,
   planTake,
-  sendTimeAfterTake,
+  tokenTimesAfterTake,
 } from '#lib/domain/rate-bucket.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
 import {
@@ -174,10 +174,7 @@ function world(
           return { granted: false, reason: plan.reason, retryAt: plan.retryAt };
         }
         bucket = applyTake(bucket, plan, request.now) ?? bucket;
-        return {
-          granted: true,
-          sendAt: sendTimeAfterTake(bucket.tat ?? request.now, take, bucket),
-        };
+        return { granted: true, ...tokenTimesAfterTake(bucket.tat ?? request.now, take, bucket) };
       },
       applyPressure: async (pageId, pressure) => {
         pressures.push({ pageId, ...pressure });
@@ -200,7 +197,7 @@ function world(
       },
     },
     clock,
-    sleep: async (ms) => clock.set(clock.now() + ms),
+    sleep: virtualSleep(clock),
     random: () => 0,
     log: silentLog,
   };
@@ -274,7 +271,7 @@ describe('sendBatch: sending', () => {
     expect(w.increments[0]?.[0]?.counts).toEqual({ sent: 3 });
   });
 
-  it('waits for tokens that come free within the max wait, and sends no earlier', async () => {
+  it('sends each request at its own token’s time, the next batch after the first', async () => {
     const subscriptions = Array.from({ length: 20 }, (_, i) =>
       aSubscription({ psid: `p${i}`, token: `t${i}` }),
     );
@@ -289,11 +286,12 @@ describe('sendBatch: sending', () => {
       w.deps,
     );
 
-    // 20 per second (less the pacing margin): the second ten leave ten tokens after the first.
-    const tenTokens = 10 * intervalMs(20 * PACING_MARGIN);
-    expect(w.sent.slice(0, 10).every((s) => s.at === NOW)).toBe(true);
-    expect(w.sent.slice(10).every((s) => s.at === NOW + tenTokens)).toBe(true);
-    expect(tenTokens).toBeGreaterThan(500);
+    // 20 per second (less the pacing margin): one request per token, never two at once.
+    const interval = intervalMs(20 * PACING_MARGIN);
+    expect(w.sent.map((s) => Math.round(s.at))).toEqual(
+      Array.from({ length: 20 }, (_, i) => Math.round(NOW + i * interval)),
+    );
+    expect(interval).toBeGreaterThan(50);
   });
 
   it('puts a Page’s jobs back, unclaimed, when no tokens come free soon', async () => {
@@ -317,7 +315,7 @@ describe('sendBatch: sending', () => {
   it('waits once for tokens that a refusal says come free within the max wait', async () => {
     const answers: TokenGrant[] = [
       { granted: false, reason: 'rate', retryAt: NOW + 400 },
-      { granted: true, sendAt: NOW + 900 },
+      { granted: true, sendAt: NOW + 900, spacingMs: 50 },
     ];
     const w = world({
       rate: {
@@ -627,3 +625,24 @@ describe('sendBatch: bad input and failures', () => {
     expect(w.writes).toEqual([{ kind: 'claim', psid: 'p1' }]);
   });
 });
+
+/**
+ * Sleeps on the fixed clock: sleepers wake one at a time, earliest first, each moving the
+ * clock to its own wake-up time, as concurrent timers would.
+ */
+function virtualSleep(clock: ReturnType<typeof fixedClock>) {
+  const sleepers: { until: number; wake: () => void }[] = [];
+  const wakeNext = () => {
+    sleepers.sort((a, b) => a.until - b.until);
+    const next = sleepers.shift();
+    if (!next) return;
+    clock.set(Math.max(clock.now(), next.until));
+    next.wake();
+    if (sleepers.length > 0) setImmediate(wakeNext);
+  };
+  return (ms: number) =>
+    new Promise<void>((resolve) => {
+      sleepers.push({ until: clock.now() + ms, wake: resolve });
+      if (sleepers.length === 1) setImmediate(wakeNext);
+    });
+}
