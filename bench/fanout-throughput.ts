@@ -26,9 +26,10 @@ import { printTable, summarise, writeResult } from './support.ts';
 
 /**
  * Fan-out throughput against DynamoDB Local + fauxqs, next to a bare loop doing only the
- * minimal Query + SendMessageBatch calls on the same data. Size: FANOUT_SUBSCRIPTIONS.
+ * minimal Query + SendMessageBatch calls on the same data. Sizes: FANOUT_SUBSCRIPTIONS, a
+ * comma-separated list (default 10,000 and 100,000), each on a fresh table.
  */
-const SUBSCRIPTIONS = Number(process.env.FANOUT_SUBSCRIPTIONS ?? 100_000);
+const SIZES = (process.env.FANOUT_SUBSCRIPTIONS ?? '10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.FANOUT_RUNS ?? 3);
 const NOT_DUE_SHARE = 0.1;
 // Monday 1 February 2027: a DAILY, a WEEKLY (Monday) and a MONTHLY (1st) slot all at 09:00.
@@ -52,94 +53,28 @@ const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
 pointSdkAt({ dynamo: dynamo.endpoint, sqs: sqs.endpoint });
 
 try {
-  const table = 'bench-fanout';
-  const db = createDynamoClient();
-  const queues = createSqsClient();
-  await createTable(new DynamoDBClient({}), table);
-  const seedStarted = performance.now();
-  await seed(db, table);
-  console.log(
-    `seeded ${SUBSCRIPTIONS} subscriptions in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+  const sizes = [];
+  for (const size of SIZES) sizes.push(await measure(size));
+  printTable(
+    sizes.map((size) => ({
+      subscriptions: size.subscriptions,
+      'fan-out due/s': Math.round(size.fanout.median),
+      'bare items/s': Math.round(size.bare.median),
+      ratio: size.ratioToBare.toFixed(2),
+      'RU/1k jobs': size.readUnitsPer1000Jobs.toFixed(1),
+      'SQS/1k jobs': size.sqsRequestsPer1000Jobs.toFixed(1),
+    })),
   );
-
-  const fanoutSamples: number[] = [];
-  const bareSamples: number[] = [];
-  let measured = { queued: 0, scanned: 0, counts: emptyCounts() };
-  for (let run = 0; run < RUNS; run++) {
-    const counts = emptyCounts();
-    const countedDb = createDynamoClient();
-    const countedQueues = createSqsClient();
-    instrumentDynamo(countedDb, counts);
-    instrumentSqs(countedQueues, counts);
-    await resetRuns(db, table);
-    const queueUrl = await newQueue(queues, `fanout-${run}`);
-    const deps = fanoutDeps(
-      { dynamo: countedDb, sqs: countedQueues },
-      { table, queueUrl, lookbackHours: 6 },
-      { continuations: { handOver: async () => {} }, log: silentLog },
-    );
-    const started = performance.now();
-    let queued = 0;
-    let scanned = 0;
-    for (const cadence of CADENCES) {
-      const result = await runFanout(
-        { cadence, scheduledTime: RUN_AT },
-        { ...deps, timeLeft: () => 900_000 },
-      );
-      queued += result.queued;
-      scanned += result.scanned;
-    }
-    const seconds = (performance.now() - started) / 1000;
-    fanoutSamples.push(queued / seconds);
-    measured = { queued, scanned, counts };
-
-    const bareUrl = await newQueue(queues, `bare-${run}`);
-    const bareStarted = performance.now();
-    const bareQueued = await bareLoop(db, queues, table, bareUrl);
-    bareSamples.push(bareQueued / ((performance.now() - bareStarted) / 1000));
-    console.log(
-      `run ${run + 1}: fan-out ${queued} due in ${seconds.toFixed(1)} s; bare loop ${bareQueued} items`,
-    );
-  }
-
-  const fanout = summarise(fanoutSamples);
-  const bare = summarise(bareSamples);
-  const perThousand = (n: number) => (n / measured.queued) * 1000;
-  const sqsRequests = measured.counts.requests.SendMessageBatchCommand ?? 0;
-  const rows = [
-    {
-      loop: 'fan-out (due/s)',
-      median: Math.round(fanout.median),
-      min: Math.round(fanout.min),
-      max: Math.round(fanout.max),
-    },
-    {
-      loop: 'bare Query+SendMessageBatch (items/s)',
-      median: Math.round(bare.median),
-      min: Math.round(bare.min),
-      max: Math.round(bare.max),
-    },
-  ];
-  printTable(rows);
-  const report = {
-    subscriptions: SUBSCRIPTIONS,
-    due: measured.queued,
-    ratioToBare: fanout.median / bare.median,
-    readUnitsPer1000Jobs: perThousand(measured.counts.readUnits),
-    dynamoRequestsPer1000Jobs: perThousand(totalRequests(measured.counts) - sqsRequests),
-    sqsRequestsPer1000Jobs: perThousand(sqsRequests),
-    itemsReadNotDue: measured.scanned - measured.queued,
-    requests: measured.counts.requests,
-  };
-  console.log(report);
-  console.log(
-    `written to ${await writeResult('fanout-throughput', { rows, ...report, fanout, bare })}`,
-  );
+  console.log(`written to ${await writeResult('fanout-throughput', { sizes })}`);
 } finally {
   await Promise.all([dynamo.stop(), sqs.stop()]);
 }
 
-async function seed(db: DynamoDBDocumentClient, table: string): Promise<void> {
+async function seed(
+  db: DynamoDBDocumentClient,
+  table: string,
+  subscriptions: number,
+): Promise<void> {
   const catalog = dynamoCatalog(db, table);
   await catalog.putPage({
     pageId: 'bench',
@@ -169,7 +104,7 @@ async function seed(db: DynamoDBDocumentClient, table: string): Promise<void> {
     );
   }
   await mapWithConcurrency(
-    Array.from({ length: SUBSCRIPTIONS }, (_, i) => i),
+    Array.from({ length: subscriptions }, (_, i) => i),
     64,
     async (i) => {
       const topic = topics[i % topics.length] as Topic;
@@ -263,4 +198,89 @@ async function bareLoop(
     });
   }
   return queued;
+}
+
+/** Seeds a fresh table of `subscriptions` and measures RUNS fan-outs and bare loops on it. */
+async function measure(subscriptions: number) {
+  const table = `bench-fanout-${subscriptions}`;
+  const db = createDynamoClient();
+  const queues = createSqsClient();
+  await createTable(new DynamoDBClient({}), table);
+  const seedStarted = performance.now();
+  await seed(db, table, subscriptions);
+  console.log(
+    `seeded ${subscriptions} subscriptions in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+  );
+
+  const fanoutSamples: number[] = [];
+  const bareSamples: number[] = [];
+  let measured = { queued: 0, scanned: 0, counts: emptyCounts() };
+  for (let run = 0; run < RUNS; run++) {
+    const counts = emptyCounts();
+    const countedDb = createDynamoClient();
+    const countedQueues = createSqsClient();
+    instrumentDynamo(countedDb, counts);
+    instrumentSqs(countedQueues, counts);
+    await resetRuns(db, table);
+    const queueUrl = await newQueue(queues, `fanout-${run}`);
+    const deps = fanoutDeps(
+      { dynamo: countedDb, sqs: countedQueues },
+      { table, queueUrl, lookbackHours: 6 },
+      { continuations: { handOver: async () => {} }, log: silentLog },
+    );
+    const started = performance.now();
+    let queued = 0;
+    let scanned = 0;
+    for (const cadence of CADENCES) {
+      const result = await runFanout(
+        { cadence, scheduledTime: RUN_AT },
+        { ...deps, timeLeft: () => 900_000 },
+      );
+      queued += result.queued;
+      scanned += result.scanned;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    fanoutSamples.push(queued / seconds);
+    measured = { queued, scanned, counts };
+
+    const bareUrl = await newQueue(queues, `bare-${run}`);
+    const bareStarted = performance.now();
+    const bareQueued = await bareLoop(db, queues, table, bareUrl);
+    bareSamples.push(bareQueued / ((performance.now() - bareStarted) / 1000));
+    console.log(
+      `run ${run + 1}: fan-out ${queued} due in ${seconds.toFixed(1)} s; bare loop ${bareQueued} items`,
+    );
+  }
+
+  const fanout = summarise(fanoutSamples);
+  const bare = summarise(bareSamples);
+  const perThousand = (n: number) => (n / measured.queued) * 1000;
+  const sqsRequests = measured.counts.requests.SendMessageBatchCommand ?? 0;
+  const rows = [
+    {
+      loop: 'fan-out (due/s)',
+      median: Math.round(fanout.median),
+      min: Math.round(fanout.min),
+      max: Math.round(fanout.max),
+    },
+    {
+      loop: 'bare Query+SendMessageBatch (items/s)',
+      median: Math.round(bare.median),
+      min: Math.round(bare.min),
+      max: Math.round(bare.max),
+    },
+  ];
+  printTable(rows);
+  const report = {
+    subscriptions: subscriptions,
+    due: measured.queued,
+    ratioToBare: fanout.median / bare.median,
+    readUnitsPer1000Jobs: perThousand(measured.counts.readUnits),
+    dynamoRequestsPer1000Jobs: perThousand(totalRequests(measured.counts) - sqsRequests),
+    sqsRequestsPer1000Jobs: perThousand(sqsRequests),
+    itemsReadNotDue: measured.scanned - measured.queued,
+    requests: measured.counts.requests,
+  };
+  console.log(report);
+  return { rows, ...report, fanout, bare };
 }

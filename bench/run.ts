@@ -2,12 +2,15 @@ import { spawn } from 'node:child_process';
 
 /**
  * `npm run bench`: every benchmark in turn, each in its own process with its own emulators.
- * `npm run bench -- fanout` runs only the named ones. Results land in bench/results/.
+ * `npm run bench -- fanout` runs only the named ones. Results land in bench/results/. The
+ * end-to-end benchmark also prints the cost model (US$ per million sends).
  */
 const BENCHMARKS: Record<string, string> = {
   webhook: 'bench/webhook-ingest.ts',
   fanout: 'bench/fanout-throughput.ts',
   sender: 'bench/sender-pacing.ts',
+  'end-to-end': 'bench/end-to-end.ts',
+  'cold-start': 'bench/cold-start.ts',
 };
 
 const wanted = process.argv.slice(2);

@@ -147,7 +147,7 @@ const TRANSIENT_BASE_MS = 5_000;
  * With the pacing margin, a request leaving up to this long after its token's time still
  * cannot push any one second over the Page's rate.
  */
-const LATE_TOLERANCE_MS = 20;
+const LATE_TOLERANCE_MS = 40;
 /** SQS visibility counts whole seconds: a shorter put-back would come straight back. */
 const MIN_PUT_BACK_MS = 1_000;
 const TRANSIENT_MAX_MS = 15 * 60_000;

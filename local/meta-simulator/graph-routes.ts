@@ -6,7 +6,12 @@ import type { Faults, GraphRoute } from './faults.ts';
 import { errorBody, type GraphErrorSpec, graphErrors, type RateLimitCode } from './graph-errors.ts';
 import { newTraceId } from './ids.ts';
 import type { MetaModel, ModelResult, SentMessage } from './model.ts';
-import { type RateLimiter, regainMinutes, type UsageReading } from './rate-limiter.ts';
+import {
+  CALLS_PER_ENGAGED_USER,
+  type RateLimiter,
+  regainMinutes,
+  type UsageReading,
+} from './rate-limiter.ts';
 
 /**
  * The Graph API surface over node:http: routing, parsing at the edge, then faults, access
@@ -163,7 +168,14 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     const perSecond = model.pageRate(usageKey);
     const usage: UsageReading & { estimated_time_to_regain_access: number } =
       answer.regainMinutes === undefined
-        ? { ...limiter.usage(usageKey, perSecond), estimated_time_to_regain_access: 0 }
+        ? {
+            ...limiter.usage(
+              usageKey,
+              perSecond,
+              CALLS_PER_ENGAGED_USER * model.engagedUsers(usageKey),
+            ),
+            estimated_time_to_regain_access: 0,
+          }
         : {
             call_count: 100,
             total_cputime: 100,

@@ -3,6 +3,9 @@
  * (when META_GRAPH_URL is unset) and by end-to-end tests. It follows META_PLATFORM.md; where that
  * is unsure it chooses, and says so here:
  *
+ * - Usage headers: `X-Business-Use-Case-Usage` reports the Page's share of its 24 h budget (200
+ *   calls per person on the Page, counted as engaged users); the budget is not enforced. The
+ *   per-second limit answers rate-limit errors; a Page refused for a while reads 100 %.
  * - Time: every Meta rule (24 h window, 7-day opt-in limit, cooldowns, webhook timestamps and
  *   marketing status delays) reads only the injected `clock`. Rate limits count REAL time
  *   (`realNow`), as they protect Meta's servers; latency, hangs and webhook retries use real timers.

@@ -230,6 +230,8 @@ export function createMetaModel(options: MetaModelOptions) {
   const adAccounts = new Map<string, { id: string; systemUserToken: string }>();
   const campaigns = new Map<string, CampaignState>();
   const people = new Map<string, PersonState>();
+  /** People per Page: Meta's daily call budget is 200 per engaged user. */
+  const peopleCount = new Map<string, number>();
   const tokens = new Map<string, TokenState>();
   const tokenByTopic = new Map<string, string>();
   const optInRequests = new Map<string, number>();
@@ -417,6 +419,11 @@ export function createMetaModel(options: MetaModelOptions) {
       });
     },
 
+    /** People who can talk to the Page: the simulator counts them all as engaged users. */
+    engagedUsers(pageId: string): number {
+      return peopleCount.get(pageId) ?? 0;
+    },
+
     /** The calls per second configured for a Page, if it has its own. */
     pageRate(pageId: string): number | undefined {
       return pages.get(pageId)?.ratePerSecond;
@@ -448,6 +455,9 @@ export function createMetaModel(options: MetaModelOptions) {
       page(setup.pageId);
       if (setup.timezone !== undefined) checkZone(setup.timezone, 'person zone');
       const psid = setup.psid ?? uniquePsid(setup.pageId);
+      if (!people.has(personKey(setup.pageId, psid))) {
+        peopleCount.set(setup.pageId, (peopleCount.get(setup.pageId) ?? 0) + 1);
+      }
       people.set(personKey(setup.pageId, psid), {
         pageId: setup.pageId,
         psid,

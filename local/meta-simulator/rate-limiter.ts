@@ -2,6 +2,12 @@
  * Meta's per-Page call rate, counted over a sliding one-second window of REAL time: rate limits
  * protect Meta's servers, so a virtual clock running days per second must not stretch or shrink
  * them. The time source is injected (`realNow`, milliseconds, any origin) for tests.
+ *
+ * The usage a Page's answers report (`X-Business-Use-Case-Usage`) is its share of the Messenger
+ * budget, 200 calls per engaged user per rolling 24 h (META_PLATFORM.md section 6), counted
+ * in minutes of real time; while a Page is refused it reads 100 %. The budget is reported,
+ * not enforced. A Page without people, or a caller giving no budget, reads the share of the
+ * one-second window instead.
  */
 
 export interface RateLimiterOptions {
@@ -26,6 +32,9 @@ export type Admission = { ok: true } | { ok: false; regainMs: number };
 
 const WINDOW_MS = 1000;
 const MINUTE_MS = 60_000;
+const BUDGET_WINDOW_MINUTES = 24 * 60;
+/** Meta's Messenger budget per engaged user per rolling 24 h. */
+export const CALLS_PER_ENGAGED_USER = 200;
 
 /** Minutes for `estimated_time_to_regain_access`: whole minutes, never 0 while refused. */
 export function regainMinutes(regainMs: number): number {
@@ -43,6 +52,30 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
   const windows = new Map<string, number[]>();
   const blockedUntil = new Map<string, number>();
   const appWindow: number[] = [];
+  /** Accepted calls per key per minute of real time, for the 24 h budget. */
+  const minutes = new Map<string, Map<number, number>>();
+
+  function countMinute(key: string, now: number) {
+    let counts = minutes.get(key);
+    if (!counts) {
+      counts = new Map();
+      minutes.set(key, counts);
+    }
+    const minute = Math.floor(now / MINUTE_MS);
+    counts.set(minute, (counts.get(minute) ?? 0) + 1);
+  }
+
+  function callsInBudgetWindow(key: string, now: number): number {
+    const counts = minutes.get(key);
+    if (!counts) return 0;
+    const oldest = Math.floor(now / MINUTE_MS) - BUDGET_WINDOW_MINUTES + 1;
+    let total = 0;
+    for (const [minute, count] of counts) {
+      if (minute < oldest) counts.delete(minute);
+      else total += count;
+    }
+    return total;
+  }
 
   function prune(calls: number[], now: number) {
     let drop = 0;
@@ -89,17 +122,25 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
         return { ok: false, regainMs: oldest + WINDOW_MS - now };
       }
       calls.push(now);
+      countMinute(key, now);
       prune(appWindow, now);
       appWindow.push(now);
       return { ok: true };
     },
 
-    /** The key's usage now, as `X-Business-Use-Case-Usage` reports it. */
-    usage(key: string, perSecond = defaultPerSecond): UsageReading {
+    /**
+     * The key's usage now, as `X-Business-Use-Case-Usage` reports it: its share of `budget`
+     * calls per 24 h (any call reads at least 1 %), or of the one-second window without one.
+     */
+    usage(key: string, perSecond = defaultPerSecond, budget?: number): UsageReading {
       const now = realNow();
       const until = blockedUntil.get(key);
       if (until !== undefined && now < until) return reading(perSecond, perSecond);
-      return reading(callsOf(key, now).length, perSecond);
+      if (budget === undefined || budget <= 0) {
+        return reading(callsOf(key, now).length, perSecond);
+      }
+      const calls = callsInBudgetWindow(key, now);
+      return reading(calls > 0 ? Math.max(calls, budget / 100) : 0, budget);
     },
 
     /** The whole app's usage now, as `X-App-Usage` reports it. */

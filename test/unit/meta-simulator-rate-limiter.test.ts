@@ -69,6 +69,19 @@ describe('the per-Page rate window', () => {
     expect(limiter.appUsage().call_count).toBe(20);
   });
 
+  it('reports a Page’s usage as its share of the 24 h budget when it has one', () => {
+    const { limiter, advance, admitMany } = aLimiter({ perSecond: 300 });
+    admitMany('1001', 250);
+    advance(60 * 60_000);
+    admitMany('1001', 250);
+
+    // 500 calls of a 1,000-call budget, however evenly paced: pacing is not pressure.
+    expect(limiter.usage('1001', 300, 1_000).call_count).toBe(50);
+    expect(limiter.usage('1001', 300, 1_000_000).call_count).toBe(1);
+    advance(24 * 60 * 60_000);
+    expect(limiter.usage('1001', 300, 1_000).call_count).toBe(0);
+  });
+
   it('announces the wait in whole minutes, at least one', () => {
     expect([1, 60_000, 60_001, 300_000].map(regainMinutes)).toEqual([1, 1, 2, 5]);
   });

@@ -1,0 +1,305 @@
+import { writeFile } from 'node:fs/promises';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createDynamoClient } from '#lib/aws/clients.ts';
+import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
+import { perSecond, renderSenderChart, type SenderSeries } from './chart.ts';
+import {
+  compareCosts,
+  costRows,
+  FANOUT_RUNS_PER_DAY,
+  fixedCostRows,
+  fixedMonthlyCost,
+  naiveUsage,
+  PRICES,
+  type Usage,
+} from './cost-model.ts';
+import { totalRequests } from './instrument.ts';
+import {
+  createPipeline,
+  type FunctionCounts,
+  MEMORY_MB,
+  type Pipeline,
+  type PipelineCounts,
+  startEmulators,
+} from './pipeline.ts';
+import { printTable, summarise, writeResult } from './support.ts';
+
+/**
+ * End to end: SUBSCRIBERS people due at once on PAGES Pages, from the fan-out run's start to
+ * Meta (the simulator) accepting the last message, with the sender at the deployed
+ * concurrency. The same runs are counted request by request for the cost model.
+ */
+const SUBSCRIBERS = Number(process.env.E2E_SUBSCRIBERS ?? 10_000);
+const PAGES = Number(process.env.E2E_PAGES ?? 10);
+/** Each Page's rate: Recurrent's default, the rate META_PLATFORM.md calls safe. */
+const RATE = Number(process.env.E2E_RATE ?? 20);
+const RUNS = Number(process.env.E2E_RUNS ?? 3);
+const GRAPH_LATENCY_MS = 50;
+const DEADLINE_MS = 20 * 60_000;
+
+interface RunResult {
+  /** Fan-out start to Meta accepting the last message. */
+  seconds: number;
+  fanoutSeconds: number;
+  /** Fan-out start to the queue being empty (every message deleted). */
+  drainedSeconds: number;
+  sent: number;
+  distinctTokens: number;
+  rateLimitErrors: number;
+  counts: PipelineCounts;
+  series: SenderSeries;
+  scanReadUnits: number;
+  tableItems: number;
+}
+
+const emulators = await startEmulators();
+try {
+  const results: RunResult[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const result = await oneRun(run);
+    results.push(result);
+    console.log(
+      `run ${run + 1}: ${result.sent} sent in ${result.seconds.toFixed(1)} s ` +
+        `(fan-out ${result.fanoutSeconds.toFixed(1)} s, queue empty at ${result.drainedSeconds.toFixed(1)} s)`,
+    );
+  }
+  const time = summarise(results.map((result) => result.seconds));
+  const ideal = SUBSCRIBERS / PAGES / RATE;
+  printTable([
+    {
+      subscribers: SUBSCRIBERS,
+      pages: `${PAGES} x ${RATE}/s`,
+      'sender concurrency': SEND_QUEUE.maxConcurrency,
+      'median s': time.median.toFixed(1),
+      'min s': time.min.toFixed(1),
+      'max s': time.max.toFixed(1),
+      'at the rate s': ideal.toFixed(1),
+      'sends/s': Math.round(SUBSCRIBERS / time.median),
+      'rate-limit errors': Math.max(...results.map((result) => result.rateLimitErrors)),
+      'sent twice': Math.max(...results.map((result) => result.sent - result.distinctTokens)),
+    },
+  ]);
+
+  // The cost model prices the median run's counts.
+  const median =
+    [...results].sort((a, b) => a.seconds - b.seconds)[Math.floor(results.length / 2)] ??
+    results[0];
+  if (!median) throw new Error('no run');
+  const ours = usageOf(median.counts, median.sent);
+  const naive = naiveFrom(median, ours);
+  const costs = compareCosts(ours, naive);
+  console.log(`\nUS$ per million sends (us-east-1 list prices checked ${PRICES.checkedOn}):`);
+  printTable(costRows(costs));
+  const fixed = fixedMonthlyCost({
+    idleFanoutDurationMs: 150,
+    idleFanoutLogBytes: 700,
+    coldStartsPerMonth: 3_000,
+    alarms: 8,
+    customMetrics: 10,
+  });
+  console.log('\nUS$ a month whatever is sent:');
+  printTable(fixedCostRows(fixed));
+  const perThousand = perThousandSends(median.counts, median.sent);
+  console.log('\nper 1,000 sends (median run):');
+  printTable(perThousand);
+
+  const chart = new URL('./results/end-to-end.svg', import.meta.url);
+  await writeFile(
+    chart,
+    renderSenderChart([median.series], {
+      title: `End to end: ${SUBSCRIBERS.toLocaleString('en-US')} due at once`,
+    }),
+  );
+  const file = await writeResult('end-to-end', {
+    subscribers: SUBSCRIBERS,
+    pages: PAGES,
+    ratePerPage: RATE,
+    senderConcurrency: SEND_QUEUE.maxConcurrency,
+    graphLatencyMs: GRAPH_LATENCY_MS,
+    secondsAtTheRate: ideal,
+    seconds: time,
+    runs: results.map(({ series, ...rest }) => rest),
+    perThousandSends: perThousand,
+    usage: { ours, naive },
+    costPerMillionSends: costs,
+    fixedMonthly: fixed,
+    prices: PRICES,
+  });
+  console.log(`written to ${file} and ${chart.pathname}`);
+} finally {
+  await emulators.stop();
+}
+
+async function oneRun(run: number): Promise<RunResult> {
+  const pipeline = await createPipeline({ name: `e2e${run}`, graphLatencyMs: GRAPH_LATENCY_MS });
+  try {
+    const now = Date.now();
+    // A DAILY topic whose slot is the current minute in UTC: every subscriber is due now.
+    const sendTime = new Date(now).toISOString().slice(11, 16);
+    const perPage = Math.ceil(SUBSCRIBERS / PAGES);
+    for (let page = 0; page < PAGES; page++) {
+      const pageId = `page${page}`;
+      await pipeline.addPage({ pageId, ratePerSecond: RATE });
+      const topic = await pipeline.addTopic(pageId, 'deals', sendTime);
+      const count = Math.min(perPage, SUBSCRIBERS - page * perPage);
+      const psids = Array.from({ length: count }, (_, i) => `${pageId}-p${i}`);
+      await pipeline.addSubscribers(topic, psids, now - 30 * 86_400_000);
+    }
+    const table = await scanTable(pipeline.table);
+    pipeline.resetCounts();
+
+    const started = performance.now();
+    const startedAt = Date.now();
+    pipeline.startSenders(SEND_QUEUE.maxConcurrency);
+    const sampling = sampleDepth(pipeline, startedAt);
+    await pipeline.fanout('DAILY', Date.now());
+    const fanoutSeconds = (performance.now() - started) / 1000;
+    let lastAccepted = 0;
+    while (pipeline.simulator.sent().length < SUBSCRIBERS) {
+      if (performance.now() - started > DEADLINE_MS) throw new Error('the run did not finish');
+      await sleep(50);
+    }
+    lastAccepted = (performance.now() - started) / 1000;
+    while ((await pipeline.queueDepth()) > 0) await sleep(100);
+    const drainedSeconds = (performance.now() - started) / 1000;
+    // Status webhooks about these sends are part of what the sends cost.
+    await pipeline.simulator.settle({ timeoutMs: 60_000 });
+    const depth = await sampling.stop();
+    const sent = pipeline.simulator.sent();
+    const sentPerSecond = perSecond(
+      sent.map((message) => message.at),
+      startedAt,
+    );
+    return {
+      seconds: lastAccepted,
+      fanoutSeconds,
+      drainedSeconds,
+      sent: sent.length,
+      distinctTokens: new Set(sent.map((message) => message.token)).size,
+      rateLimitErrors: pipeline.simulator.rateLimitErrors(),
+      counts: structuredClone(pipeline.counts),
+      series: {
+        label: `${PAGES} Pages at ${RATE}/s: fan-out, then the sender`,
+        configuredRate: PAGES * RATE,
+        points: depth.map((queueDepth, second) => ({
+          second,
+          sent: sentPerSecond[second] ?? 0,
+          queueDepth,
+        })),
+      },
+      scanReadUnits: table.readUnits,
+      tableItems: table.items,
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** Queue depth once a second until stopped. */
+function sampleDepth(pipeline: Pipeline, startedAt: number) {
+  const depths: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const second = Math.floor((Date.now() - startedAt) / 1000);
+      depths[second] = await pipeline.queueDepth();
+      await sleep(1000 - ((Date.now() - startedAt) % 1000));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return Array.from(depths, (depth) => depth ?? 0);
+    },
+  };
+}
+
+/** One eventually consistent Scan of the whole table: what the naive fan-out reads per run. */
+async function scanTable(table: string): Promise<{ items: number; readUnits: number }> {
+  const db = createDynamoClient();
+  let items = 0;
+  let readUnits = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({
+        TableName: table,
+        ReturnConsumedCapacity: 'TOTAL',
+        Select: 'COUNT',
+        ...(startKey && { ExclusiveStartKey: startKey }),
+      }),
+    );
+    items += page.Count ?? 0;
+    readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  db.destroy();
+  return { items, readUnits };
+}
+
+function usageOf(counts: PipelineCounts, sends: number): Usage {
+  const all = Object.values(counts.functions);
+  const sumOf = (pick: (fn: FunctionCounts) => number) =>
+    all.reduce((total, fn) => total + pick(fn), 0);
+  return {
+    sends,
+    sqsRequests: sumOf((fn) => totalRequests(fn.sqs)),
+    dynamoReadUnits: sumOf((fn) => fn.dynamo.readUnits),
+    dynamoWriteUnits: sumOf((fn) => fn.dynamo.writeUnits),
+    lambda: (['webhook', 'fanout', 'sender'] as const).map((name) => ({
+      name,
+      invocations: counts.functions[name].invocations,
+      durationMs: counts.functions[name].durationMs,
+      memoryMb: MEMORY_MB[name],
+    })),
+    // The one scheduled run that did the work; the idle runs are in the fixed monthly cost.
+    schedulerInvocations: 1,
+    apiRequests: counts.apiRequests,
+    logBytes: counts.logBytes,
+  };
+}
+
+/** The naive design for the same people, priced with this run's measured figures. */
+function naiveFrom(run: RunResult, ours: Usage): Usage {
+  const { webhook, sender, fanout } = run.counts.functions;
+  const perRequest = (n: number) => (webhook.invocations > 0 ? n / webhook.invocations : 0);
+  return naiveUsage({
+    sends: run.sent,
+    tableItems: run.tableItems,
+    // Measured: the bytes behind one real Scan of the table (4 KB per half unit).
+    avgItemBytes: (run.scanReadUnits * 2 * 4096) / Math.max(1, run.tableItems),
+    fanoutRunsPerDay: FANOUT_RUNS_PER_DAY,
+    // A one-message invocation waits for its token and Meta's answer as a batch does.
+    senderDurationMs: sender.durationMs / Math.max(1, sender.invocations),
+    senderMemoryMb: MEMORY_MB.sender,
+    fanoutDurationMsPerRun: fanout.durationMs / Math.max(1, fanout.invocations),
+    fanoutMemoryMb: MEMORY_MB.fanout,
+    logBytesPerSend: ours.logBytes / ours.sends,
+    apiRequestsPerSend: ours.apiRequests / ours.sends,
+    webhook: {
+      durationMsPerRequest: perRequest(webhook.durationMs),
+      memoryMb: MEMORY_MB.webhook,
+      readUnitsPerRequest: perRequest(webhook.dynamo.readUnits),
+      writeUnitsPerRequest: perRequest(webhook.dynamo.writeUnits),
+    },
+  });
+}
+
+function perThousandSends(counts: PipelineCounts, sends: number) {
+  const per = (n: number) => ((n / sends) * 1000).toFixed(1);
+  return (Object.entries(counts.functions) as [string, FunctionCounts][]).map(([name, fn]) => ({
+    part: name === 'esm' ? 'event source mapping' : name,
+    invocations: per(fn.invocations),
+    'handler s': per(fn.durationMs / 1000),
+    'DynamoDB requests': per(totalRequests(fn.dynamo)),
+    'read units': per(fn.dynamo.readUnits),
+    'write units': per(fn.dynamo.writeUnits),
+    'of which index': per(fn.dynamo.indexWriteUnits),
+    'SQS requests': per(totalRequests(fn.sqs)),
+  }));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}

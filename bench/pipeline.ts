@@ -1,0 +1,502 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
+import { createTable } from '#lib/aws/create-table.ts';
+import { batchWrite } from '#lib/aws/dynamo-batch.ts';
+import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
+import {
+  duePartitionOf,
+  dynamoSubscriptionStore,
+  pageIndexSort,
+} from '#lib/aws/dynamo-subscription-store.ts';
+import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
+import { keys } from '#lib/aws/keys.ts';
+import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
+import { senderDeps } from '#lib/aws/sender-deps.ts';
+import { DUE_SHARDS, TABLE } from '#lib/aws/table-definition.ts';
+import { webhookDeps } from '#lib/aws/webhook-deps.ts';
+import { systemClock } from '#lib/clock.ts';
+import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
+import type { FanoutResult } from '#lib/domain/fanout.ts';
+import type { SendJob } from '#lib/domain/send-job.ts';
+import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/send-message.ts';
+import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
+import type { Cadence, Topic } from '#lib/domain/topic.ts';
+import { graphClient } from '#lib/graph/graph-client.ts';
+import type { Log } from '#lib/log.ts';
+import { createFanoutHandler } from '../functions/fanout.ts';
+import { createSenderHandler } from '../functions/sender.ts';
+import { createWebhookHandler } from '../functions/webhook.ts';
+import { lambdaContext, readBody, toApiEvent, writeApiResult } from '../local/api-gateway.ts';
+import { pointSdkAt, startDynamoDbLocal, startFauxqs } from '../local/emulators.ts';
+import { type MetaSimulator, startMetaSimulator } from '../local/meta-simulator/index.ts';
+import { startQueuePoller } from '../local/queue-poller.ts';
+import { createSendQueues } from '../local/queues.ts';
+import { emptyCounts, instrumentDynamo, instrumentSqs, type RequestCounts } from './instrument.ts';
+
+/**
+ * The deployed pipeline on one machine, counted: DynamoDB Local, fauxqs, the Meta simulator,
+ * and the real webhook, fan-out and sender handlers wired as on AWS (the simulator's status
+ * webhooks reach the webhook handler; an event source mapping stand-in feeds the sender).
+ * Every SDK request, capacity unit, invocation, handler millisecond and log byte the
+ * pipeline makes is counted; set-up (seeding) goes through uncounted clients.
+ */
+
+export type FunctionName = 'webhook' | 'fanout' | 'sender';
+
+/** Memory of each function as `cdk/recurring-notifications.ts` deploys it. */
+export const MEMORY_MB: Record<FunctionName, number> = { webhook: 1024, fanout: 512, sender: 512 };
+
+/** What one function (or the event source mapping, `esm`) used. */
+export interface FunctionCounts {
+  dynamo: RequestCounts;
+  sqs: RequestCounts;
+  invocations: number;
+  /** Summed handler time, ms. */
+  durationMs: number;
+  /** Lambda instances it took: concurrent invocations each need their own. */
+  instances: number;
+}
+
+/** Everything the pipeline used since the last `resetCounts`. */
+export interface PipelineCounts {
+  functions: Record<FunctionName | 'esm', FunctionCounts>;
+  /** HTTP API requests: the status webhooks Meta sends about our messages. */
+  apiRequests: number;
+  /** What CloudWatch Logs would ingest, estimated from the lines the handlers log. */
+  logBytes: number;
+}
+
+export interface BenchPage {
+  pageId: string;
+  ratePerSecond: number;
+}
+
+export interface Pipeline {
+  table: string;
+  queueUrl: string;
+  simulator: MetaSimulator;
+  counts: PipelineCounts;
+  resetCounts(): void;
+  /** A Page on the Marketing Message API (its own ad account and campaign), in both worlds. */
+  addPage(page: BenchPage): Promise<void>;
+  /** One DAILY topic at `sendTime` (UTC) for the Page. */
+  addTopic(pageId: string, topicId: string, sendTime: string): Promise<Topic>;
+  /** People opted in long ago: a token at Meta, an active subscription in the due index. */
+  addSubscribers(topic: Topic, psids: readonly string[], activeSince: number): Promise<void>;
+  /** Queues jobs directly, as a fan-out run would, for benchmarks of the sender alone. */
+  enqueue(jobs: readonly SendJob[]): Promise<void>;
+  fanout(cadence: Cadence, scheduledTime: number): Promise<FanoutResult>;
+  /** Starts the event source mapping stand-in with `concurrency` sender instances at most. */
+  startSenders(concurrency: number): void;
+  /** Messages visible plus in flight, read without being counted. */
+  queueDepth(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const APP_SECRET = 'bench-app-secret';
+const FANOUT_TIMEOUT_MS = 15 * 60_000;
+/**
+ * Lambda's own lines per invocation with JSON log format (platform.start and platform.report),
+ * bytes each, as seen in CloudWatch; an estimate, not measured here.
+ */
+const PLATFORM_LOG_BYTES = 2 * 350;
+/** Fields Powertools' Logger adds to every line inside Lambda, for the byte estimate. */
+const LAMBDA_LOG_FIELDS = {
+  cold_start: false,
+  function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:Recurrent-SenderFunction1A2B3C4D',
+  function_memory_size: '512',
+  function_name: 'Recurrent-SenderFunction1A2B3C4D',
+  function_request_id: '8f5a1c2e-4b6d-4e3f-9a7b-1c2d3e4f5a6b',
+  sampling_rate: 0,
+  xray_trace_id: '1-67a1b2c3-4d5e6f7a8b9c0d1e2f3a4b5c',
+};
+
+/** Starts DynamoDB Local and fauxqs for the process and points the SDK at them. */
+export async function startEmulators(): Promise<{ stop: () => Promise<void> }> {
+  const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
+  pointSdkAt({ dynamo: dynamo.endpoint, sqs: sqs.endpoint });
+  return { stop: async () => void (await Promise.all([dynamo.stop(), sqs.stop()])) };
+}
+
+/** A fresh table, queues, simulator and handlers; emulators must be running. */
+export async function createPipeline(options: {
+  name: string;
+  graphLatencyMs: number;
+}): Promise<Pipeline> {
+  const table = `bench-${options.name}-${Date.now()}`;
+  const setupDb = createDynamoClient();
+  const setupSqs = createSqsClient();
+  await createTable(new DynamoDBClient({}), table);
+  const queues = await createSendQueues(setupSqs, `${table}-send`);
+  const simulator = await startMetaSimulator({
+    clock: systemClock,
+    appSecret: APP_SECRET,
+    faults: { latencyMs: options.graphLatencyMs },
+  });
+
+  let counts = freshCounts();
+  // Counted clients per function; the middlewares read `counts` when they run, so a reset
+  // takes effect at once.
+  const clientsOf = (name: FunctionName | 'esm') => {
+    const dynamo = createDynamoClient();
+    const sqs = createSqsClient();
+    instrumentDynamo(
+      dynamo,
+      proxyOf(() => counts.functions[name].dynamo),
+    );
+    instrumentSqs(
+      sqs,
+      proxyOf(() => counts.functions[name].sqs),
+    );
+    return { dynamo, sqs };
+  };
+  const clients = {
+    webhook: clientsOf('webhook'),
+    fanout: clientsOf('fanout'),
+    sender: clientsOf('sender'),
+    esm: clientsOf('esm'),
+  };
+  const logFor = (name: FunctionName): Log =>
+    countingLog(name, (bytes) => {
+      counts.logBytes += bytes;
+    });
+  const timed = <E, R>(
+    name: FunctionName,
+    make: () => (event: E, context: Context) => Promise<R>,
+  ) =>
+    instances(make, (durationMs, isNew) => {
+      const entry = counts.functions[name];
+      entry.invocations++;
+      entry.durationMs += durationMs;
+      if (isNew) entry.instances++;
+      counts.logBytes += PLATFORM_LOG_BYTES;
+    });
+
+  const webhook = timed('webhook', () =>
+    createWebhookHandler(
+      { appSecret: APP_SECRET, verifyToken: 'bench', maxBodyBytes: 4 * 1024 * 1024 },
+      webhookDeps(clients.webhook.dynamo, table, { clock: systemClock, log: logFor('webhook') }),
+    ),
+  );
+  const fanout = timed(
+    'fanout',
+    (): ((event: unknown, context: Context) => Promise<FanoutResult>) =>
+      createFanoutHandler(
+        fanoutDeps(
+          clients.fanout,
+          { table, queueUrl: queues.send, lookbackHours: 6 },
+          {
+            // A continuation is one more invocation, as Lambda's asynchronous invoke would be.
+            continuations: {
+              handOver: async (input) => {
+                await fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS));
+              },
+            },
+            log: logFor('fanout'),
+          },
+        ),
+      ),
+  );
+  const sender = timed(
+    'sender',
+    (): ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
+      createSenderHandler(
+        DEFAULT_SENDER_OPTIONS,
+        senderDeps(
+          clients.sender,
+          { table, queueUrl: queues.send, burst: DEFAULT_SENDER_OPTIONS.burst },
+          {
+            graph: graphClient({ baseUrl: simulator.url, version: 'v24.0' }),
+            clock: systemClock,
+            log: logFor('sender'),
+          },
+        ),
+      ),
+  );
+
+  const server = await serveWebhook(async (request, response) => {
+    counts.apiRequests++;
+    const body = (await readBody(request, 4 * 1024 * 1024 + 1)) ?? Buffer.alloc(0);
+    const result = await webhook(
+      toApiEvent(request, body, Date.now()),
+      lambdaContext('webhook', 4_000),
+    );
+    writeApiResult(response, result);
+  });
+  simulator.setWebhookUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`);
+
+  const catalog = dynamoCatalog(setupDb, table);
+  let poller: ReturnType<typeof startQueuePoller> | undefined;
+
+  return {
+    table,
+    queueUrl: queues.send,
+    simulator,
+    get counts() {
+      return counts;
+    },
+    resetCounts() {
+      counts = freshCounts();
+    },
+
+    async addPage({ pageId, ratePerSecond }) {
+      const adAccountId = `ad-${pageId}`;
+      const systemUserToken = `bench-system-user-${pageId}`;
+      simulator.addPage({
+        id: pageId,
+        accessToken: `bench-page-token-${pageId}`,
+        adAccountId,
+        systemUserToken,
+        ratePerSecond,
+        timezone: 'UTC',
+      });
+      const campaignId = simulator.addCampaign({ adAccountId, pageId });
+      await catalog.putPage({
+        pageId,
+        accessToken: systemUserToken,
+        deliveryRoute: 'marketing_messages',
+        adAccountId,
+        campaignId,
+        ratePerSecond,
+        timezone: 'UTC',
+        status: 'active',
+      });
+    },
+
+    async addTopic(pageId, topicId, sendTime) {
+      const topic: Topic = {
+        pageId,
+        topicId,
+        title: `Bench ${topicId}`,
+        cadence: 'DAILY',
+        sendTime,
+        message: { text: 'Today only: 20 % off everything.' },
+      };
+      await catalog.putTopic(topic);
+      return topic;
+    },
+
+    async addSubscribers(topic, psids, activeSince) {
+      const subscriptions = psids.map((psid): Subscription => {
+        simulator.addPerson({ pageId: topic.pageId, psid, timezone: 'UTC' });
+        const token = simulator.seedToken({
+          pageId: topic.pageId,
+          psid,
+          topicId: topic.topicId,
+          title: topic.title,
+          createdAt: activeSince,
+        }).token;
+        return {
+          pageId: topic.pageId,
+          psid,
+          topicId: topic.topicId,
+          status: 'active',
+          token,
+          timezone: 'UTC',
+          lastEventAt: activeSince,
+          activeSince,
+        };
+      });
+      await seedSubscriptions(setupDb, table, topic, subscriptions);
+    },
+
+    async enqueue(jobs) {
+      await mapWithConcurrency(chunk(jobs, 10), 8, async (batch) => {
+        await setupSqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queues.send,
+            Entries: batch.map((job, index) => ({
+              Id: String(index),
+              MessageBody: JSON.stringify(job),
+            })),
+          }),
+        );
+      });
+    },
+
+    fanout: (cadence, scheduledTime) =>
+      fanout(
+        { cadence, scheduledTime: new Date(scheduledTime).toISOString() },
+        lambdaContext('fanout', FANOUT_TIMEOUT_MS),
+      ),
+
+    startSenders(concurrency) {
+      poller = startQueuePoller({
+        sqs: clients.esm.sqs,
+        queueUrl: queues.send,
+        queueArn: queues.sendArn,
+        handler: sender,
+        batchSize: SEND_QUEUE.batchSize,
+        maxConcurrency: concurrency,
+        functionTimeoutMs: SEND_QUEUE.senderTimeoutSeconds * 1000,
+        log: logFor('sender'),
+      });
+    },
+
+    async queueDepth() {
+      const answer = await setupSqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queues.send,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      const attributes = answer.Attributes ?? {};
+      return (
+        Number(attributes.ApproximateNumberOfMessages ?? 0) +
+        Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    },
+
+    async stop() {
+      await poller?.stop();
+      await simulator.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const { dynamo, sqs } of Object.values(clients)) {
+        dynamo.destroy();
+        sqs.destroy();
+      }
+      setupDb.destroy();
+      setupSqs.destroy();
+    },
+  };
+}
+
+function freshCounts(): PipelineCounts {
+  const fn = (): FunctionCounts => ({
+    dynamo: emptyCounts(),
+    sqs: emptyCounts(),
+    invocations: 0,
+    durationMs: 0,
+    instances: 0,
+  });
+  return {
+    functions: { webhook: fn(), fanout: fn(), sender: fn(), esm: fn() },
+    apiRequests: 0,
+    logBytes: 0,
+  };
+}
+
+/** Counts that always write to whatever `current()` returns now. */
+function proxyOf(current: () => RequestCounts): RequestCounts {
+  return {
+    get requests() {
+      return current().requests;
+    },
+    get readUnits() {
+      return current().readUnits;
+    },
+    set readUnits(value) {
+      current().readUnits = value;
+    },
+    get writeUnits() {
+      return current().writeUnits;
+    },
+    set writeUnits(value) {
+      current().writeUnits = value;
+    },
+    get indexWriteUnits() {
+      return current().indexWriteUnits;
+    },
+    set indexWriteUnits(value) {
+      current().indexWriteUnits = value;
+    },
+  };
+}
+
+/**
+ * Lambda instances: each concurrent invocation gets an idle instance (its own caches, as on
+ * AWS) or a new one; `observe` hears every invocation's duration.
+ */
+function instances<E, R>(
+  make: () => (event: E, context: Context) => Promise<R>,
+  observe: (durationMs: number, isNew: boolean) => void,
+): (event: E, context: Context) => Promise<R> {
+  const idle: ((event: E, context: Context) => Promise<R>)[] = [];
+  return async (event, context) => {
+    const reused = idle.pop();
+    const instance = reused ?? make();
+    const started = performance.now();
+    try {
+      return await instance(event, context);
+    } finally {
+      observe(performance.now() - started, reused === undefined);
+      idle.push(instance);
+    }
+  };
+}
+
+/** A log that writes nothing but counts the bytes Powertools would write at INFO. */
+function countingLog(name: FunctionName, add: (bytes: number) => void): Log {
+  const line = (level: string) => (message: string, extra?: Record<string, unknown>) => {
+    const entry = {
+      level,
+      message,
+      timestamp: new Date().toISOString(),
+      service: `recurrent-${name}`,
+      ...LAMBDA_LOG_FIELDS,
+      ...extra,
+    };
+    add(Buffer.byteLength(`${JSON.stringify(entry)}\n`));
+  };
+  return { debug: () => {}, info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
+}
+
+async function serveWebhook(listener: Parameters<typeof createServer>[1] & {}): Promise<Server> {
+  const server = createServer((request, response) => {
+    Promise.resolve(listener(request, response)).catch(() => {
+      response.statusCode = 500;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return server;
+}
+
+/** Writes active subscriptions placed in the due index, and their token directory entries. */
+async function seedSubscriptions(
+  db: ReturnType<typeof createDynamoClient>,
+  table: string,
+  topic: Topic,
+  subscriptions: readonly Subscription[],
+): Promise<void> {
+  const store = dynamoSubscriptionStore(db, table);
+  await store.addTopicZones(topic.pageId, topic.topicId, [{ cadence: topic.cadence, zone: 'UTC' }]);
+  // As the opt-in webhooks would have: status webhooks name only the token.
+  await store.rememberTokens(
+    subscriptions.flatMap(({ token, pageId, psid, topicId }) =>
+      token ? [{ token, key: { pageId, psid, topicId } }] : [],
+    ),
+  );
+  const items = subscriptions.flatMap((subscription) => {
+    const placement = duePlacement(subscription, topic, DUE_SHARDS);
+    if (!placement) throw new Error(`subscription ${subscription.psid} is not due`);
+    const key = {
+      pageId: subscription.pageId,
+      psid: subscription.psid,
+      topicId: subscription.topicId,
+    };
+    return [
+      {
+        ...keys.subscription(key),
+        ...subscription,
+        version: 1,
+        [TABLE.dueIndex.partitionKey]: duePartitionOf(key, placement),
+        [TABLE.dueIndex.sortKey]: subscription.psid,
+        [TABLE.pageIndex.partitionKey]: subscription.pageId,
+        [TABLE.pageIndex.sortKey]: pageIndexSort(key),
+      },
+    ];
+  });
+  await batchWrite(
+    db,
+    table,
+    items.map((Item) => ({ PutRequest: { Item } })),
+  );
+}
