@@ -126,6 +126,11 @@ export async function startEmulators(): Promise<{ stop: () => Promise<void> }> {
 export async function createPipeline(options: {
   name: string;
   graphLatencyMs: number;
+  /**
+   * Whether Meta's status webhooks reach the webhook handler (default true). On AWS it runs
+   * in Lambdas of its own; here it shares the sender's event loop.
+   */
+  statusWebhooks?: boolean;
 }): Promise<Pipeline> {
   const table = `bench-${options.name}-${Date.now()}`;
   const setupDb = createDynamoClient();
@@ -227,7 +232,9 @@ export async function createPipeline(options: {
     );
     writeApiResult(response, result);
   });
-  simulator.setWebhookUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`);
+  if (options.statusWebhooks ?? true) {
+    simulator.setWebhookUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`);
+  }
 
   const catalog = dynamoCatalog(setupDb, table);
   let poller: ReturnType<typeof startQueuePoller> | undefined;

@@ -539,12 +539,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
         }
         ready = ready.map((entry, position) => ({ ...entry, sendAt: tokenTime(again, position) }));
       }
-      const sends = await Promise.allSettled(
-        ready.map(async (entry) => {
-          await waitUntil(entry.sendAt);
-          return sendClaimed(entry);
-        }),
-      );
+      const sends = await Promise.allSettled(ready.map((entry) => sendOnTime(entry)));
       for (const [position, { item }] of ready.entries()) {
         const outcome = sends[position];
         if (outcome) results.set(item, outcome);
@@ -557,6 +552,25 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
           reason: new Error(`no outcome for message ${item.record.id}`),
         },
     );
+  }
+
+  /**
+   * Sends a claimed job at its token's time. A request that could only leave later than the
+   * tolerance (a stalled event loop) takes a fresh token instead, as it would otherwise crowd
+   * the second of the tokens after it; with none soon, its claim is given back for later.
+   */
+  async function sendOnTime(entry: Ready): Promise<SendOutcome> {
+    await waitUntil(entry.sendAt);
+    if (clock.now() > entry.sendAt + LATE_TOLERANCE_MS) {
+      const again = await takeTokens([entry], 1, clock.now());
+      if (!again.granted) {
+        await entry.release();
+        const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, again.retryAt - clock.now()));
+        return defer(entry.item.job, again.reason, delayMs);
+      }
+      await waitUntil(again.sendAt);
+    }
+    return sendClaimed(entry);
   }
 
   /** One take of `tokens` on the Page's bucket, waiting once if they come free soon. */

@@ -331,6 +331,31 @@ describe('sendBatch: sending', () => {
     expect(w.deferred).toEqual([]);
   });
 
+  it('takes a fresh token for a request that would leave late, rather than crowd a later second', async () => {
+    const subscriptions = ['p0', 'p1'].map((psid) => aSubscription({ psid, token: `t-${psid}` }));
+    const w = world({ subscriptions });
+    const sleep = w.deps.sleep;
+    let stalled = false;
+    w.deps.sleep = async (ms) => {
+      await sleep(ms);
+      // The event loop stalls once, 200 ms past the second request's token time.
+      if (!stalled) {
+        stalled = true;
+        w.clock.set(w.clock.now() + 200);
+      }
+    };
+
+    const outcomes = values(
+      await sendBatch(
+        subscriptions.map((s) => aRecord(aJob({ psid: s.psid }))),
+        w.deps,
+      ),
+    );
+
+    expect(outcomes).toMatchObject([{ kind: 'sent' }, { kind: 'sent' }]);
+    expect(w.takes.map((take) => take.tokens)).toEqual([2, 1]);
+  });
+
   it('takes fresh tokens for a burst whose claims came back too late to leave on time', async () => {
     const w = world();
     const claim = w.deps.sends.claim;
