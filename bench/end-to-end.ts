@@ -34,6 +34,8 @@ const PAGES = Number(process.env.E2E_PAGES ?? 10);
 /** Each Page's rate: Recurrent's default, the rate META_PLATFORM.md calls safe. */
 const RATE = Number(process.env.E2E_RATE ?? 20);
 const RUNS = Number(process.env.E2E_RUNS ?? 3);
+/** Concurrent sender instances; the deployed event source mapping's maximum by default. */
+const SENDERS = Number(process.env.E2E_SENDERS ?? SEND_QUEUE.maxConcurrency);
 const GRAPH_LATENCY_MS = 50;
 const DEADLINE_MS = 20 * 60_000;
 
@@ -69,7 +71,7 @@ try {
     {
       subscribers: SUBSCRIBERS,
       pages: `${PAGES} x ${RATE}/s`,
-      'sender concurrency': SEND_QUEUE.maxConcurrency,
+      'sender concurrency': SENDERS,
       'median s': time.median.toFixed(1),
       'min s': time.min.toFixed(1),
       'max s': time.max.toFixed(1),
@@ -114,7 +116,7 @@ try {
     subscribers: SUBSCRIBERS,
     pages: PAGES,
     ratePerPage: RATE,
-    senderConcurrency: SEND_QUEUE.maxConcurrency,
+    senderConcurrency: SENDERS,
     graphLatencyMs: GRAPH_LATENCY_MS,
     secondsAtTheRate: ideal,
     seconds: time,
@@ -150,7 +152,7 @@ async function oneRun(run: number): Promise<RunResult> {
 
     const started = performance.now();
     const startedAt = Date.now();
-    pipeline.startSenders(SEND_QUEUE.maxConcurrency);
+    pipeline.startSenders(SENDERS);
     const sampling = sampleDepth(pipeline, startedAt);
     await pipeline.fanout('DAILY', Date.now());
     const fanoutSeconds = (performance.now() - started) / 1000;
