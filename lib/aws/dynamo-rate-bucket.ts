@@ -78,7 +78,7 @@ export function dynamoRateBucket(
           const answer = await write(pageId, plan, now);
           const next = bucketItem.parse(answer.Attributes ?? {});
           known.set(pageId, next);
-          return { granted: true, ...tokenTimesAfterTake(next.tat ?? now, request, next) };
+          return { granted: true, ...tokenTimesAfterTake(next.tat ?? now, plan, tokens) };
         } catch (error: unknown) {
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
           known.set(pageId, fromRaw(error.Item));

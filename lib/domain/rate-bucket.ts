@@ -34,7 +34,7 @@ export interface TakeRequest {
 export type TakePlan =
   | { kind: 'refuse'; reason: 'rate' | 'throttled'; retryAt: number }
   /** No token is due (`tat` absent or not after `now`): set `tat = now + cost`. */
-  | { kind: 'idle'; newTat: number }
+  | { kind: 'idle'; newTat: number; cost: number }
   /** Tokens are still due (`now < tat <= maxTat`): add `cost` to `tat`. */
   | { kind: 'busy'; cost: number; maxTat: number };
 
@@ -80,7 +80,7 @@ export function planTake(state: BucketState, request: TakeRequest): TakePlan {
   const interval = intervalMs(effectiveRate(request.ratePerSecond, state, now));
   const cost = round(tokens * interval);
   if (state.tat === undefined || state.tat <= now) {
-    return { kind: 'idle', newTat: round(now + cost) };
+    return { kind: 'idle', newTat: round(now + cost), cost };
   }
   // The first token is due at the current `tat`: at most the max wait ahead.
   const maxTat = round(now + maxWaitMs);
@@ -117,17 +117,17 @@ export interface TokenTimes {
   spacingMs: number;
 }
 
-/** When the tokens of a granted take are due, given the bucket's `tat` after the take. */
+/**
+ * When the tokens of a granted take are due, from the bucket's `tat` after the take and the
+ * cost the write added: the take's tokens are the last `cost` before the new `tat`, whatever
+ * the bucket's rate is by now (a slow-down another sender wrote meanwhile).
+ */
 export function tokenTimesAfterTake(
   newTat: number,
-  request: Pick<TakeRequest, 'now' | 'tokens' | 'ratePerSecond'>,
-  state: BucketState,
+  plan: { cost: number },
+  tokens: number,
 ): TokenTimes {
-  const interval = intervalMs(effectiveRate(request.ratePerSecond, state, request.now));
-  return {
-    sendAt: Math.max(request.now, round(newTat - request.tokens * interval)),
-    spacingMs: interval,
-  };
+  return { sendAt: round(newTat - plan.cost), spacingMs: round(plan.cost / tokens) };
 }
 
 /** How Meta's usage report should change a Page's pace. */

@@ -504,7 +504,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
       const grant = await takeTokens(chunk, chunk.length, notBefore);
       if (!grant.granted) {
         // Nothing is claimed yet: the rest of the Page's jobs simply come back later.
-        const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, grant.retryAt - clock.now()));
+        const delayMs = putBackDelay(grant);
         for (const { item } of ordered.slice(start)) {
           done(item, defer(item.job, grant.reason, delayMs));
         }
@@ -528,12 +528,10 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
       if (ready.length > 0 && clock.now() > first + LATE_TOLERANCE_MS) {
         const again = await takeTokens(ready, ready.length, clock.now());
         if (!again.granted) {
-          const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, again.retryAt - clock.now()));
-          const released = await Promise.allSettled(ready.map(({ release }) => release()));
+          const given = await Promise.allSettled(ready.map((entry) => giveBack(entry, again)));
           for (const [position, { item }] of ready.entries()) {
-            const outcome = released[position];
-            if (outcome?.status === 'rejected') results.set(item, outcome);
-            else done(item, defer(item.job, again.reason, delayMs));
+            const outcome = given[position];
+            if (outcome) results.set(item, outcome);
           }
           continue;
         }
@@ -563,14 +561,24 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
     await waitUntil(entry.sendAt);
     if (clock.now() > entry.sendAt + LATE_TOLERANCE_MS) {
       const again = await takeTokens([entry], 1, clock.now());
-      if (!again.granted) {
-        await entry.release();
-        const delayMs = jittered(Math.max(MIN_PUT_BACK_MS, again.retryAt - clock.now()));
-        return defer(entry.item.job, again.reason, delayMs);
-      }
+      if (!again.granted) return giveBack(entry, again);
       await waitUntil(again.sendAt);
     }
     return sendClaimed(entry);
+  }
+
+  /** Gives a claimed job's slot back and puts it back on the queue until tokens come free. */
+  async function giveBack(
+    entry: Ready,
+    refusal: Extract<TokenGrant, { granted: false }>,
+  ): Promise<SendOutcome> {
+    await entry.release();
+    return defer(entry.item.job, refusal.reason, putBackDelay(refusal));
+  }
+
+  /** How long a job refused tokens stays on the queue: until they come free, jittered. */
+  function putBackDelay(refusal: Extract<TokenGrant, { granted: false }>): number {
+    return jittered(Math.max(MIN_PUT_BACK_MS, refusal.retryAt - clock.now()));
   }
 
   /** One take of `tokens` on the Page's bucket, waiting once if they come free soon. */

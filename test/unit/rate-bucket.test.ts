@@ -8,6 +8,7 @@ import {
   pageRate,
   planTake,
   strongerPressure,
+  type TakePlan,
   tokenTimesAfterTake,
   usagePressure,
 } from '#lib/domain/rate-bucket.ts';
@@ -22,6 +23,12 @@ const request = (overrides: Partial<Parameters<typeof planTake>[1]> = {}) => ({
   burst: BURST,
   ...overrides,
 });
+
+/** The plan of a take that was not refused. */
+function granted(plan: TakePlan): Exclude<TakePlan, { kind: 'refuse' }> {
+  if (plan.kind === 'refuse') throw new Error(`the take was refused: ${plan.reason}`);
+  return plan;
+}
 
 describe('pageRate', () => {
   it('defaults a missing or nonsensical rate to 20 per second', () => {
@@ -40,8 +47,11 @@ describe('planTake', () => {
   it('hands out an idle Page’s tokens from now on, one interval apart', () => {
     const plan = planTake({}, request());
 
-    expect(plan).toEqual({ kind: 'idle', newTat: NOW + 500 });
-    expect(tokenTimesAfterTake(NOW + 500, request(), {})).toEqual({ sendAt: NOW, spacingMs: 50 });
+    expect(plan).toEqual({ kind: 'idle', newTat: NOW + 500, cost: 500 });
+    expect(tokenTimesAfterTake(NOW + 500, granted(plan), 10)).toEqual({
+      sendAt: NOW,
+      spacingMs: 50,
+    });
   });
 
   it('lets a second batch wait for its tokens when the first is due within the max wait', () => {
@@ -50,7 +60,7 @@ describe('planTake', () => {
     expect(plan).toEqual({ kind: 'busy', cost: 500, maxTat: NOW + 1_000 });
     const after = applyTake({ tat: NOW + 500 }, plan, NOW);
     expect(after?.tat).toBe(NOW + 1_000);
-    expect(tokenTimesAfterTake(after?.tat ?? 0, request(), {}).sendAt).toBe(NOW + 500);
+    expect(tokenTimesAfterTake(after?.tat ?? 0, granted(plan), 10).sendAt).toBe(NOW + 500);
   });
 
   it('refuses when the first token is due later than the max wait, saying when to come back', () => {
@@ -71,7 +81,26 @@ describe('planTake', () => {
 
     expect(effectiveRate(20, slowed, NOW)).toBe(10);
     expect(effectiveRate(20, slowed, NOW + 60_000)).toBe(20);
-    expect(planTake(slowed, request({ tokens: 5 }))).toEqual({ kind: 'idle', newTat: NOW + 500 });
+    expect(planTake(slowed, request({ tokens: 5 }))).toEqual({
+      kind: 'idle',
+      newTat: NOW + 500,
+      cost: 500,
+    });
+  });
+
+  it('gives a take planned on a stale state the token times of the cost it wrote', () => {
+    // This sender has not seen the slow-down another one wrote to the bucket.
+    const known: BucketState = { tat: NOW + 500 };
+    const truth: BucketState = { tat: NOW + 500, slowFactor: 0.5, slowUntil: NOW + 60_000 };
+    const plan = planTake(known, request());
+
+    const after = applyTake(truth, plan, NOW);
+
+    // The tokens follow the last one taken, never overlap it.
+    expect(tokenTimesAfterTake(after?.tat ?? 0, granted(plan), 10)).toEqual({
+      sendAt: NOW + 500,
+      spacingMs: 50,
+    });
   });
 
   it('does not apply a plan whose condition no longer holds', () => {
@@ -107,7 +136,7 @@ function simulate(
       }
       truth = next;
       known.set(consumer, next);
-      const { sendAt, spacingMs } = tokenTimesAfterTake(next.tat ?? at, take, next);
+      const { sendAt, spacingMs } = tokenTimesAfterTake(next.tat ?? at, plan, tokens);
       for (let token = 0; token < tokens; token++) sends.push(sendAt + token * spacingMs);
       break;
     }

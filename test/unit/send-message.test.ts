@@ -174,7 +174,10 @@ function world(
           return { granted: false, reason: plan.reason, retryAt: plan.retryAt };
         }
         bucket = applyTake(bucket, plan, request.now) ?? bucket;
-        return { granted: true, ...tokenTimesAfterTake(bucket.tat ?? request.now, take, bucket) };
+        return {
+          granted: true,
+          ...tokenTimesAfterTake(bucket.tat ?? request.now, plan, request.tokens),
+        };
       },
       applyPressure: async (pageId, pressure) => {
         pressures.push({ pageId, ...pressure });
