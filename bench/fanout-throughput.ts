@@ -20,8 +20,8 @@ import { planPartitions, runFanout } from '#lib/domain/fanout.ts';
 import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
 import { CADENCES, type Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
-import { pointSdkAt, startDynamoDbLocal, startFauxqs } from '../local/emulators.ts';
 import { emptyCounts, instrumentDynamo, instrumentSqs, totalRequests } from './instrument.ts';
+import { startEmulators } from './pipeline.ts';
 import { printTable, summarise, writeResult } from './support.ts';
 
 /**
@@ -49,8 +49,7 @@ const ZONES = [
   'Europe/Helsinki',
 ];
 
-const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
-pointSdkAt({ dynamo: dynamo.endpoint, sqs: sqs.endpoint });
+const emulators = await startEmulators();
 
 try {
   const sizes = [];
@@ -67,7 +66,7 @@ try {
   );
   console.log(`written to ${await writeResult('fanout-throughput', { sizes })}`);
 } finally {
-  await Promise.all([dynamo.stop(), sqs.stop()]);
+  await emulators.stop();
 }
 
 async function seed(

@@ -1,22 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
-import { batchWrite } from '#lib/aws/dynamo-batch.ts';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
-import {
-  duePartitionOf,
-  dynamoSubscriptionStore,
-  pageIndexSort,
-} from '#lib/aws/dynamo-subscription-store.ts';
+import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
-import { keys } from '#lib/aws/keys.ts';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
-import { DUE_SHARDS, TABLE } from '#lib/aws/table-definition.ts';
+import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
@@ -143,20 +137,13 @@ export async function createPipeline(options: {
     faults: { latencyMs: options.graphLatencyMs },
   });
 
-  let counts = freshCounts();
-  // Counted clients per function; the middlewares read `counts` when they run, so a reset
-  // takes effect at once.
+  const counts = freshCounts();
+  // Counted clients per function; a reset zeroes these same objects in place.
   const clientsOf = (name: FunctionName | 'esm') => {
     const dynamo = createDynamoClient();
     const sqs = createSqsClient();
-    instrumentDynamo(
-      dynamo,
-      proxyOf(() => counts.functions[name].dynamo),
-    );
-    instrumentSqs(
-      sqs,
-      proxyOf(() => counts.functions[name].sqs),
-    );
+    instrumentDynamo(dynamo, counts.functions[name].dynamo);
+    instrumentSqs(sqs, counts.functions[name].sqs);
     return { dynamo, sqs };
   };
   const clients = {
@@ -243,11 +230,14 @@ export async function createPipeline(options: {
     table,
     queueUrl: queues.send,
     simulator,
-    get counts() {
-      return counts;
-    },
+    counts,
     resetCounts() {
-      counts = freshCounts();
+      for (const fn of Object.values(counts.functions)) {
+        Object.assign(fn.dynamo, emptyCounts());
+        Object.assign(fn.sqs, emptyCounts());
+        Object.assign(fn, { invocations: 0, durationMs: 0, instances: 0 });
+      }
+      Object.assign(counts, { apiRequests: 0, logBytes: 0 });
     },
 
     async addPage({ pageId, ratePerSecond }) {
@@ -390,33 +380,6 @@ function freshCounts(): PipelineCounts {
   };
 }
 
-/** Counts that always write to whatever `current()` returns now. */
-function proxyOf(current: () => RequestCounts): RequestCounts {
-  return {
-    get requests() {
-      return current().requests;
-    },
-    get readUnits() {
-      return current().readUnits;
-    },
-    set readUnits(value) {
-      current().readUnits = value;
-    },
-    get writeUnits() {
-      return current().writeUnits;
-    },
-    set writeUnits(value) {
-      current().writeUnits = value;
-    },
-    get indexWriteUnits() {
-      return current().indexWriteUnits;
-    },
-    set indexWriteUnits(value) {
-      current().indexWriteUnits = value;
-    },
-  };
-}
-
 /**
  * Lambda instances: each concurrent invocation gets an idle instance (its own caches, as on
  * AWS) or a new one; `observe` hears every invocation's duration.
@@ -455,9 +418,11 @@ function countingLog(name: FunctionName, add: (bytes: number) => void): Log {
   return { debug: () => {}, info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
 }
 
-async function serveWebhook(listener: Parameters<typeof createServer>[1] & {}): Promise<Server> {
+async function serveWebhook(
+  listener: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+): Promise<Server> {
   const server = createServer((request, response) => {
-    Promise.resolve(listener(request, response)).catch(() => {
+    listener(request, response).catch(() => {
       response.statusCode = 500;
       response.end();
     });
@@ -466,7 +431,7 @@ async function serveWebhook(listener: Parameters<typeof createServer>[1] & {}): 
   return server;
 }
 
-/** Writes active subscriptions placed in the due index, and their token directory entries. */
+/** Saves active subscriptions, placed in the due index, and their token directory entries. */
 async function seedSubscriptions(
   db: ReturnType<typeof createDynamoClient>,
   table: string,
@@ -481,29 +446,13 @@ async function seedSubscriptions(
       token ? [{ token, key: { pageId, psid, topicId } }] : [],
     ),
   );
-  const items = subscriptions.flatMap((subscription) => {
-    const placement = duePlacement(subscription, topic, DUE_SHARDS);
-    if (!placement) throw new Error(`subscription ${subscription.psid} is not due`);
-    const key = {
-      pageId: subscription.pageId,
-      psid: subscription.psid,
-      topicId: subscription.topicId,
-    };
-    return [
-      {
-        ...keys.subscription(key),
-        ...subscription,
-        version: 1,
-        [TABLE.dueIndex.partitionKey]: duePartitionOf(key, placement),
-        [TABLE.dueIndex.sortKey]: subscription.psid,
-        [TABLE.pageIndex.partitionKey]: subscription.pageId,
-        [TABLE.pageIndex.sortKey]: pageIndexSort(key),
-      },
-    ];
+  // Through the store, so the item layout (due and Page index keys) stays the store's own.
+  await mapWithConcurrency(subscriptions, 32, async (subscription) => {
+    const outcome = await store.saveFromEvent(
+      subscription,
+      duePlacement(subscription, topic, DUE_SHARDS),
+      undefined,
+    );
+    if (outcome !== 'saved') throw new Error(`subscription ${subscription.psid} was not saved`);
   });
-  await batchWrite(
-    db,
-    table,
-    items.map((Item) => ({ PutRequest: { Item } })),
-  );
 }

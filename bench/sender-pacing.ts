@@ -3,7 +3,7 @@ import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import { perSecond, renderSenderChart, type SenderSeries } from './chart.ts';
 import { totalRequests } from './instrument.ts';
 import { createPipeline, startEmulators } from './pipeline.ts';
-import { printTable, summarise, writeResult } from './support.ts';
+import { printTable, sleep, summarise, writeResult } from './support.ts';
 
 /**
  * Achieved send rate against the Pages' configured `ratePerSecond`: the real sender handler
@@ -186,8 +186,4 @@ function mostInAnySecond(sorted: readonly number[]): number {
 /** The person's number within its Page (`page0-p12` is 12). */
 function seq(psid: string): number {
   return Number(psid.slice(psid.lastIndexOf('p') + 1));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

@@ -35,3 +35,8 @@ export function printTable(rows: readonly Record<string, string | number>[]): vo
   console.log(line(columns));
   for (const row of rows) console.log(line(columns.map((column) => String(row[column] ?? ''))));
 }
+
+/** Waits `ms` (a negative wait is none). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
