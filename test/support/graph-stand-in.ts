@@ -11,12 +11,10 @@ export interface SeenRequest {
   headers: Record<string, string | undefined>;
   body: unknown;
   route: 'send_api' | 'marketing_messages' | 'other';
-  /** The Page id or the ad account id in the path: what the rate limit applies to. */
+  /** The Page id or the ad account id in the path. */
   target: string;
   /** The person's token from the body, whichever route. */
   token?: string;
-  /** True when the stand-in answered it with the rate-limit error. */
-  rateLimited: boolean;
 }
 
 /** One programmed answer. */
@@ -24,20 +22,10 @@ export interface Answer {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Answers after this long instead of the stand-in's latency. */
+  /** Answers after this long instead of at once. */
   delayMs?: number;
   /** Never answers (until the stand-in closes): the request left, no answer comes. */
   hang?: boolean;
-}
-
-export interface StandInOptions {
-  /** How long every answer takes, like Meta's own latency. */
-  latencyMs?: number;
-  /**
-   * Enforces a rate per target (Page or ad account): more than `perSecond + allowance`
-   * requests in any 1,000 ms window are answered with Meta's rate-limit error.
-   */
-  rateLimit?: { perSecond: number; allowance: number; regainMinutes?: number };
 }
 
 /** A Graph error answer in Meta's real shape. */
@@ -82,15 +70,13 @@ export function businessUsage(
 }
 
 /**
- * Meta's Graph API for the sender's two send endpoints, on 127.0.0.1: records every request,
- * answers with the real success shapes unless an answer is programmed for the token, and can
- * enforce a rate with Meta's real rate-limit error.
+ * Meta's Graph API for the sender's two send endpoints, on 127.0.0.1: records every request and
+ * answers with the real success shapes unless an answer is programmed for the token.
  */
-export async function startGraphStandIn(options: StandInOptions = {}) {
+export async function startGraphStandIn() {
   const requests: SeenRequest[] = [];
   const programs = new Map<string, Answer[]>();
   const hanging = new Set<ServerResponse>();
-  const arrivals = new Map<string, number[]>();
   let served = 0;
 
   const server = createServer((req, res) => {
@@ -121,44 +107,21 @@ export async function startGraphStandIn(options: StandInOptions = {}) {
       route,
       target,
       ...(token !== undefined && { token }),
-      rateLimited: false,
     };
     requests.push(seen);
-    let answer = (token !== undefined && programs.get(token)?.shift()) || undefined;
-    if (!answer && options.rateLimit && overLimit(target, at, options.rateLimit)) {
-      seen.rateLimited = true;
-      answer = metaError(613, undefined, {
-        message: 'Calls to this api have exceeded the rate limit.',
-        headers: businessUsage(target, {
-          callCount: 100,
-          regainMinutes: options.rateLimit.regainMinutes ?? 1,
-        }),
-      });
-    }
-    answer ??= success(route);
+    const answer = (token !== undefined && programs.get(token)?.shift()) || success(route);
     if (answer.hang) {
       hanging.add(res);
       res.on('close', () => hanging.delete(res));
       return;
     }
-    const delay = answer.delayMs ?? options.latencyMs ?? 0;
+    const delay = answer.delayMs ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     res.writeHead(answer.status ?? 200, {
       'content-type': 'application/json',
       ...answer.headers,
     });
     res.end(JSON.stringify(answer.body ?? {}));
-  }
-
-  function overLimit(
-    target: string,
-    at: number,
-    limit: NonNullable<StandInOptions['rateLimit']>,
-  ): boolean {
-    const times = (arrivals.get(target) ?? []).filter((time) => time > at - 1_000);
-    times.push(at);
-    arrivals.set(target, times);
-    return times.length > limit.perSecond + limit.allowance;
   }
 
   function success(route: SeenRequest['route']): Answer {
@@ -182,20 +145,6 @@ export async function startGraphStandIn(options: StandInOptions = {}) {
     /** Requests seen for one token. */
     requestsFor(token: string) {
       return requests.filter((request) => request.token === token);
-    },
-    /** The most requests (optionally of one target) that arrived within any window of `windowMs`. */
-    maxInWindow(windowMs = 1_000, target?: string) {
-      const times = requests
-        .filter((request) => target === undefined || request.target === target)
-        .map((request) => request.at)
-        .sort((a, b) => a - b);
-      let most = 0;
-      let start = 0;
-      for (let end = 0; end < times.length; end++) {
-        while ((times[end] ?? 0) - (times[start] ?? 0) >= windowMs) start++;
-        most = Math.max(most, end - start + 1);
-      }
-      return most;
     },
     async close() {
       for (const res of hanging) res.destroy();
