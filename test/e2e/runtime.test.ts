@@ -33,6 +33,15 @@ function simulator() {
   return runtime.simulator;
 }
 
+/** Waits until `done` holds, or fails the test after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('the awaited state never came');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Waits until `count` sends reached the simulator, then a little longer to catch extras. */
 async function sendsReach(count: number, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -158,11 +167,21 @@ describe('npm start runtime, end to end', () => {
     expect(sentTo('ben')).toHaveLength(2);
   });
 
-  it('slows the Page in a 613 storm without losing a send', async () => {
-    simulator().rateLimitBurst({ pageId: PAGE_ID, calls: 2, regainMinutes: 2 });
+  it('holds the Page after a rate-limit error without losing a send', async () => {
+    simulator().rateLimitBurst({ pageId: PAGE_ID, calls: 1, regainMinutes: 2 });
+    const settledOnDayFour = (psid: string) =>
+      sentTo(psid).some((entry) => entry.at >= day(4, '08:00')) ||
+      log.entries.some(
+        (entry) =>
+          entry.message === 'send job deferred' &&
+          entry.psid === psid &&
+          entry.slot === Date.parse('2026-11-27T08:00:00Z'),
+      );
 
     await moveClock(day(4));
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Each job sent or put back before the clock moves on, however busy the machine.
+    await until(() => settledOnDayFour('anna') && settledOnDayFour('chloe'));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     await moveClock(day(4, '08:31'));
     const sent = await sendsReach(8);
 
