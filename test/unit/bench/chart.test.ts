@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { perSecond, renderSenderChart, type SenderSeries } from '../../bench/chart.ts';
+import { perSecond, renderSenderChart, type SenderSeries } from '../../../bench/chart.ts';
 
 const aSeries = (overrides: Partial<SenderSeries> = {}): SenderSeries => ({
   label: '1 Page at 100/s',

@@ -16,7 +16,7 @@ import {
   scanReadUnits,
   scheduledRunsPerMonth,
   type Usage,
-} from '../../bench/cost-model.ts';
+} from '../../../bench/cost-model.ts';
 
 /** Usage of nothing at all, for `sends` sends; tests add what they price. */
 const aUsage = (overrides: Partial<Usage> = {}): Usage => ({

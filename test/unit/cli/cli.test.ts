@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/cli.ts';
-import { barChart, shortInstant, table } from '../../cli/format.ts';
-import { executeApiRegion, signForExecuteApi } from '../../cli/sigv4.ts';
+import { runCli } from '../../../cli/cli.ts';
+import { barChart, shortInstant, table } from '../../../cli/format.ts';
+import { executeApiRegion, signForExecuteApi } from '../../../cli/sigv4.ts';
 
 function io(env: Record<string, string> = {}) {
   const out: string[] = [];

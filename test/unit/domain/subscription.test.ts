@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SubscriptionEvent } from '#lib/domain/meta-webhook.ts';
+import type { SubscriptionEvent } from '#lib/domain/subscription.ts';
 import {
   applyEvent,
   duePlacement,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClockGoesBackError, createRuntimeClock } from '../../local/runtime-clock.ts';
+import { ClockGoesBackError, createRuntimeClock } from '../../../local/runtime-clock.ts';
 
 function realTime(start = 1_000) {
   let now = start;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#lib/domain/errors.ts';
-import { parseFanoutInput } from '#lib/domain/fanout.ts';
+import { parseFanoutInput } from '#lib/domain/fanout/run-fanout.ts';
 import { FANOUT_SCHEDULES, fanoutScheduleInput } from '#lib/schedules.ts';
 
 describe('parseFanoutInput', () => {

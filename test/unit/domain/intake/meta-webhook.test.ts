@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#lib/domain/errors.ts';
-import { normaliseExpiry, normaliseStatus, parseDelivery } from '#lib/domain/meta-webhook.ts';
-import { fixtureText } from '../support/fixtures.ts';
+import { normaliseStatus, parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
+import { normaliseExpiry } from '#lib/domain/subscription.ts';
+import { fixtureText } from '../../../support/fixtures.ts';
 
 describe('parseDelivery', () => {
   it('reads every entry and every event of a batched delivery', () => {

@@ -11,7 +11,7 @@ import {
   type TakePlan,
   tokenTimesAfterTake,
   usagePressure,
-} from '#lib/domain/rate-bucket.ts';
+} from '#lib/domain/sending/rate-bucket.ts';
 
 const NOW = Date.parse('2026-11-21T09:00:00Z');
 const BURST = 10;

@@ -3,6 +3,13 @@ import { fixedClock } from '#lib/clock.ts';
 import { routeCooldownMs } from '#lib/domain/cooldown.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { StatsIncrement } from '#lib/domain/ports.ts';
+import type { SendJob } from '#lib/domain/send-job.ts';
+import type {
+  GraphSendRequest,
+  GraphSendResult,
+  RateLimiter,
+  TokenGrant,
+} from '#lib/domain/sending/ports.ts';
 import {
   applyTake,
   type BucketState,
@@ -10,8 +17,7 @@ import {
   PACING_MARGIN,
   planTake,
   tokenTimesAfterTake,
-} from '#lib/domain/rate-bucket.ts';
-import type { SendJob } from '#lib/domain/send-job.ts';
+} from '#lib/domain/sending/rate-bucket.ts';
 import {
   BOUNDARY_RETRY_MS,
   DEFAULT_SENDER_OPTIONS,
@@ -25,13 +31,7 @@ import {
   type SendOutcome,
   type SendRecord,
   sendBatch,
-} from '#lib/domain/send-message.ts';
-import type {
-  GraphSendRequest,
-  GraphSendResult,
-  RateLimiter,
-  TokenGrant,
-} from '#lib/domain/sender-ports.ts';
+} from '#lib/domain/sending/send-message.ts';
 import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import { type Subscription, subscriptionId } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';

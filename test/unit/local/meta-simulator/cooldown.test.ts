@@ -3,7 +3,7 @@ import {
   LEGACY_COOLDOWN_MS,
   MARKETING_COOLDOWN_MS,
   nextEligibleAt,
-} from '../../local/meta-simulator/cooldown.ts';
+} from '../../../../local/meta-simulator/cooldown.ts';
 
 const base = { legacyCooldownMs: LEGACY_COOLDOWN_MS, marketingCooldownMs: MARKETING_COOLDOWN_MS };
 const at = (iso: string) => Date.parse(iso);

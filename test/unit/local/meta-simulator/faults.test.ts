@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFaults } from '../../local/meta-simulator/faults.ts';
+import { createFaults } from '../../../../local/meta-simulator/faults.ts';
 
 describe('injected errors', () => {
   it('answers a token its error the given number of times, and other tokens nothing', () => {

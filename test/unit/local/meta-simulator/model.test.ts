@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '#lib/clock.ts';
-import { parseDelivery } from '#lib/domain/meta-webhook.ts';
-import type { GraphErrorSpec } from '../../local/meta-simulator/graph-errors.ts';
+import { parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
+import type { GraphErrorSpec } from '../../../../local/meta-simulator/graph-errors.ts';
 import {
   createMetaModel,
   type ModelBehaviour,
   type ModelResult,
-} from '../../local/meta-simulator/model.ts';
-import type { OutgoingEvent } from '../../local/meta-simulator/webhook-delivery.ts';
+} from '../../../../local/meta-simulator/model.ts';
+import type { OutgoingEvent } from '../../../../local/meta-simulator/webhook-delivery.ts';
 
 const NOW = Date.parse('2026-11-21T09:00:00Z');
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, regainMinutes } from '../../local/meta-simulator/rate-limiter.ts';
+import { createRateLimiter, regainMinutes } from '../../../../local/meta-simulator/rate-limiter.ts';
 
 function aLimiter(options: { perSecond?: number; penaltyMs?: number; appPerSecond?: number } = {}) {
   let now = 10_000;

@@ -6,7 +6,7 @@ import {
   metaJson,
   type OutgoingEvent,
   SettleTimeoutError,
-} from '../../local/meta-simulator/webhook-delivery.ts';
+} from '../../../../local/meta-simulator/webhook-delivery.ts';
 
 const NOW = Date.parse('2026-11-21T09:00:00Z');
 
