@@ -16,7 +16,7 @@ import { keys } from '#lib/aws/keys.ts';
 import { sqsSendQueue } from '#lib/aws/sqs-send-queue.ts';
 import { DUE_SHARDS, TABLE } from '#lib/aws/table-definition.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
-import { planPartitions, runFanout } from '#lib/domain/fanout.ts';
+import { planPartitions, runFanout } from '#lib/domain/fanout/run-fanout.ts';
 import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
 import { CADENCES, type Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';

@@ -7,18 +7,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StatsCounter } from '#lib/domain/ports.ts';
+import { PAGE_PAUSED_LOG_MESSAGE, STATS_LOG_MESSAGE } from '#lib/domain/stats.ts';
 import type { RecurrentFunction } from './function.ts';
 
 type FunctionName = 'webhook' | 'fanout' | 'sender';
-
-/**
- * The log line the webhook (once per delivery) and the sender (once per batch) write with the
- * counters they added to the stats items: `{"message":"stats counted","sent":3,"failed":1}`.
- */
-export const STATS_LOG_MESSAGE = 'stats counted';
-
-/** The sender's log line when a Page-level Meta error stops every send of a Page. */
-export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
 
 /** Each counter of a `stats counted` line that becomes a metric, and which logs carry it. */
 export const COUNTED_METRICS: readonly {

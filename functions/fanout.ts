@@ -10,7 +10,7 @@ import {
   type FanoutResult,
   parseFanoutInput,
   runFanout,
-} from '#lib/domain/fanout.ts';
+} from '#lib/domain/fanout/run-fanout.ts';
 import { lazyHandler } from '#lib/lambda.ts';
 import { createLogger } from '#lib/logger.ts';
 

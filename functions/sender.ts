@@ -11,7 +11,7 @@ import {
   type SenderDeps,
   type SenderOptions,
   sendBatch,
-} from '#lib/domain/send-message.ts';
+} from '#lib/domain/sending/send-message.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { lazyHandler } from '#lib/lambda.ts';
 import { createLogger } from '#lib/logger.ts';

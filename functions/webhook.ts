@@ -6,8 +6,8 @@ import { resolveMetaSecrets } from '#lib/aws/meta-secrets.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { readConfig, webhookConfigSchema } from '#lib/config.ts';
-import { type IngestDeps, ingestDelivery } from '#lib/domain/ingest-delivery.ts';
-import { answerHandshake } from '#lib/domain/meta-handshake.ts';
+import { type IngestDeps, ingestDelivery } from '#lib/domain/intake/ingest-delivery.ts';
+import { answerHandshake } from '#lib/domain/intake/meta-handshake.ts';
 import {
   type ApiEventWithRawBody,
   type ApiResult,

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { JobQueue } from '#lib/domain/sender-ports.ts';
+import type { JobQueue } from '#lib/domain/sending/ports.ts';
 import type { RuntimeClock } from './runtime-clock.ts';
 
 /**

@@ -1,9 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
-import type { AdminGraph } from '../domain/admin-graph.ts';
-import type { AdminDeps } from '../domain/admin-ports.ts';
-import type { FanoutDeps } from '../domain/fanout.ts';
+import type { AdminGraph } from '../domain/admin/graph.ts';
+import type { AdminDeps } from '../domain/admin/ports.ts';
+import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
 import {
   dynamoAdminCatalog,

@@ -15,7 +15,7 @@ import type {
   ErasedCounts,
   OptInClaims,
   StatsReader,
-} from '../domain/admin-ports.ts';
+} from '../domain/admin/ports.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { Page } from '../domain/page.ts';
 import { STATS_COUNTERS } from '../domain/ports.ts';

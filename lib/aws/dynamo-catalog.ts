@@ -5,7 +5,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { PagePlan } from '../domain/fanout.ts';
+import type { PagePlan } from '../domain/fanout/run-fanout.ts';
 import { deliveryRouteSchema, type Page } from '../domain/page.ts';
 import type { Catalog } from '../domain/ports.ts';
 import { cadenceSchema, type Topic } from '../domain/topic.ts';

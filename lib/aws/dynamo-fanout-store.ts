@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
-import type { FanoutDeps, PagePlan } from '../domain/fanout.ts';
+import type { FanoutDeps, PagePlan } from '../domain/fanout/run-fanout.ts';
 import { cadenceSchema } from '../domain/topic.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { queryPartition } from './dynamo-query.ts';

@@ -1,13 +1,13 @@
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { RateLimiter } from '../domain/sending/ports.ts';
 import {
   type BucketState,
   planTake,
   type TakePlan,
   tokenTimesAfterTake,
-} from '../domain/rate-bucket.ts';
-import type { RateLimiter } from '../domain/sender-ports.ts';
+} from '../domain/sending/rate-bucket.ts';
 import { keys } from './keys.ts';
 
 const bucketItem = z.object({

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SendStore } from '../domain/sender-ports.ts';
+import type { SendStore } from '../domain/sending/ports.ts';
 import { toSubscription } from './dynamo-subscription-store.ts';
 import { keys } from './keys.ts';
 

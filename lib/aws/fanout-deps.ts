@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FanoutDeps } from '../domain/fanout.ts';
+import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
 import { dynamoDueIndex, dynamoFanoutCatalog, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';

@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { FanoutDeps } from '../domain/fanout.ts';
+import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 
 /** Hands the rest of a large fan-out to a fresh asynchronous invocation of the same function. */
 export function lambdaContinuations(

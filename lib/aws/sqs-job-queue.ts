@@ -1,8 +1,8 @@
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
-import type { SendRecord } from '../domain/send-message.ts';
-import type { JobQueue } from '../domain/sender-ports.ts';
+import type { JobQueue } from '../domain/sending/ports.ts';
+import type { SendRecord } from '../domain/sending/send-message.ts';
 
 /**
  * SQS caps a message's visibility at 12 h from when it was received; the margin covers the

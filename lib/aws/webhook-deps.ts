@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
-import type { IngestDeps } from '../domain/ingest-delivery.ts';
+import type { IngestDeps } from '../domain/intake/ingest-delivery.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';

@@ -38,3 +38,20 @@ export function classifyMetaError({ code, subcode }: MetaErrorFields): MetaError
   if (code === 1 || code === 2) return 'transient';
   return 'unknown';
 }
+
+/** A Graph error body (`{"error":{...}}`), read at the edge. */
+export interface GraphError {
+  code: number;
+  subcode?: number;
+  type?: string;
+  message?: string;
+  fbtraceId?: string;
+  /** When Meta says when the token may be used again (epoch ms), if it does. */
+  nextEligibleAt?: number;
+}
+
+/** What came of one Graph call that is not a send. */
+export type GraphCallResult<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'refused'; status: number; error?: GraphError }
+  | { kind: 'unanswered'; requestLeft: boolean; cause: string };

@@ -1,5 +1,15 @@
 import type { StatsCounter, StatsIncrement } from './ports.ts';
 
+/**
+ * The log line the webhook (once per delivery) and the sender (once per batch) write with the
+ * counters they added to the stats items: `{"message":"stats counted","sent":3,"failed":1}`.
+ * The dashboard's metric filters (`cdk/monitoring.ts`) match this message: change both at once.
+ */
+export const STATS_LOG_MESSAGE = 'stats counted';
+
+/** The sender's log line when a Page-level Meta error stops every send of a Page (an alarm). */
+export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
+
 /** The UTC day of an instant, as stats are keyed. */
 export function statsDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
@@ -19,7 +29,7 @@ export function createStatsTally() {
     increments(): StatsIncrement[] {
       return [...tally.values()];
     },
-    /** Every counter summed over topics and days: the `stats counted` log line's fields. */
+    /** Every counter summed over topics and days: the fields of the `STATS_LOG_MESSAGE` line. */
     totals(): Partial<Record<StatsCounter, number>> {
       const totals: Partial<Record<StatsCounter, number>> = {};
       for (const { counts } of tally.values()) {

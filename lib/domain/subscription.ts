@@ -1,6 +1,36 @@
-import type { SubscriptionEvent } from './meta-webhook.ts';
 import { isValidZone } from './slots.ts';
 import type { Cadence, Topic } from './topic.ts';
+
+/** What a person did to one subscription, as a webhook or Meta's token list tells it. */
+export type SubscriptionEvent =
+  | {
+      kind: 'optin';
+      pageId: string;
+      psid: string;
+      topicId: string;
+      timestamp: number;
+      token: string;
+      title?: string;
+      frequency?: Cadence;
+      timezone?: string;
+      tokenExpiresAt?: number;
+      tokenStatus?: string;
+    }
+  | {
+      kind: 'stop' | 'resume';
+      pageId: string;
+      psid: string;
+      topicId: string;
+      timestamp: number;
+      token?: string;
+      title?: string;
+      timezone?: string;
+    };
+
+/** Meta's unit for token expiry is unsure: above 1e12 it is milliseconds, else seconds. */
+export function normaliseExpiry(value: number): number {
+  return value > 1e12 ? value : value * 1000;
+}
 
 export type SubscriptionStatus = 'active' | 'stopped' | 'invalid' | 'unreachable';
 

@@ -1,18 +1,8 @@
 import * as z from 'zod';
-import type {
-  AdminGraph,
-  GraphCallResult,
-  OptInTemplate,
-  TokenNode,
-  TokenPage,
-} from '../domain/admin-graph.ts';
-import { normaliseExpiry } from '../domain/meta-webhook.ts';
-import type {
-  GraphClient,
-  GraphError,
-  GraphSendRequest,
-  GraphSendResult,
-} from '../domain/sender-ports.ts';
+import type { AdminGraph, OptInTemplate, TokenNode, TokenPage } from '../domain/admin/graph.ts';
+import type { GraphCallResult, GraphError } from '../domain/meta-errors.ts';
+import type { GraphClient, GraphSendRequest, GraphSendResult } from '../domain/sending/ports.ts';
+import { normaliseExpiry } from '../domain/subscription.ts';
 import { parseUsageHeaders } from './usage-headers.ts';
 
 export interface GraphClientOptions {

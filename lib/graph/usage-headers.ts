@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { UsageReport } from '../domain/rate-bucket.ts';
+import type { UsageReport } from '../domain/sending/rate-bucket.ts';
 
 const percent = z.coerce.number().finite().nonnegative().catch(0);
 

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { UpstreamError } from '../domain/admin-graph.ts';
+import { UpstreamError } from '../domain/admin/graph.ts';
 import { RefusedError } from '../domain/errors.ts';
 import type { Log } from '../log.ts';
 import { type ApiResult, json } from './api-gateway.ts';

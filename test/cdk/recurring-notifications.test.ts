@@ -2,8 +2,8 @@ import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '#lib/aws/table-definition.ts';
+import { PAGE_PAUSED_LOG_MESSAGE, STATS_LOG_MESSAGE } from '#lib/domain/stats.ts';
 import { FANOUT_SCHEDULES, fanoutScheduleInput } from '#lib/schedules.ts';
-import { PAGE_PAUSED_LOG_MESSAGE, STATS_LOG_MESSAGE } from '../../cdk/monitoring.ts';
 import type { RecurringNotifications } from '../../cdk/recurring-notifications.ts';
 import { actionsOf, logicalId, permissionsOf, statementsOf, synthesize } from './synth.ts';
 

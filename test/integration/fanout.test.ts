@@ -7,7 +7,7 @@ import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { keys } from '#lib/aws/keys.ts';
 import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
-import { type FanoutDeps, type FanoutInput, runFanout } from '#lib/domain/fanout.ts';
+import { type FanoutDeps, type FanoutInput, runFanout } from '#lib/domain/fanout/run-fanout.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
 import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '#lib/clock.ts';
+import { parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
 import { classifyMetaError } from '#lib/domain/meta-errors.ts';
-import { parseDelivery } from '#lib/domain/meta-webhook.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { signatureMatches } from '#lib/http/meta-signature.ts';
 import {

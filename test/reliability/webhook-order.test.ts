@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duePartitionOf } from '#lib/aws/dynamo-subscription-store.ts';
 import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
-import { parseDelivery, type SubscriptionEvent } from '#lib/domain/meta-webhook.ts';
+import { parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
+import type { SubscriptionEvent } from '#lib/domain/subscription.ts';
 import {
   applyEvent,
   duePlacement,

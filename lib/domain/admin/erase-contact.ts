@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import type { Log } from '../log.ts';
-import { type AdminRequest, idSchema, parseInput } from './admin-input.ts';
-import type { ContactEraser, ErasedCounts } from './admin-ports.ts';
+import type { Log } from '../../log.ts';
+import { idSchema } from '../ids.ts';
+import { type AdminRequest, parseInput } from './input.ts';
+import type { ContactEraser, ErasedCounts } from './ports.ts';
 
 const eraseParamsSchema = z.object({ pageId: idSchema('Page id'), psid: idSchema('PSID') });
 

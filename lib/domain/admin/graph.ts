@@ -1,6 +1,5 @@
-import { NotFoundError, RefusedError } from './errors.ts';
-import { classifyMetaError } from './meta-errors.ts';
-import type { GraphError } from './sender-ports.ts';
+import { NotFoundError, RefusedError } from '../errors.ts';
+import { classifyMetaError, type GraphCallResult } from '../meta-errors.ts';
 
 /** The opt-in template's fields (META_PLATFORM.md section 2). */
 export interface OptInTemplate {
@@ -35,12 +34,6 @@ export interface TokenPage {
   /** The cursor of the next page, when there is one. */
   after?: string;
 }
-
-/** What came of one Graph call that is not a send. */
-export type GraphCallResult<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'refused'; status: number; error?: GraphError }
-  | { kind: 'unanswered'; requestLeft: boolean; cause: string };
 
 /** Meta's Graph API, for what operators do: opt-in requests and the token list. */
 export interface AdminGraph {

@@ -1,13 +1,14 @@
 import * as z from 'zod';
-import type { Clock } from '../clock.ts';
-import type { Log } from '../log.ts';
-import { type AdminGraph, metaCallFailure, OPT_IN_CTA_TEXTS } from './admin-graph.ts';
-import { type AdminRequest, bodyObject, idSchema, parseInput } from './admin-input.ts';
-import { requirePage } from './admin-pages.ts';
-import type { AdminCatalog, OptInClaims } from './admin-ports.ts';
-import { InvalidInputError, NotFoundError, RefusedError } from './errors.ts';
-import type { Page } from './page.ts';
-import type { Topic } from './topic.ts';
+import type { Clock } from '../../clock.ts';
+import type { Log } from '../../log.ts';
+import { InvalidInputError, NotFoundError, RefusedError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
+import type { Page } from '../page.ts';
+import type { Topic } from '../topic.ts';
+import { type AdminGraph, metaCallFailure, OPT_IN_CTA_TEXTS } from './graph.ts';
+import { type AdminRequest, bodyObject, parseInput } from './input.ts';
+import { requirePage } from './pages.ts';
+import type { AdminCatalog, OptInClaims } from './ports.ts';
 
 const DAY_MS = 86_400_000;
 /** Opt-in requests are allowed only this long after the person's last message. */

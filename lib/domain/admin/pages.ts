@@ -1,9 +1,10 @@
 import * as z from 'zod';
-import { type AdminRequest, bodyObject, idSchema, parseInput } from './admin-input.ts';
-import type { AdminCatalog } from './admin-ports.ts';
-import { InvalidInputError, NotFoundError } from './errors.ts';
-import { DEFAULT_RATE_PER_SECOND, deliveryRouteSchema, type Page } from './page.ts';
-import { isValidZone } from './slots.ts';
+import { InvalidInputError, NotFoundError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
+import { DEFAULT_RATE_PER_SECOND, deliveryRouteSchema, type Page } from '../page.ts';
+import { isValidZone } from '../slots.ts';
+import { type AdminRequest, bodyObject, parseInput } from './input.ts';
+import type { AdminCatalog } from './ports.ts';
 
 /** The highest send rate Meta's Send API allows a Page (META_PLATFORM.md section 6). */
 const MAX_RATE_PER_SECOND = 300;

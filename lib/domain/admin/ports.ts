@@ -1,11 +1,11 @@
-import type { Clock } from '../clock.ts';
-import type { Log } from '../log.ts';
-import type { AdminGraph } from './admin-graph.ts';
-import type { FanoutDeps } from './fanout.ts';
-import type { Page } from './page.ts';
-import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from './ports.ts';
-import type { Subscription, SubscriptionKey } from './subscription.ts';
-import type { Topic } from './topic.ts';
+import type { Clock } from '../../clock.ts';
+import type { Log } from '../../log.ts';
+import type { FanoutDeps } from '../fanout/run-fanout.ts';
+import type { Page } from '../page.ts';
+import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from '../ports.ts';
+import type { Subscription, SubscriptionKey } from '../subscription.ts';
+import type { Topic } from '../topic.ts';
+import type { AdminGraph } from './graph.ts';
 
 /** Pages and topics as operators manage them. */
 export interface AdminCatalog extends Catalog {

@@ -1,15 +1,15 @@
 import * as z from 'zod';
-import type { Clock } from '../clock.ts';
-import type { Log } from '../log.ts';
-import { type AdminGraph, metaCallFailure, type TokenNode } from './admin-graph.ts';
-import { type AdminRequest, bodyObject, idSchema, parseInput } from './admin-input.ts';
-import { requirePage } from './admin-pages.ts';
-import type { AdminCatalog } from './admin-ports.ts';
-import { applySubscriptionEvents } from './ingest-delivery.ts';
-import type { SubscriptionEvent } from './meta-webhook.ts';
-import type { Catalog, StatsStore, SubscriptionStore } from './ports.ts';
-import { createStatsTally } from './stats.ts';
-import { applyEvent, subscriptionId } from './subscription.ts';
+import type { Clock } from '../../clock.ts';
+import type { Log } from '../../log.ts';
+import { idSchema } from '../ids.ts';
+import { applySubscriptionEvents } from '../intake/ingest-delivery.ts';
+import type { Catalog, StatsStore, SubscriptionStore } from '../ports.ts';
+import { createStatsTally } from '../stats.ts';
+import { applyEvent, type SubscriptionEvent, subscriptionId } from '../subscription.ts';
+import { type AdminGraph, metaCallFailure, type TokenNode } from './graph.ts';
+import { type AdminRequest, bodyObject, parseInput } from './input.ts';
+import { requirePage } from './pages.ts';
+import type { AdminCatalog } from './ports.ts';
 
 /** Tokens asked of Meta per page of the token list. */
 const PAGE_SIZE = 100;

@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import type { Clock } from '../clock.ts';
-import { type AdminRequest, bodyObject, parseInput } from './admin-input.ts';
-import { InvalidInputError } from './errors.ts';
-import { type FanoutDeps, type FanoutResult, runFanout } from './fanout.ts';
-import { type Cadence, cadenceSchema } from './topic.ts';
+import type { Clock } from '../../clock.ts';
+import { InvalidInputError } from '../errors.ts';
+import { type FanoutDeps, type FanoutResult, runFanout } from '../fanout/run-fanout.ts';
+import { type Cadence, cadenceSchema } from '../topic.ts';
+import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 
 const fanoutBodySchema = z.strictObject({
   cadence: cadenceSchema,

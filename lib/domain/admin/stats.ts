@@ -1,11 +1,12 @@
 import { DateTime } from 'luxon';
 import * as z from 'zod';
-import { mapWithConcurrency } from '../concurrency.ts';
-import { type AdminRequest, idSchema, parseInput } from './admin-input.ts';
-import type { AdminCatalog, StatsReader } from './admin-ports.ts';
-import { InvalidInputError } from './errors.ts';
-import { STATS_COUNTERS, type StatsCounter } from './ports.ts';
-import { statsDay } from './stats.ts';
+import { mapWithConcurrency } from '../../concurrency.ts';
+import { InvalidInputError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
+import { STATS_COUNTERS, type StatsCounter } from '../ports.ts';
+import { statsDay } from '../stats.ts';
+import { type AdminRequest, parseInput } from './input.ts';
+import type { AdminCatalog, StatsReader } from './ports.ts';
 
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;

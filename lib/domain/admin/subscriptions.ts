@@ -1,11 +1,12 @@
 import * as z from 'zod';
-import { type AdminRequest, idSchema, parseInput, queryInt } from './admin-input.ts';
-import type { AdminCatalog, AdminSubscriptionStore, ListPosition } from './admin-ports.ts';
-import { nextDueSlot } from './cooldown.ts';
-import { InvalidInputError } from './errors.ts';
-import type { Page } from './page.ts';
-import { type Subscription, type SubscriptionStatus, subscriptionId } from './subscription.ts';
-import type { Cadence, Topic } from './topic.ts';
+import { nextDueSlot } from '../cooldown.ts';
+import { InvalidInputError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
+import type { Page } from '../page.ts';
+import { type Subscription, type SubscriptionStatus, subscriptionId } from '../subscription.ts';
+import type { Cadence, Topic } from '../topic.ts';
+import { type AdminRequest, parseInput, queryInt } from './input.ts';
+import type { AdminCatalog, AdminSubscriptionStore, ListPosition } from './ports.ts';
 
 /** Index pages read for one listing at most: a rare status may leave a listing short, with a cursor. */
 const MAX_ROUNDS = 10;

@@ -1,15 +1,16 @@
 import * as z from 'zod';
-import { mapWithConcurrency } from '../concurrency.ts';
-import type { Log } from '../log.ts';
-import { type AdminRequest, bodyObject, idSchema, parseInput } from './admin-input.ts';
-import { requirePage } from './admin-pages.ts';
-import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './admin-ports.ts';
-import { effectiveCadence } from './cooldown.ts';
-import { RefusedError } from './errors.ts';
-import type { DeliveryRoute } from './page.ts';
-import type { SubscriptionStore } from './ports.ts';
-import { duePartitionId, duePlacement, subscriptionId } from './subscription.ts';
-import { cadenceSchema, type Topic } from './topic.ts';
+import { mapWithConcurrency } from '../../concurrency.ts';
+import type { Log } from '../../log.ts';
+import { effectiveCadence } from '../cooldown.ts';
+import { RefusedError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
+import type { DeliveryRoute } from '../page.ts';
+import type { SubscriptionStore } from '../ports.ts';
+import { duePartitionId, duePlacement, subscriptionId } from '../subscription.ts';
+import { cadenceSchema, type Topic } from '../topic.ts';
+import { type AdminRequest, bodyObject, parseInput } from './input.ts';
+import { requirePage } from './pages.ts';
+import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './ports.ts';
 
 /** Meta's limit on an opt-in template's title (META_PLATFORM.md section 2). */
 export const TITLE_MAX_CHARS = 65;

@@ -1,12 +1,12 @@
 import * as z from 'zod';
-import type { Log } from '../log.ts';
-import { earliestSendAt, lastSlotThreshold } from './cooldown.ts';
-import { InvalidInputError } from './errors.ts';
-import { deliveryRouteSchema, type Page } from './page.ts';
-import type { SendJob } from './send-job.ts';
-import { type SlotRule, slotsBetween } from './slots.ts';
-import { duePartitionId } from './subscription.ts';
-import { type Cadence, cadenceSchema, type Topic } from './topic.ts';
+import type { Log } from '../../log.ts';
+import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
+import { InvalidInputError } from '../errors.ts';
+import { deliveryRouteSchema, type Page } from '../page.ts';
+import type { SendJob } from '../send-job.ts';
+import { type SlotRule, slotsBetween } from '../slots.ts';
+import { duePartitionId } from '../subscription.ts';
+import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
 
 /** Jobs are queued in multiples of this (10 per SendMessageBatch call, several calls at once). */
 const FLUSH_SIZE = 100;

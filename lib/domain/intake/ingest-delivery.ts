@@ -1,26 +1,27 @@
-import type { Clock } from '../clock.ts';
-import { mapWithConcurrency } from '../concurrency.ts';
-import type { Log } from '../log.ts';
-import { classifyMetaError } from './meta-errors.ts';
-import { parseDelivery, type SubscriptionEvent, type WebhookEvent } from './meta-webhook.ts';
-import type { Page } from './page.ts';
+import type { Clock } from '../../clock.ts';
+import { mapWithConcurrency } from '../../concurrency.ts';
+import type { Log } from '../../log.ts';
+import { classifyMetaError } from '../meta-errors.ts';
+import type { Page } from '../page.ts';
 import type {
   Catalog,
   ContactStore,
   EventArchive,
   StatsStore,
   SubscriptionStore,
-} from './ports.ts';
-import { createStatsTally } from './stats.ts';
+} from '../ports.ts';
+import { createStatsTally, STATS_LOG_MESSAGE } from '../stats.ts';
 import {
   type AppliedEvent,
   applyEvent,
   duePlacement,
   type Subscription,
+  type SubscriptionEvent,
   type SubscriptionKey,
   subscriptionId,
-} from './subscription.ts';
-import type { Topic } from './topic.ts';
+} from '../subscription.ts';
+import type { Topic } from '../topic.ts';
+import { parseDelivery, type WebhookEvent } from './meta-webhook.ts';
 
 export interface IngestDeps {
   archive: EventArchive;
@@ -74,7 +75,7 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
   await deps.stats.add(tally.increments());
   const totals = tally.totals();
   // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
-  if (Object.keys(totals).length > 0) deps.log.info('stats counted', totals);
+  if (Object.keys(totals).length > 0) deps.log.info(STATS_LOG_MESSAGE, totals);
   await deps.archive.markApplied(delivery.hash);
   return { duplicate: false, applied: parsed.events.length, ignored: parsed.ignored.length };
 }

@@ -1,37 +1,13 @@
 import * as z from 'zod';
-import { idSchema } from './admin-input.ts';
-import { InvalidInputError } from './errors.ts';
-import { type Cadence, cadenceSchema } from './topic.ts';
+import { InvalidInputError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
+import { normaliseExpiry, type SubscriptionEvent } from '../subscription.ts';
+import { cadenceSchema } from '../topic.ts';
 
 /**
  * Meta's webhook deliveries, parsed once into domain events. Shapes per
  * META_PLATFORM.md section 3; every variant listed there as unsure is accepted.
  */
-
-export type SubscriptionEvent =
-  | {
-      kind: 'optin';
-      pageId: string;
-      psid: string;
-      topicId: string;
-      timestamp: number;
-      token: string;
-      title?: string;
-      frequency?: Cadence;
-      timezone?: string;
-      tokenExpiresAt?: number;
-      tokenStatus?: string;
-    }
-  | {
-      kind: 'stop' | 'resume';
-      pageId: string;
-      psid: string;
-      topicId: string;
-      timestamp: number;
-      token?: string;
-      title?: string;
-      timezone?: string;
-    };
 
 export type MarketingStatus = 'delivered' | 'read' | 'clicked' | 'failed';
 
@@ -57,11 +33,6 @@ export interface ParsedDelivery {
 
 /** Epoch milliseconds, sent as a number or as a numeric string. */
 const epochMs = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
-
-/** Meta's unit for token expiry is unsure: above 1e12 it is milliseconds, else seconds. */
-export function normaliseExpiry(value: number): number {
-  return value > 1e12 ? value : value * 1000;
-}
 
 /** `STOP_NOTIFICATIONS`, `stop notifications` and `STOP NOTIFICATIONS` are one status. */
 export function normaliseStatus(value: string): string {

@@ -1,5 +1,6 @@
+import type { GraphError } from '../meta-errors.ts';
+import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { UsagePressure, UsageReport } from './rate-bucket.ts';
-import type { Subscription, SubscriptionKey } from './subscription.ts';
 
 /** The result of trying to claim one subscription's slot. */
 export type ClaimResult =
@@ -86,17 +87,6 @@ export type GraphSendRequest =
       token: string;
       message: Record<string, unknown>;
     };
-
-/** A Graph error body (`{"error":{...}}`), read at the edge. */
-export interface GraphError {
-  code: number;
-  subcode?: number;
-  type?: string;
-  message?: string;
-  fbtraceId?: string;
-  /** When Meta says when the token may be used again (epoch ms), if it does. */
-  nextEligibleAt?: number;
-}
 
 /** What came of one request to Meta. */
 export type GraphSendResult =

@@ -1,4 +1,4 @@
-import { DEFAULT_RATE_PER_SECOND } from './page.ts';
+import { DEFAULT_RATE_PER_SECOND } from '../page.ts';
 
 /**
  * A Page's send rate as a token bucket kept in the "theoretical arrival time" form (GCRA):

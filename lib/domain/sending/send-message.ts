@@ -1,10 +1,23 @@
 import * as z from 'zod';
-import type { Clock } from '../clock.ts';
-import type { Log } from '../log.ts';
-import { earliestSendAt, lastSlotThreshold } from './cooldown.ts';
-import { classifyMetaError, type MetaErrorOutcome } from './meta-errors.ts';
-import type { Page } from './page.ts';
-import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from './ports.ts';
+import type { Clock } from '../../clock.ts';
+import type { Log } from '../../log.ts';
+import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
+import { classifyMetaError, type GraphError, type MetaErrorOutcome } from '../meta-errors.ts';
+import type { Page } from '../page.ts';
+import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from '../ports.ts';
+import { parseSendJob, type SendJob } from '../send-job.ts';
+import { createStatsTally, PAGE_PAUSED_LOG_MESSAGE, STATS_LOG_MESSAGE } from '../stats.ts';
+import { type Subscription, type SubscriptionKey, subscriptionId } from '../subscription.ts';
+import type { Topic } from '../topic.ts';
+import type {
+  GraphClient,
+  GraphSendRequest,
+  GraphSendResult,
+  JobQueue,
+  RateLimiter,
+  SendStore,
+  TokenGrant,
+} from './ports.ts';
 import {
   PACING_MARGIN,
   pageRate,
@@ -12,20 +25,6 @@ import {
   type UsagePressure,
   usagePressure,
 } from './rate-bucket.ts';
-import { parseSendJob, type SendJob } from './send-job.ts';
-import type {
-  GraphClient,
-  GraphError,
-  GraphSendRequest,
-  GraphSendResult,
-  JobQueue,
-  RateLimiter,
-  SendStore,
-  TokenGrant,
-} from './sender-ports.ts';
-import { createStatsTally } from './stats.ts';
-import { type Subscription, type SubscriptionKey, subscriptionId } from './subscription.ts';
-import type { Topic } from './topic.ts';
 
 /** One received queue message: its id, body, receive count and the handle to defer it with. */
 export interface SendRecord {
@@ -370,7 +369,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
 
   async function pausePage(job: SendJob, reason: string): Promise<SendOutcome> {
     // An operator must act: this is the alert.
-    log.error('page paused', { pageId: job.pageId, reason });
+    log.error(PAGE_PAUSED_LOG_MESSAGE, { pageId: job.pageId, reason });
     await deps.sends.pausePage(job.pageId, reason, clock.now());
     count(job, 'failed');
     return { kind: 'refused', job, action: 'page-paused', reason };
@@ -808,7 +807,7 @@ function createRun(deps: SenderDeps, options: SenderOptions) {
           await deps.stats.add(tally.increments());
           const totals = tally.totals();
           // Metric filters on this line feed the dashboard's sends, deferrals and failures.
-          if (Object.keys(totals).length > 0) log.info('stats counted', totals);
+          if (Object.keys(totals).length > 0) log.info(STATS_LOG_MESSAGE, totals);
         },
       ],
       ...[...pressures].map(
