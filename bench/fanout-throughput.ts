@@ -9,15 +9,16 @@ import {
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
-import { dynamoFanoutCatalog } from '#lib/aws/dynamo-fanout-store.ts';
+import { dynamoDueIndex, dynamoFanoutCatalog } from '#lib/aws/dynamo-fanout-store.ts';
 import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { keys } from '#lib/aws/keys.ts';
 import { sqsSendQueue } from '#lib/aws/sqs-send-queue.ts';
-import { DUE_SHARDS, TABLE } from '#lib/aws/table-definition.ts';
+import { TABLE } from '#lib/aws/table-definition.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
+import { duePlacement } from '#lib/domain/due-placement.ts';
 import { planPartitions, runFanout } from '#lib/domain/fanout/run-fanout.ts';
-import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
+import type { Subscription } from '#lib/domain/subscription.ts';
 import { CADENCES, type Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
 import { emptyCounts, instrumentDynamo, instrumentSqs, totalRequests } from './instrument.ts';
@@ -117,11 +118,7 @@ async function seed(
         lastEventAt: RUN_AT - 30 * 86_400_000,
         activeSince: RUN_AT - 30 * 86_400_000,
       };
-      await store.saveFromEvent(
-        subscription,
-        duePlacement(subscription, topic, DUE_SHARDS),
-        undefined,
-      );
+      await store.saveFromEvent(subscription, duePlacement(subscription, topic), undefined);
       // A share was sent yesterday: read by the fan-out, filtered out as not due.
       if (i % Math.round(1 / NOT_DUE_SHARE) === 0) {
         await db.send(
@@ -161,7 +158,7 @@ async function bareLoop(
   let queued = 0;
   for (const cadence of CADENCES) {
     const work = planPartitions(plans, cadence, RUN_AT - 6 * 3_600_000, RUN_AT, {
-      dueShards: DUE_SHARDS,
+      dueIndex: dynamoDueIndex(db, table),
       log: silentLog,
     });
     await mapWithConcurrency(work, 16, async (partition) => {

@@ -10,14 +10,14 @@ import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
-import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
+import { duePlacement } from '#lib/domain/due-placement.ts';
 import type { FanoutResult } from '#lib/domain/fanout/run-fanout.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
-import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
+import type { Subscription } from '#lib/domain/subscription.ts';
 import type { Cadence, Topic } from '#lib/domain/topic.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import type { Log } from '#lib/log.ts';
@@ -450,7 +450,7 @@ async function seedSubscriptions(
   await mapWithConcurrency(subscriptions, 32, async (subscription) => {
     const outcome = await store.saveFromEvent(
       subscription,
-      duePlacement(subscription, topic, DUE_SHARDS),
+      duePlacement(subscription, topic),
       undefined,
     );
     if (outcome !== 'saved') throw new Error(`subscription ${subscription.psid} was not saved`);

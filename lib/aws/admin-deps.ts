@@ -15,7 +15,6 @@ import {
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
 import { fanoutDeps } from './fanout-deps.ts';
-import { DUE_SHARDS } from './table-definition.ts';
 
 /**
  * An operator-started fan-out leaves this much of the admin invocation (29 s on AWS) to answer;
@@ -52,6 +51,5 @@ export function adminDeps(
     },
     clock: parts.clock,
     log: parts.log,
-    dueShards: DUE_SHARDS,
   };
 }

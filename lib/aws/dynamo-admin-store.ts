@@ -24,7 +24,7 @@ import { batchGet } from './dynamo-batch.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { queryPartition } from './dynamo-query.ts';
 import { pageIndexSort, toSubscription } from './dynamo-subscription-store.ts';
-import { keys } from './keys.ts';
+import { duePartitionOf, keys, placementOf } from './keys.ts';
 import { TABLE } from './table-definition.ts';
 
 /** The catalog with the listings operators need: Pages from the registry, a Page's topics. */
@@ -122,15 +122,15 @@ export function dynamoPageIndex(
     async getIndexed(subscriptionKeys) {
       const items = await batchGet(client, table, subscriptionKeys.map(keys.subscription));
       return items.map((item) => {
-        const duePartition = item[dueIndex.partitionKey];
-        return {
-          subscription: toSubscription(item),
-          ...(typeof duePartition === 'string' && { duePartition }),
-        };
+        const subscription = toSubscription(item);
+        const partition = item[dueIndex.partitionKey];
+        const placement =
+          typeof partition === 'string' ? placementOf(subscription, partition) : undefined;
+        return { subscription, ...(placement && { placement }) };
       });
     },
 
-    async placeDue(subscription, partition, version) {
+    async placeDue(subscription, placement, version) {
       try {
         await client.send(
           new UpdateCommand({
@@ -151,7 +151,7 @@ export function dynamoPageIndex(
               '#version': 'version',
             },
             ExpressionAttributeValues: {
-              ':duePk': partition,
+              ':duePk': duePartitionOf(subscription, placement),
               ':dueSk': subscription.psid,
               ':subPage': subscription.pageId,
               ':subSort': pageIndexSort(subscription),

@@ -5,11 +5,12 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { DuePlacement } from '../domain/due-placement.ts';
 import type { PagePlan } from '../domain/fanout/run-fanout.ts';
 import { deliveryRouteSchema, type Page } from '../domain/page.ts';
 import type { Catalog } from '../domain/ports.ts';
 import { cadenceSchema, type Topic } from '../domain/topic.ts';
-import { keys } from './keys.ts';
+import { keys, parseTopicZoneEntry } from './keys.ts';
 
 const pageItem = z.object({
   pageId: z.string(),
@@ -57,13 +58,17 @@ export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
       const config = items.find((item) => item.sk === keys.page(pageId).sk);
       if (!config) return undefined;
       const topics: Topic[] = [];
-      const zones = new Map<string, string[]>();
+      const zones = new Map<string, DuePlacement[]>();
       for (const item of items) {
         const sk = String(item.sk);
         if (sk.startsWith('TOPIC#')) topics.push(topicItem.parse(item));
         if (sk.startsWith('ZONES#')) {
           const { topicId, zones: entries } = zonesItem.parse(item);
-          zones.set(topicId, [...entries].sort());
+          const placements = [...entries].sort().map(parseTopicZoneEntry);
+          zones.set(
+            topicId,
+            placements.filter((placement) => placement !== undefined),
+          );
         }
       }
       return { page: pageItem.parse(config), topics, zones };

@@ -11,7 +11,7 @@ import type { FanoutDeps, PagePlan } from '../domain/fanout/run-fanout.ts';
 import { cadenceSchema } from '../domain/topic.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { queryPartition } from './dynamo-query.ts';
-import { keys } from './keys.ts';
+import { duePartitionsOf, keys } from './keys.ts';
 import { TABLE } from './table-definition.ts';
 
 /** Lists every registered Page with its topics and topic zones: one Query per Page. */
@@ -32,13 +32,19 @@ export function dynamoFanoutCatalog(
   };
 }
 
+/** The due index's `LastEvaluatedKey`: the table's and the index's keys, all strings. */
+const positionSchema = z.record(z.string(), z.string());
+
 const dueItem = z.object({
   psid: z.string(),
   lastSentAt: z.number().optional(),
   frequency: cadenceSchema.optional(),
 });
 
-/** Reads one due-index partition page, filtered on the run's slot and cooldown thresholds. */
+/**
+ * The due index: the shards of a group, and one partition page at a time, filtered on the run's
+ * slot and cooldown thresholds.
+ */
 export function dynamoDueIndex(
   client: DynamoDBDocumentClient,
   table: string,
@@ -46,7 +52,11 @@ export function dynamoDueIndex(
 ): FanoutDeps['dueIndex'] {
   const { dueIndex } = TABLE;
   return {
+    partitionsFor: duePartitionsOf,
+
     async query(work) {
+      const startKey =
+        work.startKey === undefined ? undefined : positionSchema.parse(work.startKey);
       const answer = await client.send(
         new QueryCommand({
           TableName: table,
@@ -65,12 +75,12 @@ export function dynamoDueIndex(
           },
           ProjectionExpression: 'psid, lastSentAt, frequency',
           ...(options.pageSize !== undefined && { Limit: options.pageSize }),
-          ...(work.startKey && { ExclusiveStartKey: work.startKey }),
+          ...(startKey && { ExclusiveStartKey: startKey }),
         }),
       );
       const items = (answer.Items ?? []).map((item) => dueItem.parse(item));
       const nextKey = answer.LastEvaluatedKey
-        ? z.record(z.string(), z.string()).parse(answer.LastEvaluatedKey)
+        ? positionSchema.parse(answer.LastEvaluatedKey)
         : undefined;
       return { items, scanned: answer.ScannedCount ?? 0, ...(nextKey && { nextKey }) };
     },

@@ -2,10 +2,10 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { SubscriptionStore } from '../domain/ports.ts';
-import type { DuePlacement, Subscription, SubscriptionKey } from '../domain/subscription.ts';
+import type { Subscription, SubscriptionKey } from '../domain/subscription.ts';
 import { cadenceSchema } from '../domain/topic.ts';
 import { batchGet, batchWrite } from './dynamo-batch.ts';
-import { keys } from './keys.ts';
+import { duePartitionOf, keys, topicZoneEntry } from './keys.ts';
 import { TABLE } from './table-definition.ts';
 
 const subscriptionItem = z.object({
@@ -149,7 +149,7 @@ export function dynamoSubscriptionStore(
           Key: keys.topicZones(pageId, topicId),
           UpdateExpression: 'ADD zones :zones SET pageId = :pageId, topicId = :topicId',
           ExpressionAttributeValues: {
-            ':zones': new Set(zones.map(({ cadence, zone }) => `${cadence}#${zone}`)),
+            ':zones': new Set(zones.map(topicZoneEntry)),
             ':pageId': pageId,
             ':topicId': topicId,
           },
@@ -190,15 +190,4 @@ export function dynamoSubscriptionStore(
 /** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */
 export function pageIndexSort({ topicId, psid }: SubscriptionKey): string {
   return `${topicId}#${psid}`;
-}
-
-/** The due-index partition of a placed subscription. */
-export function duePartitionOf(key: SubscriptionKey, placement: DuePlacement): string {
-  return keys.duePartition(
-    placement.cadence,
-    key.pageId,
-    key.topicId,
-    placement.zone,
-    placement.shard,
-  );
 }

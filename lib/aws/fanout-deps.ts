@@ -4,7 +4,6 @@ import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
 import { dynamoDueIndex, dynamoFanoutCatalog, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
-import { DUE_SHARDS } from './table-definition.ts';
 
 /** The fan-out's ports, except the per-invocation clock of remaining time. */
 export function fanoutDeps(
@@ -22,7 +21,6 @@ export function fanoutDeps(
     continuations: parts.continuations,
     log: parts.log,
     lookbackMs: config.lookbackHours * 3_600_000,
-    dueShards: DUE_SHARDS,
     concurrency: 16,
     reserveMs: 30_000,
   };

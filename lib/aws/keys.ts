@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { duePartitionId, type SubscriptionKey } from '../domain/subscription.ts';
-import type { Cadence } from '../domain/topic.ts';
+import type { DueGroup, DuePlacement } from '../domain/due-placement.ts';
+import type { SubscriptionKey } from '../domain/subscription.ts';
+import { type Cadence, cadenceSchema } from '../domain/topic.ts';
+import { DUE_SHARDS } from './table-definition.ts';
 
 /** The table's key layout (ARCHITECTURE.md, "Data"), in one place. */
 export const keys = {
@@ -27,8 +29,68 @@ export const keys = {
   token: (token: string) => ({ pk: `TOKEN#${sha256(token)}`, sk: 'SUB' }),
   /** The last completed fan-out run of a cadence. */
   fanoutRun: (cadence: Cadence) => ({ pk: `RUN#${cadence}`, sk: 'STATE' }),
-  duePartition: duePartitionId,
+  /** The due-index partition: `DUE#<cadence>#<pageId>#<topicId>#<zone>#<shard>`. */
+  duePartition: (cadence: Cadence, pageId: string, topicId: string, zone: string, shard: number) =>
+    `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`,
 };
+
+/** The due partition a placed subscription is written to: its shard comes from its PSID. */
+export function duePartitionOf(key: SubscriptionKey, placement: DuePlacement): string {
+  const { pageId, topicId, psid } = key;
+  return keys.duePartition(
+    placement.cadence,
+    pageId,
+    topicId,
+    placement.zone,
+    shardOf(psid, DUE_SHARDS),
+  );
+}
+
+/** Every shard's partition of one group, for the fan-out to read. */
+export function duePartitionsOf({ cadence, pageId, topicId, zone }: DueGroup): string[] {
+  return Array.from({ length: DUE_SHARDS }, (_, shard) =>
+    keys.duePartition(cadence, pageId, topicId, zone, shard),
+  );
+}
+
+/**
+ * The placement a stored due partition stands for, when it is exactly the partition
+ * `duePartitionOf` gives this subscription; one under another shard reads as none.
+ */
+export function placementOf(key: SubscriptionKey, partition: string): DuePlacement | undefined {
+  for (const cadence of cadenceSchema.options) {
+    const prefix = `DUE#${cadence}#${key.pageId}#${key.topicId}#`;
+    if (!partition.startsWith(prefix)) continue;
+    const zone = partition.slice(prefix.length, partition.lastIndexOf('#'));
+    const placement = { cadence, zone };
+    return duePartitionOf(key, placement) === partition ? placement : undefined;
+  }
+  return undefined;
+}
+
+/** Spreads people evenly over `shards` (FNV-1a of the PSID): stable, so a key never moves. */
+export function shardOf(psid: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < psid.length; i++) {
+    hash ^= psid.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+/** A topic zones item's string-set entry: `<cadence>#<zone>`. */
+export function topicZoneEntry({ cadence, zone }: DuePlacement): string {
+  return `${cadence}#${zone}`;
+}
+
+/** Reads a topic zones entry back; undefined for one of no known cadence. */
+export function parseTopicZoneEntry(entry: string): DuePlacement | undefined {
+  const at = entry.indexOf('#');
+  const cadence = cadenceSchema.safeParse(entry.slice(0, at));
+  return at >= 0 && cadence.success
+    ? { cadence: cadence.data, zone: entry.slice(at + 1) }
+    : undefined;
+}
 
 /** Hex sha256 of a string or bytes. */
 export function sha256(input: string | Uint8Array): string {

@@ -7,7 +7,6 @@ import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoEventArchive } from './dynamo-event-archive.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
-import { DUE_SHARDS } from './table-definition.ts';
 
 /** The webhook's ports, all on the one table. */
 export function webhookDeps(
@@ -23,6 +22,5 @@ export function webhookDeps(
     stats: dynamoStatsStore(client, table),
     clock,
     log,
-    dueShards: DUE_SHARDS,
   };
 }

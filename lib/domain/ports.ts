@@ -1,11 +1,7 @@
+import type { DuePlacement } from './due-placement.ts';
 import type { Page } from './page.ts';
-import type {
-  DuePlacement,
-  Subscription,
-  SubscriptionKey,
-  SubscriptionStatus,
-} from './subscription.ts';
-import type { Cadence, Topic } from './topic.ts';
+import type { Subscription, SubscriptionKey, SubscriptionStatus } from './subscription.ts';
+import type { Topic } from './topic.ts';
 
 /** Raw webhook bodies, kept before they are applied; also the duplicate-delivery guard. */
 export interface EventArchive {
@@ -41,11 +37,7 @@ export interface SubscriptionStore {
   /** Sets a status Recurrent decided (dead token, unreachable) and takes it out of the due index. */
   markStatus(key: SubscriptionKey, status: SubscriptionStatus, reason: string): Promise<void>;
   /** Records the (cadence, zone) pairs a topic has subscribers in; never removes one. */
-  addTopicZones(
-    pageId: string,
-    topicId: string,
-    zones: readonly { cadence: Cadence; zone: string }[],
-  ): Promise<void>;
+  addTopicZones(pageId: string, topicId: string, zones: readonly DuePlacement[]): Promise<void>;
   /** Remembers which subscription a token belongs to, for status webhooks that name only the token. */
   rememberTokens(entries: readonly { token: string; key: SubscriptionKey }[]): Promise<void>;
   findByToken(token: string): Promise<SubscriptionKey | undefined>;

@@ -1,5 +1,5 @@
 import { isValidZone } from './slots.ts';
-import type { Cadence, Topic } from './topic.ts';
+import type { Cadence } from './topic.ts';
 
 /** What a person did to one subscription, as a webhook or Meta's token list tells it. */
 export type SubscriptionEvent =
@@ -189,51 +189,4 @@ function setOrDelete<K extends keyof Subscription>(
 ): void {
   if (value === undefined) delete target[key];
   else target[key] = value;
-}
-
-/** Where an active subscription sits in the due index; none while it cannot be sent. */
-export interface DuePlacement {
-  cadence: Cadence;
-  zone: string;
-  shard: number;
-}
-
-/**
- * An active subscription with a token is due under its own cadence (an old token's
- * frequency, else its topic's) once its topic exists.
- */
-export function duePlacement(
-  subscription: Subscription,
-  topic: Topic | undefined,
-  shards: number,
-): DuePlacement | undefined {
-  if (subscription.status !== 'active' || subscription.token === undefined || !topic) {
-    return undefined;
-  }
-  return {
-    cadence: subscription.frequency ?? topic.cadence,
-    zone: subscription.timezone,
-    shard: shardOf(subscription.psid, shards),
-  };
-}
-
-/** The due-index partition: `DUE#<cadence>#<pageId>#<topicId>#<zone>#<shard>`. */
-export function duePartitionId(
-  cadence: Cadence,
-  pageId: string,
-  topicId: string,
-  zone: string,
-  shard: number,
-): string {
-  return `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`;
-}
-
-/** Spreads people evenly over `shards` (FNV-1a of the PSID): stable, so a key never moves. */
-export function shardOf(psid: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < psid.length; i++) {
-    hash ^= psid.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % shards;
 }

@@ -6,7 +6,7 @@ import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
 import { dynamoContactStore } from '#lib/aws/dynamo-contact-store.ts';
 import { dynamoFanoutRuns } from '#lib/aws/dynamo-fanout-store.ts';
 import { dynamoStatsStore } from '#lib/aws/dynamo-stats-store.ts';
-import { keys } from '#lib/aws/keys.ts';
+import { keys, shardOf } from '#lib/aws/keys.ts';
 import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { fixedClock } from '#lib/clock.ts';
@@ -16,7 +16,6 @@ import { applySubscriptionEvents } from '#lib/domain/intake/ingest-delivery.ts';
 import type { Page } from '#lib/domain/page.ts';
 import { createStatsTally } from '#lib/domain/stats.ts';
 import type { SubscriptionEvent } from '#lib/domain/subscription.ts';
-import { duePartitionId, shardOf } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { type AdminOptions, createAdminHandler } from '../../functions/admin.ts';
@@ -559,7 +558,13 @@ describe('topic creation and the due index', () => {
     expect(answer.body.placement).toEqual({ scanned: 3, placed: 2, complete: true });
     for (const { psid, timezone } of [paris, kolkata]) {
       expect(await subscription(pageId, psid, topicId)).toMatchObject({
-        duePk: duePartitionId('DAILY', pageId, topicId, timezone ?? '', shardOf(psid, DUE_SHARDS)),
+        duePk: keys.duePartition(
+          'DAILY',
+          pageId,
+          topicId,
+          timezone ?? '',
+          shardOf(psid, DUE_SHARDS),
+        ),
         dueSk: psid,
         version: 2,
       });
@@ -1224,7 +1229,7 @@ describe('POST /admin/pages/{pageId}/reconcile', () => {
       timezone: 'Asia/Kolkata',
       // Meta lists seconds: the event is stamped with the creation time in ms.
       lastEventAt: Math.floor(createdAt / 1000) * 1000,
-      duePk: duePartitionId(
+      duePk: keys.duePartition(
         'DAILY',
         pageId,
         topic.topicId,

@@ -6,11 +6,16 @@ import { dynamoDueIndex, dynamoFanoutRuns } from '#lib/aws/dynamo-fanout-store.t
 import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { keys } from '#lib/aws/keys.ts';
-import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
-import { type FanoutDeps, type FanoutInput, runFanout } from '#lib/domain/fanout/run-fanout.ts';
+import { duePlacement } from '#lib/domain/due-placement.ts';
+import {
+  type FanoutDeps,
+  type FanoutInput,
+  parseFanoutInput,
+  runFanout,
+} from '#lib/domain/fanout/run-fanout.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
-import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
+import type { Subscription } from '#lib/domain/subscription.ts';
 import type { Cadence, Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
 import { createTestQueue, drainQueue } from '../support/queue.ts';
@@ -59,7 +64,7 @@ async function aSubscription(
     ...fields,
   };
   const store = dynamoSubscriptionStore(db.client, db.table);
-  const placement = duePlacement(subscription, topic, DUE_SHARDS);
+  const placement = duePlacement(subscription, topic);
   if (placement) await store.addTopicZones(topic.pageId, topic.topicId, [placement]);
   await store.saveFromEvent(subscription, placement, undefined);
   if (fields.lastSlot !== undefined) {
@@ -318,8 +323,9 @@ describe('large runs', () => {
     const continuation = handedOver[0];
     const lastBeforeEnd = await dynamoFanoutRuns(db.client, db.table).lastCompleted('DAILY');
     if (!continuation) throw new Error('no continuation was handed over');
+    // Through JSON and the input schema, as the asynchronous invocation carries it.
     const second = await runFanout(
-      continuation,
+      parseFanoutInput(JSON.parse(JSON.stringify(continuation))),
       deps({ dueIndex: dynamoDueIndex(db.client, db.table, { pageSize: 3 }) }),
     );
 

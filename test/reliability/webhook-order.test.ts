@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { duePartitionOf } from '#lib/aws/dynamo-subscription-store.ts';
-import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
+import { duePartitionOf } from '#lib/aws/keys.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
+import { duePlacement } from '#lib/domain/due-placement.ts';
 import { parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
 import type { SubscriptionEvent } from '#lib/domain/subscription.ts';
-import {
-  applyEvent,
-  duePlacement,
-  type Subscription,
-  subscriptionId,
-} from '#lib/domain/subscription.ts';
+import { applyEvent, type Subscription, subscriptionId } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';
 import { type Harness, leakedSecrets, startHarness } from './support/harness.ts';
 import { createPrng, seedFromEnv } from './support/prng.ts';
@@ -205,7 +200,7 @@ describe('duplicate and reordered webhooks', () => {
     const differences: string[] = [];
     for (const [id, want] of expected) {
       const item = stored.get(id);
-      const placement = duePlacement(want, topics.get(want.topicId), DUE_SHARDS);
+      const placement = duePlacement(want, topics.get(want.topicId));
       const wantDue = placement ? duePartitionOf(want, placement) : undefined;
       const got = item && {
         status: item.status,

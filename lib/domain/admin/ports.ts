@@ -1,8 +1,15 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
+import type { DuePlacement } from '../due-placement.ts';
 import type { FanoutDeps } from '../fanout/run-fanout.ts';
 import type { Page } from '../page.ts';
-import type { Catalog, StatsCounter, StatsStore, SubscriptionStore } from '../ports.ts';
+import type {
+  Catalog,
+  SaveOutcome,
+  StatsCounter,
+  StatsStore,
+  SubscriptionStore,
+} from '../ports.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
 import type { AdminGraph } from './graph.ts';
@@ -18,10 +25,11 @@ export interface AdminCatalog extends Catalog {
 /** Where a listing stopped: the store's own position record, opaque to the domain. */
 export type ListPosition = Readonly<Record<string, string>>;
 
-/** A subscription with the due-index partition it is stored under, if any. */
+/** A subscription with the due placement it is stored under, if any. */
 export interface IndexedSubscription {
   subscription: Subscription;
-  duePartition?: string;
+  /** Absent when it is not in the due index, or not where this placement puts it. */
+  placement?: DuePlacement;
 }
 
 /** A Page's subscriptions through the Page index, and the writes that index them for sending. */
@@ -42,14 +50,14 @@ export interface AdminSubscriptionStore {
   /** The subscriptions (strongly consistent), in no particular order; missing ones are left out. */
   getIndexed(keys: readonly SubscriptionKey[]): Promise<IndexedSubscription[]>;
   /**
-   * Puts a subscription under a due partition if it is still at `version` (the optimistic lock
-   * every writer bumps); 'conflict' when someone wrote it meanwhile.
+   * Puts a subscription in the due index under `placement` if it is still at `version` (the
+   * optimistic lock every writer bumps); 'conflict' when someone wrote it meanwhile.
    */
   placeDue(
     subscription: Subscription,
-    partition: string,
+    placement: DuePlacement,
     version: number | undefined,
-  ): Promise<'saved' | 'conflict'>;
+  ): Promise<SaveOutcome>;
 }
 
 /** What claiming an opt-in request on a person's contact record came to. */
@@ -122,5 +130,4 @@ export interface AdminDeps {
   fanout: Omit<FanoutDeps, 'timeLeft'>;
   clock: Clock;
   log: Log;
-  dueShards: number;
 }

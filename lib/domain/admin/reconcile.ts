@@ -60,7 +60,6 @@ export interface ReconcileDeps {
   graph: AdminGraph;
   clock: Clock;
   log: Log;
-  dueShards: number;
 }
 
 /**

@@ -2,11 +2,12 @@ import * as z from 'zod';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
 import { effectiveCadence } from '../cooldown.ts';
+import { duePlacement } from '../due-placement.ts';
 import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
-import { duePartitionId, duePlacement, subscriptionId } from '../subscription.ts';
+import { subscriptionId } from '../subscription.ts';
 import { cadenceSchema, type Topic } from '../topic.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import { requirePage } from './pages.ts';
@@ -138,7 +139,6 @@ export interface TopicDeps {
   pageIndex: AdminSubscriptionStore;
   subscriptions: Pick<SubscriptionStore, 'addTopicZones'>;
   log: Log;
-  dueShards: number;
 }
 
 /**
@@ -214,21 +214,16 @@ export async function placeTopicSubscriptions(
   const placeOne = async (first: IndexedSubscription) => {
     let item: IndexedSubscription | undefined = first;
     for (let attempt = 1; item; attempt++) {
-      const placement = duePlacement(item.subscription, topic, deps.dueShards);
+      const placement = duePlacement(item.subscription, topic);
       if (!placement) return;
       const { pageId, topicId, psid } = item.subscription;
-      const partition = duePartitionId(
-        placement.cadence,
-        pageId,
-        topicId,
-        placement.zone,
-        placement.shard,
-      );
-      if (partition === item.duePartition) return;
+      if (placement.cadence === item.placement?.cadence && placement.zone === item.placement.zone) {
+        return;
+      }
       await addZone(placement.cadence, placement.zone);
       const outcome = await deps.pageIndex.placeDue(
         item.subscription,
-        partition,
+        placement,
         item.subscription.version,
       );
       if (outcome === 'saved') {

@@ -1,22 +1,26 @@
 import * as z from 'zod';
 import type { Log } from '../../log.ts';
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
+import type { DueGroup, DuePlacement } from '../due-placement.ts';
 import { InvalidInputError } from '../errors.ts';
 import { deliveryRouteSchema, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import { type SlotRule, slotsBetween } from '../slots.ts';
-import { duePartitionId } from '../subscription.ts';
 import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
 
 /** Jobs are queued in multiples of this (10 per SendMessageBatch call, several calls at once). */
 const FLUSH_SIZE = 100;
 
-/** A position in a due-index partition, as DynamoDB hands it back. */
-const dueKeySchema = z.record(z.string(), z.string());
-export type DueKey = z.infer<typeof dueKeySchema>;
+/**
+ * Where a read of a due partition stopped, as the index hands it back: opaque to the fan-out,
+ * which only carries it (as JSON, in a continuation) to the next read.
+ */
+const duePositionSchema = z.json();
+export type DuePosition = z.infer<typeof duePositionSchema>;
 
-/** One (topic, zone, shard) partition to read for one slot, with its cooldown thresholds. */
+/** One due-index partition to read for one slot, with its cooldown thresholds. */
 const partitionWorkSchema = z.object({
+  /** The index's own id of the partition: opaque, but sorted in the order runs take them. */
   partition: z.string(),
   pageId: z.string(),
   topicId: z.string(),
@@ -28,7 +32,7 @@ const partitionWorkSchema = z.object({
   /** The Page's route and zone: a job is held back until its token's cooldown is over. */
   route: deliveryRouteSchema,
   pageZone: z.string(),
-  startKey: dueKeySchema.optional(),
+  startKey: duePositionSchema.optional(),
 });
 export type PartitionWork = z.infer<typeof partitionWorkSchema>;
 
@@ -60,11 +64,11 @@ export function parseFanoutInput(event: unknown): FanoutInput {
   );
 }
 
-/** A Page with its topics and, per topic, the `<cadence>#<zone>` pairs it has subscribers in. */
+/** A Page with its topics and, per topic id, the (cadence, zone) pairs it has subscribers in. */
 export interface PagePlan {
   page: Page;
   topics: Topic[];
-  zones: Map<string, string[]>;
+  zones: Map<string, DuePlacement[]>;
 }
 
 /** A due subscription as the index gives it: who, and when it was last sent. */
@@ -78,12 +82,16 @@ export interface DuePage {
   items: DueItem[];
   /** Items read before the filter: the cost of the query. */
   scanned: number;
-  nextKey?: DueKey;
+  nextKey?: DuePosition;
 }
 
 export interface FanoutDeps {
   catalog: { listPlans(): Promise<PagePlan[]> };
-  dueIndex: { query(work: PartitionWork): Promise<DuePage> };
+  dueIndex: {
+    /** The partitions one group is stored under. */
+    partitionsFor(group: DueGroup): readonly string[];
+    query(work: PartitionWork): Promise<DuePage>;
+  };
   queue: { enqueue(jobs: readonly { job: SendJob; delaySeconds: number }[]): Promise<void> };
   runs: {
     lastCompleted(cadence: Cadence): Promise<number | undefined>;
@@ -94,7 +102,6 @@ export interface FanoutDeps {
   timeLeft(): number;
   log: Log;
   lookbackMs: number;
-  dueShards: number;
   concurrency: number;
   /** Hand over when less than this is left. */
   reserveMs: number;
@@ -202,7 +209,7 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
 }
 
 /**
- * Every (topic, zone, shard) partition with a slot in the window, sorted by id. Only the
+ * Every due partition of a (topic, zone) with a slot in the window, sorted by id. Only the
  * latest slot of a window counts: a caught-up run sends once, not once per missed slot.
  */
 export function planPartitions(
@@ -210,7 +217,7 @@ export function planPartitions(
   cadence: Cadence,
   windowFrom: number,
   windowTo: number,
-  deps: Pick<FanoutDeps, 'dueShards' | 'log'>,
+  deps: Pick<FanoutDeps, 'dueIndex' | 'log'>,
 ): PartitionWork[] {
   const work: PartitionWork[] = [];
   for (const { page, topics, zones } of plans) {
@@ -222,18 +229,18 @@ export function planPartitions(
         ...(topic.weekday !== undefined && { weekday: topic.weekday }),
         ...(topic.dayOfMonth !== undefined && { dayOfMonth: topic.dayOfMonth }),
       };
-      for (const entry of zones.get(topic.topicId) ?? []) {
-        const [entryCadence, zone] = splitZoneEntry(entry);
-        if (entryCadence !== cadence) continue;
+      for (const { cadence: zoneCadence, zone } of zones.get(topic.topicId) ?? []) {
+        if (zoneCadence !== cadence) continue;
         try {
           const slot = slotsBetween(rule, zone, windowFrom, windowTo).at(-1);
           if (slot === undefined) continue;
           const common = { slot, rule, zone, route: page.deliveryRoute, pageZone: page.timezone };
           const threshold = lastSlotThreshold(common);
           const calendarThreshold = lastSlotThreshold({ ...common, frequency: cadence });
-          for (let shard = 0; shard < deps.dueShards; shard++) {
+          const group = { cadence, pageId: page.pageId, topicId: topic.topicId, zone };
+          for (const partition of deps.dueIndex.partitionsFor(group)) {
             work.push({
-              partition: duePartitionId(cadence, page.pageId, topic.topicId, zone, shard),
+              partition,
               pageId: page.pageId,
               topicId: topic.topicId,
               slot,
@@ -271,9 +278,4 @@ function holdBackSeconds(item: DueItem, work: PartitionWork, scheduledTime: numb
     pageZone: work.pageZone,
   });
   return Math.max(0, Math.ceil((earliest - scheduledTime) / 1000));
-}
-
-function splitZoneEntry(entry: string): [string, string] {
-  const at = entry.indexOf('#');
-  return [entry.slice(0, at), entry.slice(at + 1)];
 }

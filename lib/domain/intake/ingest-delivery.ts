@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
+import { duePlacement } from '../due-placement.ts';
 import { classifyMetaError } from '../meta-errors.ts';
 import type { Page } from '../page.ts';
 import type {
@@ -14,7 +15,6 @@ import { createStatsTally, STATS_LOG_MESSAGE } from '../stats.ts';
 import {
   type AppliedEvent,
   applyEvent,
-  duePlacement,
   type Subscription,
   type SubscriptionEvent,
   type SubscriptionKey,
@@ -31,7 +31,6 @@ export interface IngestDeps {
   stats: StatsStore;
   clock: Clock;
   log: Log;
-  dueShards: number;
 }
 
 /** One signed webhook delivery: its text and the sha256 of its raw bytes. */
@@ -93,7 +92,7 @@ type Tally = ReturnType<typeof createStatsTally>;
  */
 export async function applySubscriptionEvents(
   events: readonly SubscriptionEvent[],
-  deps: Pick<IngestDeps, 'catalog' | 'subscriptions' | 'dueShards'>,
+  deps: Pick<IngestDeps, 'catalog' | 'subscriptions'>,
   tally: Tally,
 ): Promise<void> {
   if (events.length === 0) return;
@@ -117,7 +116,7 @@ export async function applySubscriptionEvents(
       const folded = foldEvents(stored, ordered, page);
       if (!folded.next) return;
       const topic = await lookups.topic(key.pageId, key.topicId);
-      const placement = duePlacement(folded.next, topic, deps.dueShards);
+      const placement = duePlacement(folded.next, topic);
       // The zone is recorded before the subscription can be found through it.
       if (placement) await lookups.zone(key.pageId, key.topicId, placement.cadence, placement.zone);
       const outcome = await deps.subscriptions.saveFromEvent(folded.next, placement, stored);

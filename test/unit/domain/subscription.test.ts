@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SubscriptionEvent } from '#lib/domain/subscription.ts';
-import {
-  applyEvent,
-  duePlacement,
-  resolveZone,
-  type Subscription,
-  shardOf,
-} from '#lib/domain/subscription.ts';
-import type { Topic } from '#lib/domain/topic.ts';
+import { applyEvent, resolveZone, type Subscription } from '#lib/domain/subscription.ts';
 
 const T0 = 1_763_715_600_000;
 
@@ -21,16 +14,6 @@ function anEvent(overrides: Partial<SubscriptionEvent> & { kind: SubscriptionEve
     ...overrides,
   } as SubscriptionEvent;
 }
-
-const aTopic = (overrides: Partial<Topic> = {}): Topic => ({
-  pageId: '1001',
-  topicId: 'daily-deals',
-  title: 'Daily deals',
-  cadence: 'DAILY',
-  sendTime: '09:00',
-  message: { text: 'Deals!' },
-  ...overrides,
-});
 
 function applyAll(events: SubscriptionEvent[]): Subscription | undefined {
   let state: Subscription | undefined;
@@ -112,39 +95,7 @@ describe('applyEvent', () => {
   });
 });
 
-describe('duePlacement', () => {
-  const active = applyAll([anEvent({ kind: 'optin', timezone: 'Asia/Kathmandu' })]) as Subscription;
-
-  it('places an active subscription under its topic cadence and zone', () => {
-    expect(duePlacement(active, aTopic(), 16)).toEqual({
-      cadence: 'DAILY',
-      zone: 'Asia/Kathmandu',
-      shard: shardOf('5001', 16),
-    });
-  });
-
-  it('places an old WEEKLY token under WEEKLY whatever the topic says', () => {
-    expect(duePlacement({ ...active, frequency: 'WEEKLY' }, aTopic(), 16)?.cadence).toBe('WEEKLY');
-  });
-
-  it('keeps it out of the index while the topic is not defined', () => {
-    expect(duePlacement(active, undefined, 16)).toBeUndefined();
-  });
-
-  it('keeps stopped ones and ones without a token out', () => {
-    expect(duePlacement({ ...active, status: 'stopped' }, aTopic(), 16)).toBeUndefined();
-    const { token: _token, ...tokenless } = active;
-    expect(duePlacement(tokenless, aTopic(), 16)).toBeUndefined();
-  });
-});
-
-describe('shardOf and resolveZone', () => {
-  it('spreads PSIDs over every shard', () => {
-    const shards = new Set(Array.from({ length: 2000 }, (_, i) => shardOf(String(10_000 + i), 16)));
-
-    expect(shards.size).toBe(16);
-  });
-
+describe('resolveZone', () => {
   it('takes the first valid zone', () => {
     expect(resolveZone(undefined, 'Nope/Nope', 'Asia/Tokyo')).toBe('Asia/Tokyo');
   });

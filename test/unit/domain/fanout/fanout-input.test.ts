@@ -22,6 +22,36 @@ describe('parseFanoutInput', () => {
       /scheduledTime/,
     );
   });
+
+  it('reads a continuation as earlier releases handed it over, position included', () => {
+    const work = {
+      partition: 'DUE#DAILY#2001#daily#Europe/Paris#7',
+      pageId: '2001',
+      topicId: 'daily',
+      slot: Date.parse('2026-11-23T08:00:00Z'),
+      threshold: Date.parse('2026-11-22T12:00:00Z'),
+      calendarThreshold: Date.parse('2026-11-22T12:00:00Z'),
+      route: 'send_api',
+      pageZone: 'Europe/Paris',
+      startKey: {
+        pk: 'SUB#2001#p042',
+        sk: 'TOPIC#daily',
+        duePk: 'DUE#DAILY#2001#daily#Europe/Paris#7',
+        dueSk: 'p042',
+      },
+    };
+    const payload = JSON.stringify({
+      cadence: 'DAILY',
+      scheduledTime: Date.parse('2026-11-23T08:15:00Z'),
+      continuation: {
+        windowFrom: Date.parse('2026-11-23T08:00:00Z'),
+        startedThrough: 'DUE#DAILY#2001#daily#Europe/Paris#9',
+        inProgress: [work],
+      },
+    });
+
+    expect(parseFanoutInput(JSON.parse(payload))).toEqual(JSON.parse(payload));
+  });
 });
 
 describe('fan-out schedules', () => {

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import {
+  duePartitionOf,
+  duePartitionsOf,
+  keys,
+  parseTopicZoneEntry,
+  placementOf,
+  shardOf,
+  topicZoneEntry,
+} from '#lib/aws/keys.ts';
+import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
+
+const key = { pageId: '1001', psid: '5001', topicId: 'daily-deals' };
+
+describe('due-index keys', () => {
+  it('writes the stored partition ids: DUE#<cadence>#<pageId>#<topicId>#<zone>#<shard>', () => {
+    expect(duePartitionOf(key, { cadence: 'DAILY', zone: 'Asia/Kathmandu' })).toBe(
+      'DUE#DAILY#1001#daily-deals#Asia/Kathmandu#3',
+    );
+    expect(keys.duePartition('WEEKLY', '2001', 'daily', 'America/New_York', 15)).toBe(
+      'DUE#WEEKLY#2001#daily#America/New_York#15',
+    );
+  });
+
+  it('keeps every PSID on the shard it was stored under', () => {
+    expect(
+      ['5001', '10000', 'p000', 'kolkata', '24810931', ''].map((psid) => shardOf(psid, 16)),
+    ).toEqual([3, 12, 5, 6, 11, 5]);
+  });
+
+  it('spreads PSIDs over every shard', () => {
+    const shards = new Set(Array.from({ length: 2000 }, (_, i) => shardOf(String(10_000 + i), 16)));
+
+    expect(shards.size).toBe(16);
+  });
+
+  it("lists a group's partitions, one per shard, each a subscription's partition", () => {
+    const group = {
+      cadence: 'DAILY',
+      pageId: '1001',
+      topicId: 'daily-deals',
+      zone: 'UTC',
+    } as const;
+
+    const partitions = duePartitionsOf(group);
+
+    expect(partitions).toHaveLength(DUE_SHARDS);
+    expect(partitions[0]).toBe('DUE#DAILY#1001#daily-deals#UTC#0');
+    expect(partitions).toContain(duePartitionOf(key, group));
+  });
+
+  it('reads back the placement of a stored partition', () => {
+    const placement = { cadence: 'MONTHLY', zone: 'America/Argentina/Buenos_Aires' } as const;
+
+    expect(placementOf(key, duePartitionOf(key, placement))).toEqual(placement);
+  });
+
+  it('reads a partition of another shard, topic or Page as no placement', () => {
+    expect(placementOf(key, 'DUE#DAILY#1001#daily-deals#Asia/Kathmandu#4')).toBeUndefined();
+    expect(placementOf(key, 'DUE#DAILY#1001#other#Asia/Kathmandu#3')).toBeUndefined();
+    expect(placementOf(key, 'DUE#DAILY#1002#daily-deals#Asia/Kathmandu#3')).toBeUndefined();
+    expect(placementOf(key, 'DUE#HOURLY#1001#daily-deals#Asia/Kathmandu#3')).toBeUndefined();
+  });
+});
+
+describe('topic zone entries', () => {
+  it('stores `<cadence>#<zone>` and reads it back', () => {
+    const entry = topicZoneEntry({ cadence: 'WEEKLY', zone: 'Europe/Paris' });
+
+    expect(entry).toBe('WEEKLY#Europe/Paris');
+    expect(parseTopicZoneEntry(entry)).toEqual({ cadence: 'WEEKLY', zone: 'Europe/Paris' });
+  });
+
+  it('reads an entry of no known cadence as none', () => {
+    expect(parseTopicZoneEntry('HOURLY#Europe/Paris')).toBeUndefined();
+    expect(parseTopicZoneEntry('DAILY')).toBeUndefined();
+  });
+});
