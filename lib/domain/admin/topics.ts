@@ -2,7 +2,13 @@ import * as z from 'zod';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
 import { effectiveCadence } from '../cooldown.ts';
-import { duePlacement } from '../due-placement.ts';
+import {
+  type DuePlacement,
+  type DueWrite,
+  duePlacement,
+  saveZoneFirst,
+  topicZoneRecorder,
+} from '../due-placement.ts';
 import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
@@ -16,7 +22,6 @@ import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from '
 /** Meta's limit on an opt-in template's title (META_PLATFORM.md section 2). */
 export const TITLE_MAX_CHARS = 65;
 const TEXT_MAX_CHARS = 2000;
-const MAX_ATTEMPTS = 8;
 /** Placement stops while this much of the invocation is left, and says it is incomplete. */
 const PLACEMENT_RESERVE_MS = 5_000;
 
@@ -204,39 +209,27 @@ export async function placeTopicSubscriptions(
   timeLeft: () => number,
 ): Promise<PlacementResult> {
   const result: PlacementResult = { scanned: 0, placed: 0, complete: true };
-  const zones = new Set<string>();
-  const addZone = async (cadence: Topic['cadence'], zone: string) => {
-    if (zones.has(`${cadence}#${zone}`)) return;
-    // The zone is recorded before a subscription can be found through it.
-    await deps.subscriptions.addTopicZones(topic.pageId, topic.topicId, [{ cadence, zone }]);
-    zones.add(`${cadence}#${zone}`);
-  };
+  const recordZone = topicZoneRecorder(deps.subscriptions);
   const placeOne = async (first: IndexedSubscription) => {
-    let item: IndexedSubscription | undefined = first;
-    for (let attempt = 1; item; attempt++) {
-      const placement = duePlacement(item.subscription, topic);
-      if (!placement) return;
-      const { pageId, topicId, psid } = item.subscription;
-      if (placement.cadence === item.placement?.cadence && placement.zone === item.placement.zone) {
-        return;
-      }
-      await addZone(placement.cadence, placement.zone);
-      const outcome = await deps.pageIndex.placeDue(
-        item.subscription,
-        placement,
-        item.subscription.version,
-      );
-      if (outcome === 'saved') {
-        result.placed++;
-        return;
-      }
-      if (attempt === MAX_ATTEMPTS) {
-        throw new Error(
-          `subscription ${subscriptionId(item.subscription)} kept changing while being indexed`,
-        );
-      }
-      [item] = await deps.pageIndex.getIndexed([{ pageId, topicId, psid }]);
-    }
+    const { pageId, topicId, psid } = first.subscription;
+    const saved = await saveZoneFirst<IndexedSubscription | undefined, DueWrite>(
+      first,
+      {
+        plan: async (item) => {
+          const placement = item && duePlacement(item.subscription, topic);
+          if (!item || !placement || samePlacement(placement, item.placement)) return undefined;
+          const { subscription } = item;
+          return {
+            placement,
+            save: () => deps.pageIndex.placeDue(subscription, placement, subscription.version),
+          };
+        },
+        recordZone: (placement) => recordZone(pageId, topicId, placement),
+        reread: async () => (await deps.pageIndex.getIndexed([{ pageId, topicId, psid }]))[0],
+      },
+      `subscription ${subscriptionId(first.subscription)} kept changing while being indexed`,
+    );
+    if (saved) result.placed++;
   };
 
   let startAfter: Readonly<Record<string, string>> | undefined;
@@ -263,4 +256,8 @@ export async function placeTopicSubscriptions(
     ...result,
   });
   return result;
+}
+
+function samePlacement(a: DuePlacement, b: DuePlacement | undefined): boolean {
+  return a.cadence === b?.cadence && a.zone === b.zone;
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
-import { duePlacement } from '../due-placement.ts';
+import { duePlacement, saveZoneFirst, topicZoneRecorder } from '../due-placement.ts';
 import { classifyMetaError } from '../meta-errors.ts';
 import type { Page } from '../page.ts';
 import type {
@@ -46,7 +46,6 @@ export interface IngestResult {
 }
 
 const CONCURRENCY = 64;
-const MAX_ATTEMPTS = 8;
 
 /**
  * Archives a delivery, then applies every event in it. A delivery archived and applied
@@ -106,33 +105,33 @@ export async function applySubscriptionEvents(
     (await deps.subscriptions.getMany(keys)).map((item) => [subscriptionId(item), item]),
   );
   const lookups = catalogLookups(deps);
+  const recordZone = topicZoneRecorder(deps.subscriptions);
   const tokens: { token: string; key: SubscriptionKey }[] = [];
   await mapWithConcurrency([...groups.values()], CONCURRENCY, async (group) => {
     const key = keyOf(group[0] as SubscriptionEvent);
     const ordered = [...group].sort((a, b) => a.timestamp - b.timestamp);
-    let stored = current.get(subscriptionId(key));
-    for (let attempt = 1; ; attempt++) {
-      const page = await lookups.page(key.pageId);
-      const folded = foldEvents(stored, ordered, page);
-      if (!folded.next) return;
-      const topic = await lookups.topic(key.pageId, key.topicId);
-      const placement = duePlacement(folded.next, topic);
-      // The zone is recorded before the subscription can be found through it.
-      if (placement) await lookups.zone(key.pageId, key.topicId, placement.cadence, placement.zone);
-      const outcome = await deps.subscriptions.saveFromEvent(folded.next, placement, stored);
-      if (outcome === 'saved') {
-        for (const { change, at } of folded.changes) {
-          tally.count(key.pageId, key.topicId, at, `${change}s`);
-        }
-        if (folded.next.token !== undefined && folded.next.token !== stored?.token) {
-          tokens.push({ token: folded.next.token, key });
-        }
-        return;
-      }
-      if (attempt === MAX_ATTEMPTS) {
-        throw new Error(`subscription ${subscriptionId(key)} kept changing while being updated`);
-      }
-      [stored] = await deps.subscriptions.getMany([key]);
+    const saved = await saveZoneFirst(
+      current.get(subscriptionId(key)),
+      {
+        plan: async (state) => {
+          const folded = foldEvents(state, ordered, await lookups.page(key.pageId));
+          const next = folded.next;
+          if (!next) return undefined;
+          const placement = duePlacement(next, await lookups.topic(key.pageId, key.topicId));
+          const save = () => deps.subscriptions.saveFromEvent(next, placement, state);
+          return { placement, save, next, changes: folded.changes, previous: state };
+        },
+        recordZone: (placement) => recordZone(key.pageId, key.topicId, placement),
+        reread: async () => (await deps.subscriptions.getMany([key]))[0],
+      },
+      `subscription ${subscriptionId(key)} kept changing while being updated`,
+    );
+    if (!saved) return;
+    for (const { change, at } of saved.changes) {
+      tally.count(key.pageId, key.topicId, at, `${change}s`);
+    }
+    if (saved.next.token !== undefined && saved.next.token !== saved.previous?.token) {
+      tokens.push({ token: saved.next.token, key });
     }
   });
   await deps.subscriptions.rememberTokens(tokens);
@@ -158,11 +157,10 @@ function keyOf({ pageId, psid, topicId }: SubscriptionKey): SubscriptionKey {
   return { pageId, psid, topicId };
 }
 
-/** Reads each Page and topic, and writes each topic zone, once per delivery. */
-function catalogLookups(deps: Pick<IngestDeps, 'catalog' | 'subscriptions'>) {
+/** Reads each Page and topic once per delivery. */
+function catalogLookups(deps: Pick<IngestDeps, 'catalog'>) {
   const pages = new Map<string, Promise<Page | undefined>>();
   const topics = new Map<string, Promise<Topic | undefined>>();
-  const zones = new Map<string, Promise<void>>();
   const once = <T>(cache: Map<string, Promise<T>>, id: string, load: () => Promise<T>) => {
     let value = cache.get(id);
     if (!value) {
@@ -176,10 +174,6 @@ function catalogLookups(deps: Pick<IngestDeps, 'catalog' | 'subscriptions'>) {
     page: (pageId: string) => once(pages, pageId, () => deps.catalog.getPage(pageId)),
     topic: (pageId: string, topicId: string) =>
       once(topics, `${pageId}#${topicId}`, () => deps.catalog.getTopic(pageId, topicId)),
-    zone: (pageId: string, topicId: string, cadence: Topic['cadence'], zone: string) =>
-      once(zones, `${pageId}#${topicId}#${cadence}#${zone}`, () =>
-        deps.subscriptions.addTopicZones(pageId, topicId, [{ cadence, zone }]),
-      ),
   };
 }
 
