@@ -9,7 +9,7 @@ import {
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
-import { dynamoDueIndex, dynamoFanoutCatalog } from '#lib/aws/dynamo-fanout-store.ts';
+import { dynamoDueIndex } from '#lib/aws/dynamo-fanout-store.ts';
 import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { keys } from '#lib/aws/keys.ts';
@@ -153,7 +153,7 @@ async function bareLoop(
   table: string,
   queueUrl: string,
 ): Promise<number> {
-  const plans = await dynamoFanoutCatalog(db, table).listPlans();
+  const plans = await dynamoCatalog(db, table).listPlans();
   const queue = sqsSendQueue(queues, queueUrl);
   let queued = 0;
   for (const cadence of CADENCES) {

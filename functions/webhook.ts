@@ -1,13 +1,13 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { createDynamoClient } from '#lib/aws/clients.ts';
-import { sha256 } from '#lib/aws/keys.ts';
 import { resolveMetaSecrets } from '#lib/aws/meta-secrets.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { readConfig, webhookConfigSchema } from '#lib/config.ts';
 import { type IngestDeps, ingestDelivery } from '#lib/domain/intake/ingest-delivery.ts';
 import { answerHandshake } from '#lib/domain/intake/meta-handshake.ts';
+import { sha256 } from '#lib/hash.ts';
 import {
   type ApiEventWithRawBody,
   type ApiResult,

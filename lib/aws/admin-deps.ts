@@ -5,13 +5,10 @@ import type { AdminGraph } from '../domain/admin/graph.ts';
 import type { AdminDeps } from '../domain/admin/ports.ts';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
-import {
-  dynamoAdminCatalog,
-  dynamoContactEraser,
-  dynamoOptInClaims,
-  dynamoPageIndex,
-  dynamoStatsReader,
-} from './dynamo-admin-store.ts';
+import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoContactEraser } from './dynamo-contact-eraser.ts';
+import { dynamoContactStore } from './dynamo-contact-store.ts';
+import { dynamoPageIndex } from './dynamo-page-index.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
 import { fanoutDeps } from './fanout-deps.ts';
@@ -35,14 +32,11 @@ export function adminDeps(
 ): AdminDeps {
   const { dynamo } = clients;
   return {
-    catalog: dynamoAdminCatalog(dynamo, config.table),
+    catalog: dynamoCatalog(dynamo, config.table),
     subscriptions: dynamoSubscriptionStore(dynamo, config.table),
     pageIndex: dynamoPageIndex(dynamo, config.table),
-    optInClaims: dynamoOptInClaims(dynamo, config.table),
-    stats: {
-      ...dynamoStatsStore(dynamo, config.table),
-      ...dynamoStatsReader(dynamo, config.table),
-    },
+    optInClaims: dynamoContactStore(dynamo, config.table),
+    stats: dynamoStatsStore(dynamo, config.table),
     eraser: dynamoContactEraser(dynamo, config.table),
     graph: parts.graph,
     fanout: {

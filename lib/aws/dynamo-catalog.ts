@@ -5,12 +5,14 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { mapWithConcurrency } from '../concurrency.ts';
+import type { AdminCatalog } from '../domain/admin/ports.ts';
 import type { DuePlacement } from '../domain/due-placement.ts';
-import type { PagePlan } from '../domain/fanout/run-fanout.ts';
+import type { FanoutDeps, PagePlan } from '../domain/fanout/run-fanout.ts';
 import { deliveryRouteSchema, type Page } from '../domain/page.ts';
-import type { Catalog } from '../domain/ports.ts';
 import { cadenceSchema, type Topic } from '../domain/topic.ts';
-import { keys, parseTopicZoneEntry } from './keys.ts';
+import { queryPartition } from './dynamo-query.ts';
+import { keys, parseTopicZoneEntry, topicIdOf, zonesTopicIdOf } from './keys.ts';
 
 const pageItem = z.object({
   pageId: z.string(),
@@ -37,12 +39,25 @@ const topicItem = z.object({
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });
 
-/** Pages and topics in the table. */
-export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
+/**
+ * Pages, their topics and topic zones: the items under `PAGE#<pageId>`, and the registry that
+ * lists the Pages. Every flow reads them; only the admin API writes them.
+ */
+export function dynamoCatalog(
+  client: DynamoDBDocumentClient,
+  table: string,
+): AdminCatalog & FanoutDeps['catalog'] {
   const get = async (key: Record<string, string>) =>
     (await client.send(new GetCommand({ TableName: table, Key: key }))).Item;
+  const registeredPageIds = async () =>
+    (await queryPartition(client, table, keys.pageRegistry('').pk)).map((item) =>
+      z.string().parse(item.pageId),
+    );
+  /** The Page's partition (config, topics, topic zones) in one Query, as a plan. */
+  const readPlan = async (pageId: string) =>
+    planOf(pageId, await queryPartition(client, table, keys.page(pageId).pk));
 
-  return {
+  const catalog: AdminCatalog & FanoutDeps['catalog'] = {
     async getPage(pageId) {
       const item = await get(keys.page(pageId));
       return item ? pageItem.parse(item) : undefined;
@@ -53,29 +68,27 @@ export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
       return item ? topicItem.parse(item) : undefined;
     },
 
-    /** Reads a Page's items (config, topics, topic zones) from one Query into a plan. */
-    fromPageItems(pageId: string, items: readonly Record<string, unknown>[]): PagePlan | undefined {
-      const config = items.find((item) => item.sk === keys.page(pageId).sk);
-      if (!config) return undefined;
-      const topics: Topic[] = [];
-      const zones = new Map<string, DuePlacement[]>();
-      for (const item of items) {
-        const sk = String(item.sk);
-        if (sk.startsWith('TOPIC#')) topics.push(topicItem.parse(item));
-        if (sk.startsWith('ZONES#')) {
-          const { topicId, zones: entries } = zonesItem.parse(item);
-          const placements = [...entries].sort().map(parseTopicZoneEntry);
-          zones.set(
-            topicId,
-            placements.filter((placement) => placement !== undefined),
-          );
-        }
-      }
-      return { page: pageItem.parse(config), topics, zones };
+    async listPages() {
+      const pages = await mapWithConcurrency(await registeredPageIds(), 8, (pageId) =>
+        catalog.getPage(pageId),
+      );
+      return pages.filter((page): page is Page => page !== undefined);
+    },
+
+    async listTopics(pageId) {
+      return (await readPlan(pageId))?.topics ?? [];
+    },
+
+    /** Every registered Page with its topics and topic zones: one Query per Page. */
+    async listPlans() {
+      const plans = await mapWithConcurrency(await registeredPageIds(), 8, (pageId) =>
+        readPlan(pageId),
+      );
+      return plans.filter((plan): plan is PagePlan => plan !== undefined);
     },
 
     /** Registers or replaces a Page, listing it in the registry. */
-    async putPage(page: Page): Promise<void> {
+    async putPage(page) {
       await client.send(
         new TransactWriteCommand({
           TransactItems: [
@@ -92,7 +105,7 @@ export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
     },
 
     /** Creates or replaces a topic. */
-    async putTopic(topic: Topic): Promise<void> {
+    async putTopic(topic) {
       await client.send(
         new PutCommand({
           TableName: table,
@@ -100,5 +113,27 @@ export function dynamoCatalog(client: DynamoDBDocumentClient, table: string) {
         }),
       );
     },
-  } satisfies Catalog & Record<string, unknown>;
+  };
+  return catalog;
+}
+
+/** Reads a Page's items (config, topics, topic zones) into a plan; none without its config. */
+function planOf(pageId: string, items: readonly Record<string, unknown>[]): PagePlan | undefined {
+  const config = items.find((item) => item.sk === keys.page(pageId).sk);
+  if (!config) return undefined;
+  const topics: Topic[] = [];
+  const zones = new Map<string, DuePlacement[]>();
+  for (const item of items) {
+    const sk = String(item.sk);
+    if (topicIdOf(sk) !== undefined) topics.push(topicItem.parse(item));
+    if (zonesTopicIdOf(sk) !== undefined) {
+      const { topicId, zones: entries } = zonesItem.parse(item);
+      const placements = [...entries].sort().map(parseTopicZoneEntry);
+      zones.set(
+        topicId,
+        placements.filter((placement) => placement !== undefined),
+      );
+    }
+  }
+  return { page: pageItem.parse(config), topics, zones };
 }

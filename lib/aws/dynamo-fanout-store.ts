@@ -6,31 +6,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { mapWithConcurrency } from '../concurrency.ts';
-import type { FanoutDeps, PagePlan } from '../domain/fanout/run-fanout.ts';
+import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import { cadenceSchema } from '../domain/topic.ts';
-import { dynamoCatalog } from './dynamo-catalog.ts';
-import { queryPartition } from './dynamo-query.ts';
 import { duePartitionsOf, keys } from './keys.ts';
 import { TABLE } from './table-definition.ts';
-
-/** Lists every registered Page with its topics and topic zones: one Query per Page. */
-export function dynamoFanoutCatalog(
-  client: DynamoDBDocumentClient,
-  table: string,
-): FanoutDeps['catalog'] {
-  const catalog = dynamoCatalog(client, table);
-  return {
-    async listPlans() {
-      const registry = await queryPartition(client, table, keys.pageRegistry('').pk);
-      const pageIds = registry.map((item) => z.string().parse(item.pageId));
-      const plans = await mapWithConcurrency(pageIds, 8, async (pageId) =>
-        catalog.fromPageItems(pageId, await queryPartition(client, table, keys.page(pageId).pk)),
-      );
-      return plans.filter((plan): plan is PagePlan => plan !== undefined);
-    },
-  };
-}
 
 /** The due index's `LastEvaluatedKey`: the table's and the index's keys, all strings. */
 const positionSchema = z.record(z.string(), z.string());

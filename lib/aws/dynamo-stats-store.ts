@@ -1,10 +1,18 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
-import type { StatsStore } from '../domain/ports.ts';
-import { keys } from './keys.ts';
+import type { StatsReader } from '../domain/admin/ports.ts';
+import { STATS_COUNTERS, type StatsStore } from '../domain/ports.ts';
+import { dayOf, keys } from './keys.ts';
 
-/** Daily counters per topic, added atomically. */
-export function dynamoStatsStore(client: DynamoDBDocumentClient, table: string): StatsStore {
+/** Daily counters per topic (`STATS#<pageId>#<topicId>` / `DAY#<day>`), added atomically. */
+export function dynamoStatsStore(
+  client: DynamoDBDocumentClient,
+  table: string,
+): StatsStore & StatsReader {
+  const counters = z.object(
+    Object.fromEntries(STATS_COUNTERS.map((counter) => [counter, z.number().optional()])),
+  );
   return {
     async add(increments) {
       await mapWithConcurrency(increments, 16, async ({ pageId, topicId, day, counts }) => {
@@ -28,6 +36,29 @@ export function dynamoStatsStore(client: DynamoDBDocumentClient, table: string):
           }),
         );
       });
+    },
+
+    async readDays(pageId, topicId, from, to) {
+      const { pk } = keys.stats(pageId, topicId, from);
+      const days = [];
+      for await (const page of paginateQuery(
+        { client },
+        {
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': pk,
+            ':from': keys.stats(pageId, topicId, from).sk,
+            ':to': keys.stats(pageId, topicId, to).sk,
+          },
+        },
+      )) {
+        for (const item of page.Items ?? []) {
+          const day = dayOf(String(item.sk));
+          if (day !== undefined) days.push({ topicId, day, counts: counters.parse(item) });
+        }
+      }
+      return days;
     },
   };
 }

@@ -84,7 +84,7 @@ export function dynamoSubscriptionStore(
       names['#subSort'] = TABLE.pageIndex.sortKey;
       sets.push('#subPage = :subPage', '#subSort = :subSort');
       values[':subPage'] = next.pageId;
-      values[':subSort'] = pageIndexSort(next);
+      values[':subSort'] = keys.pageIndexSort(next);
       names['#duePk'] = dueIndex.partitionKey;
       names['#dueSk'] = dueIndex.sortKey;
       if (placement) {
@@ -185,9 +185,4 @@ export function dynamoSubscriptionStore(
       return { pageId, psid, topicId } satisfies SubscriptionKey;
     },
   };
-}
-
-/** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */
-export function pageIndexSort({ topicId, psid }: SubscriptionKey): string {
-  return `${topicId}#${psid}`;
 }

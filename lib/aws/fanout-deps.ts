@@ -2,7 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
-import { dynamoDueIndex, dynamoFanoutCatalog, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
+import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoDueIndex, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
 
 /** The fan-out's ports, except the per-invocation clock of remaining time. */
@@ -12,7 +13,7 @@ export function fanoutDeps(
   parts: { continuations: FanoutDeps['continuations']; log: Log },
 ): Omit<FanoutDeps, 'timeLeft'> {
   return {
-    catalog: dynamoFanoutCatalog(clients.dynamo, config.table),
+    catalog: dynamoCatalog(clients.dynamo, config.table),
     dueIndex: dynamoDueIndex(clients.dynamo, config.table),
     queue: sqsSendQueue(clients.sqs, config.queueUrl, {
       ...(config.delayScale !== undefined && { delayScale: config.delayScale }),

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { DueGroup, DuePlacement } from '../domain/due-placement.ts';
 import type { SubscriptionKey } from '../domain/subscription.ts';
 import { type Cadence, cadenceSchema } from '../domain/topic.ts';
+import { sha256 } from '../hash.ts';
 import { DUE_SHARDS } from './table-definition.ts';
 
 /** The table's key layout (ARCHITECTURE.md, "Data"), in one place. */
@@ -29,10 +29,48 @@ export const keys = {
   token: (token: string) => ({ pk: `TOKEN#${sha256(token)}`, sk: 'SUB' }),
   /** The last completed fan-out run of a cadence. */
   fanoutRun: (cadence: Cadence) => ({ pk: `RUN#${cadence}`, sk: 'STATE' }),
+  /** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */
+  pageIndexSort: ({ topicId, psid }: SubscriptionKey) => `${topicId}#${psid}`,
+  /** What every Page index sort key of one topic begins with (and those of a topic `<id>#...`). */
+  pageIndexTopicPrefix: (topicId: string) => `${topicId}#`,
   /** The due-index partition: `DUE#<cadence>#<pageId>#<topicId>#<zone>#<shard>`. */
   duePartition: (cadence: Cadence, pageId: string, topicId: string, zone: string, shard: number) =>
     `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`,
 };
+
+/** The person a `SUB#<pageId>#<psid>` partition belongs to; undefined for another item's. */
+export function psidOf(pageId: string, pk: string): string | undefined {
+  return suffixAfter(`SUB#${pageId}#`, pk);
+}
+
+/** The topic of a `TOPIC#<topicId>` sort key (a topic's or a subscription's). */
+export function topicIdOf(sk: string): string | undefined {
+  return suffixAfter('TOPIC#', sk);
+}
+
+/** The topic of a topic zones item's sort key `ZONES#<topicId>`. */
+export function zonesTopicIdOf(sk: string): string | undefined {
+  return suffixAfter('ZONES#', sk);
+}
+
+/** The day of a stats item's sort key `DAY#<yyyy-mm-dd>`. */
+export function dayOf(sk: string): string | undefined {
+  return suffixAfter('DAY#', sk);
+}
+
+/** A subscription of the Page read back from its item's keys; undefined for any other item. */
+export function subscriptionKeyOf(
+  pageId: string,
+  item: { pk: string; sk: string },
+): SubscriptionKey | undefined {
+  const psid = psidOf(pageId, item.pk);
+  const topicId = topicIdOf(item.sk);
+  return psid === undefined || topicId === undefined ? undefined : { pageId, psid, topicId };
+}
+
+function suffixAfter(prefix: string, key: string): string | undefined {
+  return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
+}
 
 /** The due partition a placed subscription is written to: its shard comes from its PSID. */
 export function duePartitionOf(key: SubscriptionKey, placement: DuePlacement): string {
@@ -90,9 +128,4 @@ export function parseTopicZoneEntry(entry: string): DuePlacement | undefined {
   return at >= 0 && cadence.success
     ? { cadence: cadence.data, zone: entry.slice(at + 1) }
     : undefined;
-}
-
-/** Hex sha256 of a string or bytes. */
-export function sha256(input: string | Uint8Array): string {
-  return createHash('sha256').update(input).digest('hex');
 }

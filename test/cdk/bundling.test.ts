@@ -45,12 +45,14 @@ const ACTION_OF: Readonly<Record<string, string>> = {
  * granted them. A module is bundled whole when any of its exports is used.
  */
 const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
-  // dynamo-catalog's putPage and putTopic are the admin API's.
-  webhook: ['TransactWriteCommand'],
-  // dynamo-catalog is imported for `fromPageItems`; its writes are the admin API's.
+  // dynamo-catalog's putPage and putTopic are the admin API's; its listings (Query) are the
+  // admin API's and the fan-out's, like dynamo-stats-store's readDays.
+  webhook: ['TransactWriteCommand', 'paginateQuery'],
+  // dynamo-catalog's writes are the admin API's.
   fanout: ['PutCommand', 'TransactWriteCommand'],
-  // dynamo-catalog's writes, and the subscription store's token directory writes (webhook).
-  sender: ['PutCommand', 'TransactWriteCommand', 'BatchWriteCommand'],
+  // dynamo-catalog's writes and listings, dynamo-stats-store's readDays, and the subscription
+  // store's token directory writes (webhook).
+  sender: ['PutCommand', 'TransactWriteCommand', 'BatchWriteCommand', 'paginateQuery'],
   // The admin API calls everything its modules hold.
   admin: [],
 };

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dayOf,
   duePartitionOf,
   duePartitionsOf,
   keys,
   parseTopicZoneEntry,
   placementOf,
   shardOf,
+  subscriptionKeyOf,
+  topicIdOf,
   topicZoneEntry,
 } from '#lib/aws/keys.ts';
 import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
@@ -74,5 +77,26 @@ describe('topic zone entries', () => {
   it('reads an entry of no known cadence as none', () => {
     expect(parseTopicZoneEntry('HOURLY#Europe/Paris')).toBeUndefined();
     expect(parseTopicZoneEntry('DAILY')).toBeUndefined();
+  });
+});
+
+describe('keys read back', () => {
+  it("reads a subscription's key from its item's keys, and nothing from another item's", () => {
+    const item = keys.subscription(key);
+
+    expect(subscriptionKeyOf('1001', item)).toEqual(key);
+    expect(subscriptionKeyOf('1001', keys.contact('1001', '5001'))).toBeUndefined();
+    expect(subscriptionKeyOf('100', item)).toBeUndefined();
+  });
+
+  it('reads the topic of a topic or subscription sort key, and the day of a stats one', () => {
+    expect(topicIdOf(keys.topic('1001', 'daily-deals').sk)).toBe('daily-deals');
+    expect(topicIdOf(keys.topicZones('1001', 'daily-deals').sk)).toBeUndefined();
+    expect(dayOf(keys.stats('1001', 'daily-deals', '2026-11-23').sk)).toBe('2026-11-23');
+  });
+
+  it('sorts the Page index by topic, then person', () => {
+    expect(keys.pageIndexSort(key)).toBe('daily-deals#5001');
+    expect(keys.pageIndexSort(key).startsWith(keys.pageIndexTopicPrefix('daily-deals'))).toBe(true);
   });
 });
