@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
-import { sendRecordOf } from '#lib/aws/sqs-job-queue.ts';
+import { sendRecordOf } from '#lib/aws/sqs-send-queue.ts';
 import { systemClock } from '#lib/clock.ts';
 import { readConfig, senderConfigSchema } from '#lib/config.ts';
 import {

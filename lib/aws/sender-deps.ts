@@ -9,7 +9,7 @@ import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
 import { dynamoSendStore } from './dynamo-send-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
-import { sqsJobQueue } from './sqs-job-queue.ts';
+import { sqsSendQueue } from './sqs-send-queue.ts';
 
 /** The sender's ports: the one table, the send queue it consumes, and the Graph API. */
 export function senderDeps(
@@ -29,7 +29,7 @@ export function senderDeps(
     catalog: dynamoCatalog(dynamo, config.table),
     sends: dynamoSendStore(dynamo, config.table),
     rate: dynamoRateBucket(dynamo, config.table, { burst: config.burst }),
-    queue: sqsJobQueue(sqs, config.queueUrl),
+    queue: sqsSendQueue(sqs, config.queueUrl),
     stats: dynamoStatsStore(dynamo, config.table),
     graph: parts.graph,
     clock: parts.clock,

@@ -1,11 +1,25 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
+import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { SendJob } from '../domain/send-job.ts';
+import type { JobQueue } from '../domain/sending/ports.ts';
+import type { SendRecord } from '../domain/sending/send-message.ts';
 
 const MAX_ATTEMPTS = 6;
 
 /** SQS's longest per-message delay. */
 export const MAX_DELAY_SECONDS = 900;
+
+/**
+ * SQS caps a message's visibility at 12 h from when it was received; the margin covers the
+ * time the batch already ran.
+ */
+export const MAX_DEFER_SECONDS = 12 * 3600 - 15 * 60;
 
 /** A job to queue, held back `delaySeconds` (until its token's cooldown is over). */
 export interface QueuedJob {
@@ -14,14 +28,15 @@ export interface QueuedJob {
 }
 
 /**
- * Puts send jobs on the send queue, 10 per call; failed entries are retried, never dropped.
+ * The send queue: the fan-out puts jobs on it, 10 per call (failed entries are retried, never
+ * dropped), and the sender defers the messages it received by setting their visibility timeout.
  * `delayScale` shrinks delays for a local clock that runs faster than real time.
  */
 export function sqsSendQueue(
   client: SQSClient,
   queueUrl: string,
   options: { delayScale?: number } = {},
-) {
+): FanoutDeps['queue'] & JobQueue {
   const scale = options.delayScale ?? 1;
   return {
     async enqueue(jobs: readonly QueuedJob[]): Promise<void> {
@@ -49,6 +64,44 @@ export function sqsSendQueue(
         }
       });
     },
+
+    async defer(entries) {
+      await mapWithConcurrency(chunk(entries, 10), 4, async (batch) => {
+        const answer = await client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map(({ handle, delayMs }, index) => ({
+              Id: String(index),
+              ReceiptHandle: handle,
+              VisibilityTimeout: deferSeconds(delayMs),
+            })),
+          }),
+        );
+        const failed = answer.Failed ?? [];
+        if (failed.length > 0) {
+          // The message comes back after the queue's own visibility timeout instead.
+          throw new Error(
+            `could not defer ${failed.length} messages: ${failed.map((entry) => entry.Code).join(', ')}`,
+          );
+        }
+      });
+    },
+  };
+}
+
+/** Whole seconds, rounded up (never early), within what SQS allows. */
+export function deferSeconds(delayMs: number): number {
+  return Math.min(MAX_DEFER_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+}
+
+/** An SQS record as the sender reads it. */
+export function sendRecordOf(record: SQSRecord): SendRecord {
+  const count = Number(record.attributes.ApproximateReceiveCount);
+  return {
+    id: record.messageId,
+    body: record.body,
+    receiveCount: Number.isFinite(count) && count >= 1 ? count : 1,
+    handle: record.receiptHandle,
   };
 }
 

@@ -48,13 +48,19 @@ const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
   // dynamo-catalog's putPage and putTopic are the admin API's; its listings (Query) are the
   // admin API's and the fan-out's, like dynamo-stats-store's readDays.
   webhook: ['TransactWriteCommand', 'paginateQuery'],
-  // dynamo-catalog's writes are the admin API's.
-  fanout: ['PutCommand', 'TransactWriteCommand'],
-  // dynamo-catalog's writes and listings, dynamo-stats-store's readDays, and the subscription
-  // store's token directory writes (webhook).
-  sender: ['PutCommand', 'TransactWriteCommand', 'BatchWriteCommand', 'paginateQuery'],
-  // The admin API calls everything its modules hold.
-  admin: [],
+  // dynamo-catalog's writes are the admin API's; the send queue's deferrals are the sender's.
+  fanout: ['PutCommand', 'TransactWriteCommand', 'ChangeMessageVisibilityBatchCommand'],
+  // dynamo-catalog's writes and listings, dynamo-stats-store's readDays, the subscription
+  // store's token directory writes (webhook), and the send queue's enqueue (fan-out).
+  sender: [
+    'PutCommand',
+    'TransactWriteCommand',
+    'BatchWriteCommand',
+    'paginateQuery',
+    'SendMessageBatchCommand',
+  ],
+  // The admin API calls everything its modules hold but the send queue's deferrals (sender).
+  admin: ['ChangeMessageVisibilityBatchCommand'],
 };
 
 /** The AWS SDK commands and paginators our own modules of a handler's bundle construct. */
