@@ -27,6 +27,7 @@ const HOUR = 3_600_000;
 let db: Awaited<ReturnType<typeof createTestTable>>;
 let queue: Awaited<ReturnType<typeof createTestQueue>>;
 let handedOver: FanoutInput[];
+let enqueued: { job: SendJob; delaySeconds: number }[];
 
 const aPage = (overrides: Partial<Page> = {}): Page => ({
   pageId: '2001',
@@ -84,21 +85,28 @@ async function aSubscription(
 }
 
 function deps(overrides: Partial<FanoutDeps> = {}): FanoutDeps {
-  return {
-    ...fanoutDeps(
-      { dynamo: db.client, sqs: queue.client },
-      { table: db.table, queueUrl: queue.queueUrl, lookbackHours: 6 },
-      {
-        continuations: {
-          handOver: async (input) => {
-            handedOver.push(input);
-          },
+  const wired = fanoutDeps(
+    { dynamo: db.client, sqs: queue.client },
+    { table: db.table, queueUrl: queue.queueUrl, lookbackHours: 6 },
+    {
+      continuations: {
+        handOver: async (input) => {
+          handedOver.push(input);
         },
-        log: silentLog,
       },
-    ),
-    timeLeft: () => 900_000,
-    ...overrides,
+      log: silentLog,
+    },
+  );
+  return { ...wired, queue: recording(wired.queue), timeLeft: () => 900_000, ...overrides };
+}
+
+/** The real queue, noting every job handed to it: a delayed job is not visible on the queue. */
+function recording(real: FanoutDeps['queue']): FanoutDeps['queue'] {
+  return {
+    async enqueue(jobs) {
+      enqueued.push(...jobs);
+      await real.enqueue(jobs);
+    },
   };
 }
 
@@ -116,6 +124,7 @@ beforeEach(async () => {
   db = await createTestTable('fanout');
   queue = await createTestQueue('fanout');
   handedOver = [];
+  enqueued = [];
   const catalog = dynamoCatalog(db.client, db.table);
   await catalog.putPage(aPage());
 });
@@ -166,7 +175,8 @@ describe('fan-out window', () => {
   });
 
   it('follows the local send time across a DST change', async () => {
-    // New York leaves DST on Sunday 1 November 2026: 09:00 local is 14:00Z that day.
+    // New York leaves DST on Sunday 1 November 2026: 09:00 local is 14:00Z that day (the
+    // day before's offset would say 13:00Z).
     await dynamoFanoutRuns(db.client, db.table).complete('DAILY', at('2026-11-01T12:45:00Z'));
 
     await run('DAILY', '2026-11-01T13:15:00Z');
@@ -177,6 +187,21 @@ describe('fan-out window', () => {
     expect(atOldOffset).toEqual([]);
     expect(psidsOf(atNewOffset)).toEqual(['new-york']);
     expect(atNewOffset[0]?.slot).toBe(at('2026-11-01T14:00:00Z'));
+  });
+
+  it('follows the local send time into DST, an hour before the standard offset says', async () => {
+    // New York enters DST on Sunday 14 March 2027: 09:00 local is 13:00Z that day, where its
+    // standard offset (and the day before's) would say 14:00Z.
+    await dynamoFanoutRuns(db.client, db.table).complete('DAILY', at('2027-03-14T12:45:00Z'));
+
+    await run('DAILY', '2027-03-14T13:15:00Z');
+    const atNewOffset = await queuedJobs();
+    await run('DAILY', '2027-03-14T14:15:00Z');
+    const atStandardOffset = await queuedJobs();
+
+    expect(psidsOf(atNewOffset)).toEqual(['new-york']);
+    expect(atNewOffset[0]?.slot).toBe(at('2027-03-14T13:00:00Z'));
+    expect(atStandardOffset).toEqual([]);
   });
 });
 
@@ -200,7 +225,17 @@ describe('fan-out filters', () => {
 
     await run('DAILY', '2026-11-23T08:15:00Z');
 
+    // A job queued for a too recent send would be held back, out of sight of a receive: the
+    // queue's delayed count and the jobs handed to it tell.
+    const delayed = await queue.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
     expect(psidsOf(await queuedJobs())).toEqual(['fresh', 'sent-two-days-ago']);
+    expect(psidsOf(enqueued.map(({ job }) => job))).toEqual(['fresh', 'sent-two-days-ago']);
+    expect(delayed.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('0');
   });
 
   it('sends daily on the 12 h route', async () => {
