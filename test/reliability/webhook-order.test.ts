@@ -141,6 +141,89 @@ function expectedState(planned: readonly PlannedEvent[]): Map<string, Subscripti
   return states;
 }
 
+/** The zones of ZONES a subscription can use (`Mars/Base` is no IANA zone). */
+const VALID_ZONES = new Set(ZONES.filter((zone) => zone !== 'Mars/Base'));
+
+/** The fields of a stored subscription that the events decide, the due-index key included. */
+interface DecidedFields {
+  status: unknown;
+  token: unknown;
+  lastEventAt: unknown;
+  optedInAt: unknown;
+  frequency: unknown;
+  tokenExpiresAt: unknown;
+  tokenStatus: unknown;
+  timezone: unknown;
+  timezoneAt: unknown;
+  title: unknown;
+  statusReason: unknown;
+  due: unknown;
+}
+
+/**
+ * What one subscription's events must leave, read off them by rules of their own (not
+ * `applyEvent`): status from the newest event; token, expiry, frequency and token status
+ * from the newest opt-in; the zone from the newest event naming a valid one (else the
+ * Page's); in the due index while active with a token and a defined topic. An active one
+ * became active at the first event after the newest stop, when its events arrive in order.
+ */
+function oracle(events: readonly SubscriptionEvent[]): {
+  fields: DecidedFields;
+  activeSince?: number;
+} {
+  const ordered = [...events].sort((a, b) => a.timestamp - b.timestamp);
+  const newest = ordered.at(-1) as SubscriptionEvent;
+  const newestOptIn = ordered.findLast((event) => event.kind === 'optin');
+  const newestZone = ordered.findLast(
+    (event) => event.timezone !== undefined && VALID_ZONES.has(event.timezone),
+  );
+  const status = newest.kind === 'stop' ? 'stopped' : 'active';
+  const token = newestOptIn?.token ?? ordered.find((event) => event.token !== undefined)?.token;
+  const frequency = newestOptIn?.kind === 'optin' ? newestOptIn.frequency : undefined;
+  const timezone = newestZone?.timezone ?? PAGE_ZONE;
+  const topic = TOPICS.find((candidate) => candidate.topicId === newest.topicId);
+  const cadence = frequency ?? topic?.cadence;
+  const due =
+    status === 'active' && token !== undefined && topic && cadence !== undefined
+      ? duePartitionOf(newest, { cadence, zone: timezone })
+      : undefined;
+  const fields: DecidedFields = {
+    status,
+    token,
+    lastEventAt: newest.timestamp,
+    optedInAt: newestOptIn?.timestamp,
+    frequency,
+    tokenExpiresAt: newestOptIn?.kind === 'optin' ? newestOptIn.tokenExpiresAt : undefined,
+    tokenStatus: newestOptIn?.kind === 'optin' ? newestOptIn.tokenStatus : undefined,
+    timezone,
+    timezoneAt: newestZone?.timestamp,
+    title: ordered.findLast((event) => event.title !== undefined)?.title,
+    statusReason: undefined,
+    due,
+  };
+  if (status !== 'active') return { fields };
+  const lastStop = ordered.findLastIndex((event) => event.kind === 'stop');
+  return { fields, activeSince: ordered[lastStop + 1]?.timestamp };
+}
+
+/** The same fields as a stored item holds them. */
+function storedFields(item: Record<string, unknown>): DecidedFields {
+  return {
+    status: item.status,
+    token: item.token,
+    lastEventAt: item.lastEventAt,
+    optedInAt: item.optedInAt,
+    frequency: item.frequency,
+    tokenExpiresAt: item.tokenExpiresAt,
+    tokenStatus: item.tokenStatus,
+    timezone: item.timezone,
+    timezoneAt: item.timezoneAt,
+    title: item.title,
+    statusReason: item.statusReason,
+    due: item.duePk,
+  };
+}
+
 let harness: Harness;
 
 beforeAll(async () => {
@@ -221,6 +304,34 @@ describe('duplicate and reordered webhooks', () => {
       }
     }
     expect(differences, `seed ${SEED}`).toEqual([]);
+    const eventsOf = new Map<string, SubscriptionEvent[]>();
+    for (const { event } of planned) {
+      const id = subscriptionId(event);
+      eventsOf.set(id, [...(eventsOf.get(id) ?? []), event]);
+    }
+    const disagreements: string[] = [];
+    for (const [id, events] of eventsOf) {
+      const item = stored.get(id);
+      const want = oracle(events);
+      const got = item && storedFields(item);
+      if (JSON.stringify(got) !== JSON.stringify(want.fields)) {
+        disagreements.push(
+          `${id}: stored ${JSON.stringify(got)}, the events say ${JSON.stringify(want.fields)}`,
+        );
+      }
+      // Out of order, a stop or opt-in that arrives after a newer event leaves `activeSince` as
+      // it was (the in-order case is exact, below); it is still the time of an opt-in or resume.
+      const activations = events.filter((event) => event.kind !== 'stop').map((e) => e.timestamp);
+      const activeSince = item?.activeSince;
+      if (
+        want.activeSince !== undefined &&
+        !(typeof activeSince === 'number' && activations.includes(activeSince))
+      ) {
+        disagreements.push(`${id}: active since ${String(activeSince)}, no opt-in or resume time`);
+      }
+    }
+    expect(disagreements, `seed ${SEED}`).toEqual([]);
+    expect(eventsOf.size).toBe(expected.size);
     expect(
       [...stored.keys()].filter((id) => !expected.has(id)),
       `seed ${SEED}`,
@@ -237,4 +348,67 @@ describe('duplicate and reordered webhooks', () => {
       }),
     ).toEqual([]);
   }, 240_000);
+
+  it('ends, for events delivered in timestamp order, active since the first event after the newest stop', async () => {
+    const at = Date.parse('2026-11-03T08:00:00Z');
+    const optin = (psid: string, offset: number, token: string) => ({
+      sender: { id: psid },
+      recipient: { id: PAGE_ID },
+      timestamp: at + offset,
+      optin: {
+        type: 'notification_messages',
+        payload: 'deals',
+        notification_messages_token: token,
+      },
+    });
+    const status = (psid: string, offset: number, spelling: string) => ({
+      sender: { id: psid },
+      recipient: { id: PAGE_ID },
+      timestamp: at + offset,
+      optin: {
+        type: 'notification_messages',
+        payload: 'deals',
+        notification_messages_status: spelling,
+      },
+    });
+    const histories: Record<string, Record<string, unknown>[]> = {
+      '2700000000000001': [
+        optin('2700000000000001', 0, 'tok-a'),
+        status('2700000000000001', 1_000, 'STOP NOTIFICATIONS'),
+        status('2700000000000001', 2_000, 'RESUME NOTIFICATIONS'),
+      ],
+      '2700000000000002': [
+        optin('2700000000000002', 0, 'tok-b'),
+        optin('2700000000000002', 1_000, 'tok-c'),
+      ],
+      '2700000000000003': [
+        optin('2700000000000003', 0, 'tok-d'),
+        status('2700000000000003', 1_000, 'STOP NOTIFICATIONS'),
+        optin('2700000000000003', 2_000, 'tok-e'),
+        status('2700000000000003', 3_000, 'RESUME NOTIFICATIONS'),
+      ],
+    };
+
+    const disagreements: string[] = [];
+    for (const [psid, history] of Object.entries(histories)) {
+      for (const raw of history) expect((await harness.webhook(delivery([raw]))).status).toBe(200);
+      const events = parseDelivery(delivery(history)).events.filter(
+        (event): event is SubscriptionEvent =>
+          event.kind !== 'inbound' && event.kind !== 'marketing-status',
+      );
+      const want = oracle(events);
+      const item = (await harness.items()).find(
+        (candidate) => candidate.pk === `SUB#${PAGE_ID}#${psid}` && candidate.sk === 'TOPIC#deals',
+      );
+      const got = item && { ...storedFields(item), activeSince: item.activeSince };
+      const wanted = { ...want.fields, activeSince: want.activeSince };
+      if (JSON.stringify(got) !== JSON.stringify(wanted)) {
+        disagreements.push(
+          `${psid}: stored ${JSON.stringify(got)}, the events say ${JSON.stringify(wanted)}`,
+        );
+      }
+    }
+
+    expect(disagreements).toEqual([]);
+  }, 60_000);
 });
