@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/cl
 import type { SQSRecord } from 'aws-lambda';
 import { chunk, mapWithConcurrency } from '../concurrency.ts';
 import type { JobQueue } from '../domain/sending/ports.ts';
-import type { SendRecord } from '../domain/sending/send-message.ts';
+import type { SendRecord } from '../domain/sending/send-outcome.ts';
 
 /**
  * SQS caps a message's visibility at 12 h from when it was received; the margin covers the

@@ -5,7 +5,7 @@ import { keys } from '#lib/aws/keys.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import type { Page } from '#lib/domain/page.ts';
-import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
+import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { createSenderHandler } from '../../functions/sender.ts';
 import { type MetaSimulator, startMetaSimulator } from '../../local/meta-simulator/index.ts';

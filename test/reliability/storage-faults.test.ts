@@ -8,7 +8,7 @@ import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
-import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
+import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
 import { createSenderHandler } from '../../functions/sender.ts';

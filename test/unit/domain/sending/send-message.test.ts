@@ -4,11 +4,15 @@ import { routeCooldownMs } from '#lib/domain/cooldown.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { StatsIncrement } from '#lib/domain/ports.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
-import type {
-  GraphSendRequest,
-  GraphSendResult,
-  RateLimiter,
-  TokenGrant,
+import { judgeJob } from '#lib/domain/sending/judge-job.ts';
+import { SENT_AT_MARGIN_MS } from '#lib/domain/sending/page-pacing.ts';
+import {
+  DEFAULT_SENDER_OPTIONS,
+  type GraphSendRequest,
+  type GraphSendResult,
+  type RateLimiter,
+  type SenderDeps,
+  type TokenGrant,
 } from '#lib/domain/sending/ports.ts';
 import {
   applyTake,
@@ -18,20 +22,15 @@ import {
   planTake,
   tokenTimesAfterTake,
 } from '#lib/domain/sending/rate-bucket.ts';
+import { BOUNDARY_RETRY_MS, RATE_LIMIT_HOLD_MS } from '#lib/domain/sending/retry-policy.ts';
+import { sendBatch } from '#lib/domain/sending/send-batch.ts';
 import {
-  BOUNDARY_RETRY_MS,
-  DEFAULT_SENDER_OPTIONS,
   isRetried,
-  judgeJob,
   PoisonJobError,
-  RATE_LIMIT_HOLD_MS,
-  SENT_AT_MARGIN_MS,
-  type SenderDeps,
   SendFailedError,
   type SendOutcome,
   type SendRecord,
-  sendBatch,
-} from '#lib/domain/sending/send-message.ts';
+} from '#lib/domain/sending/send-outcome.ts';
 import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import { type Subscription, subscriptionId } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';
