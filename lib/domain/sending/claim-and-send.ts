@@ -60,7 +60,7 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
   const result = await deps.graph.send(graphRequestFor(page, token, topic));
   const now = deps.clock.now();
   if (result.kind !== 'unanswered') run.press(page.pageId, usagePressure(result.usage, now));
-  if (resumed && result.kind === 'refused' && classifyRefusal(result) === 'cooldown') {
+  if (resumed && result.kind === 'refused' && classifyRefusal(result).outcome === 'cooldown') {
     // The unfinished attempt reached Meta, whose cooldown now refuses a second one.
     deps.log.warn('an unfinished claim had reached Meta; counted as sent', jobFields(job));
     run.count(job, 'sent');

@@ -1,5 +1,5 @@
 import { earliestSendAt } from '../cooldown.ts';
-import { classifyMetaError, type MetaErrorOutcome } from '../meta-errors.ts';
+import { type MetaErrorEntry, type MetaErrorOutcome, metaRefusalFor } from '../meta-errors.ts';
 import type { Page } from '../page.ts';
 import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
@@ -36,11 +36,9 @@ export function graphRequestFor(page: Page, token: string, topic: Topic): GraphS
   };
 }
 
-/** Meta's error as one of the states of META_PLATFORM.md section 5. */
-export function classifyRefusal(result: Refusal): MetaErrorOutcome {
-  const outcome = result.error ? classifyMetaError(result.error) : 'unknown';
-  // A 5xx that names no known error is Meta having a bad moment.
-  return outcome === 'unknown' && result.status >= 500 ? 'transient' : outcome;
+/** Meta's refusal as its row of the Meta error table (META_PLATFORM.md section 5). */
+export function classifyRefusal(result: Refusal): MetaErrorEntry {
+  return metaRefusalFor(result.status, result.error);
 }
 
 /** A refusal for logs and stored reasons: code, subcode, HTTP status and trace id, never Meta's text. */
@@ -78,47 +76,41 @@ export function refusalVerdict(
   },
 ): RefusalVerdict {
   const { page, subscription, now } = context;
-  const outcome = classifyRefusal(result);
+  const entry = classifyRefusal(result);
+  const { outcome } = entry;
   const reason = describeRefusal(result, outcome);
-  switch (outcome) {
-    case 'cooldown': {
-      const retryAt = cooldownRefusalRetryAt({
-        now,
-        nextEligibleAt: result.error?.nextEligibleAt,
-        sentBefore: subscription.lastSentAt !== undefined,
-        ourEarliest: earliestFor(subscription, page),
-        afterCooldownFromNow: earliestSendAt({
-          lastSentAt: now,
-          route: page.deliveryRoute,
-          frequency: subscription.frequency,
-          pageZone: page.timezone,
-        }),
-      });
-      return { outcome, kind: 'defer', reason: 'meta-cooldown', retryAt };
-    }
-    case 'rate-limited': {
-      const retryAt = rateLimitHoldUntil(result.usage?.regainAccessMs, now);
-      return { outcome, kind: 'defer', reason: 'meta-rate-limited', retryAt };
-    }
-    case 'stopped':
-    case 'unreachable':
-      return { outcome, kind: 'mark', status: outcome, reason };
-    case 'invalid-token':
-      return { outcome, kind: 'mark', status: 'invalid', reason };
-    case 'page-token-invalid':
-    case 'page-restricted':
-    case 'page-permission':
-      return { outcome, kind: 'pause-page', reason };
-    case 'transient':
-      return { outcome, kind: 'transient', reason };
-    default:
-      if (page.deliveryRoute === 'send_api' && now >= context.options.legacySwitchOffAt) {
-        return {
-          outcome,
-          kind: 'pause-page',
-          reason: `${reason}: legacy sends are switched off for this audience; the Page needs the Marketing Message API`,
-        };
-      }
-      return { outcome, kind: 'fail', reason };
+  if (outcome === 'cooldown') {
+    const retryAt = cooldownRefusalRetryAt({
+      now,
+      nextEligibleAt: result.error?.nextEligibleAt,
+      sentBefore: subscription.lastSentAt !== undefined,
+      ourEarliest: earliestFor(subscription, page),
+      afterCooldownFromNow: earliestSendAt({
+        lastSentAt: now,
+        route: page.deliveryRoute,
+        frequency: subscription.frequency,
+        pageZone: page.timezone,
+      }),
+    });
+    return { outcome, kind: 'defer', reason: 'meta-cooldown', retryAt };
   }
+  if (entry.page === 'rate-hold') {
+    const retryAt = rateLimitHoldUntil(result.usage?.regainAccessMs, now);
+    return { outcome, kind: 'defer', reason: 'meta-rate-limited', retryAt };
+  }
+  if (entry.subscription !== 'none') {
+    return { outcome, kind: 'mark', status: entry.subscription, reason };
+  }
+  if (entry.page === 'pause') return { outcome, kind: 'pause-page', reason };
+  if (entry.transient) return { outcome, kind: 'transient', reason };
+  // META_PLATFORM.md section 5: an unknown error on a legacy send after the switch-off means
+  // the route is off for this audience.
+  if (page.deliveryRoute === 'send_api' && now >= context.options.legacySwitchOffAt) {
+    return {
+      outcome,
+      kind: 'pause-page',
+      reason: `${reason}: legacy sends are switched off for this audience; the Page needs the Marketing Message API`,
+    };
+  }
+  return { outcome, kind: 'fail', reason };
 }
