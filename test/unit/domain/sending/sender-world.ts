@@ -1,6 +1,7 @@
 import { fixedClock } from '#lib/clock.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
+import type { Refusal } from '#lib/domain/sending/meta-exchange.ts';
 import {
   DEFAULT_SENDER_OPTIONS,
   type GraphSendRequest,
@@ -156,7 +157,7 @@ export function values(results: PromiseSettledResult<SendOutcome>[]): SendOutcom
 }
 
 /** Meta's HTTP error answer with this code and subcode. */
-export const refused = (code: number, subcode?: number, status = 400): GraphSendResult => ({
+export const refused = (code: number, subcode?: number, status = 400): Refusal => ({
   kind: 'refused',
   status,
   error: { code, ...(subcode !== undefined && { subcode }), fbtraceId: 'trace' },
