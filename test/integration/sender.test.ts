@@ -10,6 +10,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '#lib/aws/clients.ts';
+import { dynamoSendStore } from '#lib/aws/dynamo-send-store.ts';
+import { toSubscription } from '#lib/aws/dynamo-subscription-store.ts';
 import { keys } from '#lib/aws/keys.ts';
 import type { DeliveryRoute, Page } from '#lib/domain/page.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
@@ -27,6 +29,7 @@ import {
   metaError,
   startGraphStandIn,
 } from '../support/graph-stand-in.ts';
+import { describeSendStoreContract } from '../support/send-store-contract.ts';
 import {
   aSenderHandler,
   GRAPH_VERSION,
@@ -836,4 +839,23 @@ describe('sender: logs', () => {
     const leaks = logLines.filter((line) => [...secrets].some((value) => line.includes(value)));
     expect(leaks).toEqual([]);
   });
+});
+
+describeSendStoreContract('dynamoSendStore', {
+  store: () => dynamoSendStore(db.client, db.table),
+  put: async (subscription) => {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...keys.subscription(subscription), ...subscription },
+      }),
+    );
+  },
+  get: async (key) => {
+    const answer = await db.client.send(
+      new GetCommand({ TableName: db.table, Key: keys.subscription(key) }),
+    );
+    return answer.Item && toSubscription(answer.Item);
+  },
+  freshKey: () => ({ pageId: unique('page'), psid: unique('psid'), topicId: TOPIC_ID }),
 });
