@@ -16,7 +16,7 @@ import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
 import { duePlacement } from '#lib/domain/due-placement.ts';
 import type { FanoutResult } from '#lib/domain/fanout/run-fanout.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
-import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
+import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import type { Subscription } from '#lib/domain/subscription.ts';
 import type { Cadence, Topic } from '#lib/domain/topic.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';

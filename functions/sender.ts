@@ -7,11 +7,11 @@ import { systemClock } from '#lib/clock.ts';
 import { readConfig, senderConfigSchema } from '#lib/config.ts';
 import {
   DEFAULT_SENDER_OPTIONS,
-  isRetried,
   type SenderDeps,
   type SenderOptions,
-  sendBatch,
-} from '#lib/domain/sending/send-message.ts';
+} from '#lib/domain/sending/ports.ts';
+import { sendBatch } from '#lib/domain/sending/send-batch.ts';
+import { isRetried } from '#lib/domain/sending/send-outcome.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { lazyHandler } from '#lib/lambda.ts';
 import { createLogger } from '#lib/logger.ts';

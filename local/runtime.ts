@@ -13,7 +13,7 @@ import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { InvalidInputError } from '#lib/domain/errors.ts';
-import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
+import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import { json } from '#lib/http/api-gateway.ts';
 import type { Log } from '#lib/log.ts';

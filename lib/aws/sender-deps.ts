@@ -1,8 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
-import type { GraphClient } from '../domain/sending/ports.ts';
-import type { SenderDeps } from '../domain/sending/send-message.ts';
+import type { GraphClient, SenderDeps } from '../domain/sending/ports.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoRateBucket } from './dynamo-rate-bucket.ts';

@@ -8,7 +8,7 @@ import { chunk, mapWithConcurrency } from '../concurrency.ts';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { SendJob } from '../domain/send-job.ts';
 import type { JobQueue } from '../domain/sending/ports.ts';
-import type { SendRecord } from '../domain/sending/send-message.ts';
+import type { SendRecord } from '../domain/sending/send-outcome.ts';
 
 const MAX_ATTEMPTS = 6;
 

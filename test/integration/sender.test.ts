@@ -7,24 +7,20 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '#lib/aws/clients.ts';
-import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
+import { dynamoSendStore } from '#lib/aws/dynamo-send-store.ts';
+import { toSubscription } from '#lib/aws/dynamo-subscription-store.ts';
 import { keys } from '#lib/aws/keys.ts';
-import { senderDeps } from '#lib/aws/sender-deps.ts';
-import { systemClock } from '#lib/clock.ts';
 import type { DeliveryRoute, Page } from '#lib/domain/page.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
+import type { SenderOptions } from '#lib/domain/sending/ports.ts';
 import { intervalMs, PACING_MARGIN } from '#lib/domain/sending/rate-bucket.ts';
-import { DEFAULT_SENDER_OPTIONS, type SenderOptions } from '#lib/domain/sending/send-message.ts';
 import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import { statsDay } from '#lib/domain/stats.ts';
 import type { Subscription, SubscriptionStatus } from '#lib/domain/subscription.ts';
-import type { Topic } from '#lib/domain/topic.ts';
-import { graphClient } from '#lib/graph/graph-client.ts';
 import type { Log } from '#lib/log.ts';
-import { createSenderHandler } from '../../functions/sender.ts';
 import { freePort } from '../../local/emulators.ts';
 import {
   type Answer,
@@ -33,9 +29,15 @@ import {
   metaError,
   startGraphStandIn,
 } from '../support/graph-stand-in.ts';
+import { describeSendStoreContract } from '../support/send-store-contract.ts';
+import {
+  aSenderHandler,
+  GRAPH_VERSION,
+  putPageWithTopic,
+  sqsRecordOf,
+} from '../support/sender-harness.ts';
 import { createTestTable } from '../support/table.ts';
 
-const VERSION = 'v24.0';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const TOPIC_ID = 'daily-deals';
@@ -91,15 +93,12 @@ async function aPage(overrides: Partial<Page> = {}): Promise<Page> {
     status: 'active',
     ...overrides,
   };
-  const catalog = dynamoCatalog(db.client, db.table);
-  const topic: Topic = {
-    pageId: page.pageId,
+  await putPageWithTopic(db.client, db.table, page, {
     topicId: TOPIC_ID,
     title: 'Daily deals',
     ...RULE,
     message: { text: 'Today only: 20 % off' },
-  };
-  await Promise.all([catalog.putPage(page), catalog.putTopic(topic)]);
+  });
   return page;
 }
 
@@ -191,50 +190,23 @@ async function receive(queueUrl: string, waitSeconds: number): Promise<Message[]
 
 /** The SQS event the event source mapping would build from received messages. */
 function eventOf(messages: readonly Message[], receiveCount?: number): SQSEvent {
-  return {
-    Records: messages.map(
-      (message): SQSRecord => ({
-        messageId: message.MessageId ?? '',
-        receiptHandle: message.ReceiptHandle ?? '',
-        body: message.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: String(
-            receiveCount ?? message.Attributes?.ApproximateReceiveCount ?? '1',
-          ),
-          SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
-          SenderId: 'test',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: message.MD5OfBody ?? '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:send',
-        awsRegion: 'us-east-1',
-      }),
-    ),
-  };
+  return { Records: messages.map((message) => sqsRecordOf(message, receiveCount)) };
 }
 
 function aSender(
   queueUrl: string,
   overrides: { options?: Partial<SenderOptions>; graphUrl?: string; timeoutMs?: number } = {},
 ) {
-  return createSenderHandler(
-    { ...DEFAULT_SENDER_OPTIONS, ...overrides.options },
-    senderDeps(
-      { dynamo: db.client, sqs },
-      { table: db.table, queueUrl, burst: DEFAULT_SENDER_OPTIONS.burst },
-      {
-        graph: graphClient({
-          baseUrl: overrides.graphUrl ?? graph.url,
-          version: VERSION,
-          timeoutMs: overrides.timeoutMs ?? 5_000,
-        }),
-        clock: systemClock,
-        log,
-      },
-    ),
-  );
+  return aSenderHandler({
+    dynamo: db.client,
+    sqs,
+    table: db.table,
+    queueUrl,
+    graphUrl: overrides.graphUrl ?? graph.url,
+    log,
+    timeoutMs: overrides.timeoutMs ?? 5_000,
+    ...(overrides.options && { options: overrides.options }),
+  });
 }
 
 /** Sends the jobs through a fresh queue and one sender; returns the batch response. */
@@ -311,7 +283,7 @@ describe('sender: request shapes', () => {
     const [request] = graph.requestsFor(subscription.token);
     expect(graph.requestsFor(subscription.token)).toHaveLength(1);
     expect(request?.method).toBe('POST');
-    expect(request?.path).toBe(`/${VERSION}/${page.pageId}/messages`);
+    expect(request?.path).toBe(`/${GRAPH_VERSION}/${page.pageId}/messages`);
     expect(request?.query).toEqual({ access_token: page.accessToken });
     expect(request?.headers.authorization).toBeUndefined();
     expect(request?.headers['content-type']).toBe('application/json');
@@ -342,7 +314,7 @@ describe('sender: request shapes', () => {
     const requests = graph.requestsFor(subscription.token);
     expect(requests).toHaveLength(1);
     const [request] = requests;
-    expect(request?.path).toBe(`/${VERSION}/act_98765/messages`);
+    expect(request?.path).toBe(`/${GRAPH_VERSION}/act_98765/messages`);
     expect(request?.query).toEqual({});
     expect(request?.headers.authorization).toBe(`Bearer ${page.accessToken}`);
     expect(request?.body).toEqual({
@@ -867,4 +839,23 @@ describe('sender: logs', () => {
     const leaks = logLines.filter((line) => [...secrets].some((value) => line.includes(value)));
     expect(leaks).toEqual([]);
   });
+});
+
+describeSendStoreContract('dynamoSendStore', {
+  store: () => dynamoSendStore(db.client, db.table),
+  put: async (subscription) => {
+    await db.client.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...keys.subscription(subscription), ...subscription },
+      }),
+    );
+  },
+  get: async (key) => {
+    const answer = await db.client.send(
+      new GetCommand({ TableName: db.table, Key: keys.subscription(key) }),
+    );
+    return answer.Item && toSubscription(answer.Item);
+  },
+  freshKey: () => ({ pageId: unique('page'), psid: unique('psid'), topicId: TOPIC_ID }),
 });

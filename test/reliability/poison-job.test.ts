@@ -2,15 +2,12 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '#lib/aws/clients.ts';
 import { keys } from '#lib/aws/keys.ts';
-import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import type { Page } from '#lib/domain/page.ts';
-import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
-import { graphClient } from '#lib/graph/graph-client.ts';
-import { createSenderHandler } from '../../functions/sender.ts';
 import { type MetaSimulator, startMetaSimulator } from '../../local/meta-simulator/index.ts';
 import { type QueuePoller, startQueuePoller } from '../../local/queue-poller.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { aSenderHandler } from '../support/sender-harness.ts';
 import { createTestTable } from '../support/table.ts';
 import { aSecret, eventually, leakedSecrets } from './support/harness.ts';
 import { createPrng, seedFromEnv } from './support/prng.ts';
@@ -147,18 +144,15 @@ describe('poison jobs', () => {
       sqs,
       queueUrl: queues.send,
       queueArn: queues.sendArn,
-      handler: createSenderHandler(
-        DEFAULT_SENDER_OPTIONS,
-        senderDeps(
-          { dynamo: db.client, sqs },
-          { table: db.table, queueUrl: queues.send, burst: DEFAULT_SENDER_OPTIONS.burst },
-          {
-            graph: graphClient({ baseUrl: simulator.url, version: 'v24.0', timeoutMs: 5_000 }),
-            clock: systemClock,
-            log,
-          },
-        ),
-      ),
+      handler: aSenderHandler({
+        dynamo: db.client,
+        sqs,
+        table: db.table,
+        queueUrl: queues.send,
+        graphUrl: simulator.url,
+        log,
+        timeoutMs: 5_000,
+      }),
       batchSize: 10,
       maxConcurrency: 2,
       functionTimeoutMs: 30_000,

@@ -4,21 +4,17 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { keys } from '#lib/aws/keys.ts';
-import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
-import { systemClock } from '#lib/clock.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
-import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
-import { graphClient } from '#lib/graph/graph-client.ts';
 import { sha256 } from '#lib/hash.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
-import { createSenderHandler } from '../../functions/sender.ts';
 import { createWebhookHandler } from '../../functions/webhook.ts';
 import { anApiEvent } from '../support/api-event.ts';
 import { captureLog } from '../support/capture-log.ts';
 import { type GraphStandIn, startGraphStandIn } from '../support/graph-stand-in.ts';
 import { aDelivery, anOptin } from '../support/meta-payloads.ts';
 import { createTestQueue } from '../support/queue.ts';
+import { aSenderHandler, sqsRecordOf } from '../support/sender-harness.ts';
 import { createTestTable } from '../support/table.ts';
 import { aSecret, leakedSecrets } from './support/harness.ts';
 import { createPrng, seedFromEnv } from './support/prng.ts';
@@ -214,14 +210,7 @@ describe('storage faults at the webhook', () => {
 describe('storage faults at the sender', () => {
   let queueUrl: string;
   const sender = () =>
-    createSenderHandler(
-      DEFAULT_SENDER_OPTIONS,
-      senderDeps(
-        { dynamo, sqs },
-        { table: db.table, queueUrl, burst: DEFAULT_SENDER_OPTIONS.burst },
-        { graph: graphClient({ baseUrl: graph.url, version: 'v24.0' }), clock: systemClock, log },
-      ),
-    );
+    aSenderHandler({ dynamo, sqs, table: db.table, queueUrl, graphUrl: graph.url, log });
 
   beforeAll(async () => {
     queueUrl = (await createTestQueue('reliability-storage')).queueUrl;
@@ -253,24 +242,7 @@ describe('storage faults at the sender', () => {
           WaitTimeSeconds: 1,
         }),
       );
-      for (const message of answer.Messages ?? []) {
-        records.push({
-          messageId: message.MessageId ?? '',
-          receiptHandle: message.ReceiptHandle ?? '',
-          body: message.Body ?? '',
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: '0',
-            SenderId: 'test',
-            ApproximateFirstReceiveTimestamp: '0',
-          },
-          messageAttributes: {},
-          md5OfBody: message.MD5OfBody ?? '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:send',
-          awsRegion: 'us-east-1',
-        });
-      }
+      for (const message of answer.Messages ?? []) records.push(sqsRecordOf(message, 1));
     }
     return { people, records };
   }

@@ -1,5 +1,5 @@
 import { NotFoundError, RefusedError } from '../errors.ts';
-import { classifyMetaError, type GraphCallResult } from '../meta-errors.ts';
+import { type GraphCallResult, metaErrorFor } from '../meta-errors.ts';
 
 /** The opt-in template's fields (META_PLATFORM.md section 2). */
 export interface OptInTemplate {
@@ -89,29 +89,28 @@ export function metaCallFailure(
   const ref = `Meta error ${error.code}${error.subcode === undefined ? '' : `/${error.subcode}`}${error.fbtraceId ? `, fbtrace_id ${error.fbtraceId}` : ''}`;
   const refused = (code: string, reason: string, retryAt?: number) =>
     new RefusedError(`${what}: ${reason} (${ref})`, code, retryAt);
-  if (error.code === 10 && (error.subcode === 2534022 || error.subcode === 2018278)) {
-    return refused(
-      'outside_window',
-      'the person has not written to the Page in the last 24 hours; retry when they write again',
-    );
+  const entry = metaErrorFor(error, 'admin');
+  if (entry.transient) {
+    return new UpstreamError(`${what}: Meta failed on its side (${ref})`, 'meta_unavailable');
   }
-  if (error.code === 613 && error.subcode === 1893016) {
-    return refused(
-      'too_soon',
-      'Meta allows one opt-in request per title per person per 7 days',
-      now + 7 * 86_400_000,
-    );
-  }
-  if (error.code === 9 && error.subcode === 2018352) {
-    return refused('meta_rate_limited', 'too many opt-in requests; retry later');
-  }
-  if (error.code === 10 && error.subcode === 1404170) {
-    return refused('page_barred', 'Meta bars this Page from sending opt-in requests');
-  }
-  if (error.code === 100 && error.subcode === 2018001) {
-    return new NotFoundError(`${what}: Meta knows no such person on this Page (${ref})`);
-  }
-  switch (classifyMetaError(error)) {
+  switch (entry.outcome) {
+    case 'outside-window':
+      return refused(
+        'outside_window',
+        'the person has not written to the Page in the last 24 hours; retry when they write again',
+      );
+    case 'opt-in-too-soon':
+      return refused(
+        'too_soon',
+        'Meta allows one opt-in request per title per person per 7 days',
+        now + 7 * 86_400_000,
+      );
+    case 'opt-in-rate-limited':
+      return refused('meta_rate_limited', 'too many opt-in requests; retry later');
+    case 'page-barred':
+      return refused('page_barred', 'Meta bars this Page from sending opt-in requests');
+    case 'person-unknown':
+      return new NotFoundError(`${what}: Meta knows no such person on this Page (${ref})`);
     case 'rate-limited':
       return refused('meta_rate_limited', 'Meta is rate limiting this Page; retry later');
     case 'page-token-invalid':
@@ -125,8 +124,6 @@ export function metaCallFailure(
       return refused('page_not_permitted', "the Page's access token lacks a permission");
     case 'unreachable':
       return refused('person_unreachable', 'the person cannot be reached (blocked the Page?)');
-    case 'transient':
-      return new UpstreamError(`${what}: Meta failed on its side (${ref})`, 'meta_unavailable');
     default:
       return new UpstreamError(`${what}: Meta refused the call (${ref})`, 'meta_error');
   }

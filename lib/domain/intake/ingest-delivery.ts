@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.ts';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
 import { duePlacement, saveZoneFirst, topicZoneRecorder } from '../due-placement.ts';
-import { classifyMetaError } from '../meta-errors.ts';
+import { metaErrorFor } from '../meta-errors.ts';
 import type { Page } from '../page.ts';
 import type {
   Catalog,
@@ -214,13 +214,9 @@ async function applyMarketingStatuses(
     }
     tally.count(event.pageId, owner?.topicId ?? UNKNOWN_TOPIC, event.timestamp, event.status);
     if (event.status !== 'failed' || !event.error || !owner) return;
-    const outcome = classifyMetaError(event.error);
+    const { outcome, subscription } = metaErrorFor(event.error);
     const reason = `marketing message delivery failed: ${event.error.code}/${event.error.subcode ?? '-'}`;
-    if (outcome === 'stopped') await deps.subscriptions.markStatus(owner, 'stopped', reason);
-    else if (outcome === 'invalid-token')
-      await deps.subscriptions.markStatus(owner, 'invalid', reason);
-    else if (outcome === 'unreachable')
-      await deps.subscriptions.markStatus(owner, 'unreachable', reason);
+    if (subscription !== 'none') await deps.subscriptions.markStatus(owner, subscription, reason);
     else
       deps.log.warn('marketing message delivery failed', { pageId: event.pageId, outcome, reason });
   });

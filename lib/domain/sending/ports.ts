@@ -1,4 +1,7 @@
+import type { Clock } from '../../clock.ts';
+import type { Log } from '../../log.ts';
 import type { GraphError } from '../meta-errors.ts';
+import type { Catalog, StatsStore, SubscriptionStore } from '../ports.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { UsagePressure, UsageReport } from './rate-bucket.ts';
 
@@ -104,3 +107,50 @@ export type GraphSendResult =
 export interface GraphClient {
   send(request: GraphSendRequest): Promise<GraphSendResult>;
 }
+
+/** Everything the sender reads, writes and calls, handed in by its composition root. */
+export interface SenderDeps {
+  subscriptions: Pick<SubscriptionStore, 'getMany' | 'markStatus'>;
+  catalog: Catalog;
+  sends: SendStore;
+  rate: RateLimiter;
+  queue: JobQueue;
+  graph: GraphClient;
+  stats: StatsStore;
+  clock: Clock;
+  /** Waits `ms` of the clock's time (short waits for rate tokens). */
+  sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for jitter. */
+  random: () => number;
+  log: Log;
+}
+
+/** The sender's tuning, fixed per deployment. */
+export interface SenderOptions {
+  /** Jobs whose run was scheduled longer ago than this are skipped. */
+  staleAfterMs: number;
+  /**
+   * Receives after which a transient failure fails the record; it comes back after the
+   * visibility timeout until the queue's maxReceiveCount moves it to the DLQ. Every put-back
+   * is a receive too, so a job deferred often reaches this bound sooner.
+   */
+  maxAttempts: number;
+  /** The longest a batch waits in-process for tokens or a cooldown; longer waits go back to the queue. */
+  maxWaitMs: number;
+  /** Tokens a Page may use at once after an idle spell: one batch. */
+  burst: number;
+  /** From this instant an unknown error on the legacy route means the feature is off for the Page. */
+  legacySwitchOffAt: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The sender's tuning unless a deployment says otherwise. */
+export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
+  staleAfterMs: 6 * HOUR_MS,
+  maxAttempts: 5,
+  maxWaitMs: 1_000,
+  burst: 10,
+  // META_PLATFORM.md section 1: legacy sends were switched off in Jan/Feb 2026 (dates differ).
+  legacySwitchOffAt: Date.parse('2026-02-01T00:00:00Z'),
+};

@@ -9,14 +9,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
 import { keys } from '#lib/aws/keys.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
 import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import type { Subscription } from '#lib/domain/subscription.ts';
-import type { Topic } from '#lib/domain/topic.ts';
 import { createSendQueues } from '../../../local/queues.ts';
+import { putPageWithTopic as putPageAndTopic } from '../../support/sender-harness.ts';
 
 /** What every sender-level reliability test sends: a daily topic at 09:00, Paris time. */
 export const TOPIC_ID = 'daily';
@@ -35,15 +34,12 @@ export async function putPageWithTopic(
   table: string,
   page: Page,
 ): Promise<void> {
-  const catalog = dynamoCatalog(client, table);
-  const topic: Topic = {
-    pageId: page.pageId,
+  await putPageAndTopic(client, table, page, {
     topicId: TOPIC_ID,
     title: 'Daily deals',
     ...RULE,
     message: { text: 'Today only' },
-  };
-  await Promise.all([catalog.putPage(page), catalog.putTopic(topic)]);
+  });
 }
 
 /** An active subscription, opted in a month ago and never sent, stored as the webhook would. */

@@ -1,0 +1,169 @@
+import type { GraphError } from '../meta-errors.ts';
+import type { SendJob } from '../send-job.ts';
+import { PAGE_PAUSED_LOG_MESSAGE } from '../stats.ts';
+import { earliestFor, isUnfinishedClaim, type SendVerdict } from './judge-job.ts';
+import { classifyRefusal, graphRequestFor, type Refusal, refusalVerdict } from './meta-exchange.ts';
+import { SENT_AT_MARGIN_MS } from './page-pacing.ts';
+import { usagePressure } from './rate-bucket.ts';
+import { jittered, transientBackoff } from './retry-policy.ts';
+import { type Item, jobFields, keyOf, type Ready, type RunContext } from './run-context.ts';
+import { SendFailedError, type SendOutcome } from './send-outcome.ts';
+
+/** Claims one job's slot; it is ready to send unless the claim was refused or it is too early. */
+export async function claimFor(
+  run: RunContext,
+  item: Item,
+  verdict: SendVerdict,
+  sendAt: number,
+): Promise<Ready | SendOutcome> {
+  const { deps } = run;
+  const { job } = item;
+  const key = keyOf(job);
+  // The request leaves at the tokens' time, give or take the late tolerance; a batch later
+  // than that takes fresh tokens, and a send Meta then finds early is deferred, not lost.
+  const sentAt = sendAt + SENT_AT_MARGIN_MS;
+  const claimant = item.record.id;
+  const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt, claimant);
+  if (!claim.claimed) return run.skip(job, 'already-claimed');
+  const before = claim.before;
+  // Taken again after a crash or a lost answer: what it replaced is gone, so the slot stays
+  // this message's whatever Meta answers.
+  const resumed = isUnfinishedClaim(before, job.slot, claimant);
+  const release = resumed
+    ? () => Promise.resolve()
+    : () =>
+        deps.sends.release(key, job.slot, {
+          ...(before.lastSlot !== undefined && { lastSlot: before.lastSlot }),
+          ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
+        });
+  if (before.token === undefined) {
+    await release();
+    return run.skip(job, 'no-token');
+  }
+  // Meta counts the cooldown in real time from the last send, as the claim just read it.
+  const earliest = earliestFor(before, verdict.page);
+  if (!resumed && earliest > sendAt) {
+    await release();
+    run.count(job, 'deferred');
+    return run.defer(job, 'cooldown', earliest - deps.clock.now());
+  }
+  if (resumed) deps.log.warn('taking up a claim this message left unfinished', jobFields(job));
+  return { item, verdict, token: before.token, release, resumed, sendAt };
+}
+
+/** Sends one claimed job and records what came of it. */
+export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOutcome> {
+  const { deps } = run;
+  const { item, verdict, token, release, resumed } = entry;
+  const { job } = item;
+  const { page, topic } = verdict;
+  const result = await deps.graph.send(graphRequestFor(page, token, topic));
+  const now = deps.clock.now();
+  if (result.kind !== 'unanswered') run.press(page.pageId, usagePressure(result.usage, now));
+  if (resumed && result.kind === 'refused' && classifyRefusal(result).outcome === 'cooldown') {
+    // The unfinished attempt reached Meta, whose cooldown now refuses a second one.
+    deps.log.warn('an unfinished claim had reached Meta; counted as sent', jobFields(job));
+    run.count(job, 'sent');
+    return { kind: 'sent', job, confirmed: false };
+  }
+  if (result.kind === 'accepted' || (result.kind === 'unanswered' && result.requestLeft)) {
+    const confirmed = result.kind === 'accepted';
+    if (!confirmed) {
+      // It may have reached Meta, whose cooldown would refuse a second one: the slot is spent.
+      deps.log.warn('send unanswered after the request left; counted as sent', {
+        ...jobFields(job),
+        cause: result.cause,
+      });
+    }
+    // The claim already recorded the slot and the send time: a send costs no second write.
+    const messageId = result.kind === 'accepted' ? result.messageId : undefined;
+    run.count(job, 'sent');
+    deps.log.debug('sent', { ...jobFields(job), confirmed, ...(messageId && { messageId }) });
+    return { kind: 'sent', job, confirmed, ...(messageId && { messageId }) };
+  }
+  // Refused or surely not delivered: the slot does not count as sent.
+  await release();
+  if (result.kind === 'unanswered') {
+    return retryTransient(run, item, `no connection to Meta (${result.cause})`);
+  }
+  return applyRefusal(run, item, verdict, result, now);
+}
+
+/** Turns a refusal into state: put-back, subscription status, paused Page or failure. */
+async function applyRefusal(
+  run: RunContext,
+  item: Item,
+  { page, subscription }: SendVerdict,
+  result: Refusal,
+  now: number,
+): Promise<SendOutcome> {
+  const { deps } = run;
+  const { job } = item;
+  const verdict = refusalVerdict(result, { page, subscription, now, options: run.options });
+  deps.log.warn('meta refused a send', {
+    ...jobFields(job),
+    outcome: verdict.outcome,
+    status: result.status,
+    ...errorFields(result.error),
+  });
+  switch (verdict.kind) {
+    case 'defer':
+      if (verdict.reason === 'meta-cooldown') {
+        run.count(job, 'deferred');
+        return run.defer(job, verdict.reason, Math.max(0, verdict.retryAt - now));
+      }
+      // Every send of the Page waits for Meta's rate limit; the put-backs spread out after it.
+      run.press(page.pageId, { kind: 'stop', until: verdict.retryAt });
+      run.count(job, 'deferred');
+      return run.defer(job, verdict.reason, jittered(verdict.retryAt - now, deps.random()));
+    case 'mark':
+      await deps.subscriptions.markStatus(keyOf(job), verdict.status, verdict.reason);
+      run.count(job, 'failed');
+      return { kind: 'refused', job, action: verdict.status, reason: verdict.reason };
+    case 'pause-page':
+      return pausePage(run, job, verdict.reason);
+    case 'transient':
+      return retryTransient(run, item, verdict.reason);
+    case 'fail':
+      run.count(job, 'failed');
+      deps.log.error('send failed', { ...jobFields(job), reason: verdict.reason });
+      throw new SendFailedError(verdict.reason);
+  }
+}
+
+/** Puts a job back with backoff after a transient failure, or fails it past its attempts. */
+function retryTransient(run: RunContext, { job, record }: Item, reason: string): SendOutcome {
+  if (record.receiveCount < run.options.maxAttempts) {
+    run.count(job, 'deferred');
+    return run.defer(job, 'transient', transientBackoff(record.receiveCount, run.deps.random()));
+  }
+  run.count(job, 'failed');
+  const message = `${reason}; gave up after ${record.receiveCount} attempts`;
+  run.deps.log.error('send failed', { ...jobFields(job), reason: message });
+  throw new SendFailedError(message);
+}
+
+/** Stops every send of a Page until an operator acts, and refuses this job for it. */
+export async function pausePage(
+  run: RunContext,
+  job: SendJob,
+  reason: string,
+): Promise<SendOutcome> {
+  const { deps } = run;
+  // An operator must act: this is the alert.
+  deps.log.error(PAGE_PAUSED_LOG_MESSAGE, { pageId: job.pageId, reason });
+  await deps.sends.pausePage(job.pageId, reason, deps.clock.now());
+  run.count(job, 'failed');
+  return { kind: 'refused', job, action: 'page-paused', reason };
+}
+
+/** Meta's error fields for a log line (never its message, which may quote what was sent). */
+function errorFields(error: GraphError | undefined) {
+  if (!error) return {};
+  return {
+    code: error.code,
+    ...(error.subcode !== undefined && { subcode: error.subcode }),
+    ...(error.type !== undefined && { type: error.type }),
+    ...(error.fbtraceId !== undefined && { fbtraceId: error.fbtraceId }),
+  };
+}

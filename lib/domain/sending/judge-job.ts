@@ -1,0 +1,123 @@
+import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
+import type { Page } from '../page.ts';
+import type { SendJob } from '../send-job.ts';
+import type { Subscription } from '../subscription.ts';
+import type { Topic } from '../topic.ts';
+import type { SenderOptions } from './ports.ts';
+import type { SkipReason } from './send-outcome.ts';
+
+/** The decision for one job before any write, from what was read. */
+export type JobVerdict =
+  | { kind: 'skip'; reason: SkipReason; detail?: string }
+  | { kind: 'defer'; reason: 'cooldown'; delayMs: number }
+  | { kind: 'pause-page'; reason: string }
+  /** It can never be sent: it goes back until the queue moves it to the DLQ. */
+  | { kind: 'fail'; reason: string }
+  | {
+      kind: 'send';
+      page: Page;
+      topic: Topic;
+      subscription: Subscription;
+      threshold: number;
+      /** Meta's real-time cooldown ends then (at most the max wait ahead). */
+      notBefore: number;
+    };
+
+/** Whether a job's run was scheduled too long ago to send it now. */
+export function isStale(job: SendJob, now: number, staleAfterMs: number): boolean {
+  return job.scheduledTime < now - staleAfterMs;
+}
+
+/**
+ * Whether `subscription` holds a claim for `slot` that the queue message `claimant` took on an
+ * earlier receive and never finished (the sender crashed or timed out before the message was
+ * deleted): that message, and only it, may take the claim again and finish the send.
+ */
+export function isUnfinishedClaim(
+  subscription: Pick<Subscription, 'lastSlot' | 'claimedBy'>,
+  slot: number,
+  claimant: string | undefined,
+): boolean {
+  return (
+    claimant !== undefined && subscription.lastSlot === slot && subscription.claimedBy === claimant
+  );
+}
+
+/**
+ * Decides what to do with one job from the stored state, before anything is written;
+ * `claimant` is the queue message carrying the job.
+ */
+export function judgeJob(
+  job: SendJob,
+  found: { page?: Page; topic?: Topic; subscription?: Subscription },
+  now: number,
+  options: Pick<SenderOptions, 'staleAfterMs' | 'maxWaitMs'>,
+  claimant?: string,
+): JobVerdict {
+  if (isStale(job, now, options.staleAfterMs)) {
+    return { kind: 'skip', reason: 'stale', detail: `scheduled ${iso(job.scheduledTime)}` };
+  }
+  const { page, topic, subscription } = found;
+  // Not a job to drop quietly: an operator must see it in the DLQ (and its alarm).
+  if (!page) return { kind: 'fail', reason: `Page ${job.pageId} is not registered` };
+  if (page.status === 'paused') {
+    return { kind: 'skip', reason: 'page-paused', detail: page.pausedReason ?? 'paused' };
+  }
+  if (!topic) return { kind: 'skip', reason: 'topic-missing' };
+  if (!subscription) return { kind: 'skip', reason: 'subscription-missing' };
+  if (subscription.status !== 'active') {
+    return { kind: 'skip', reason: 'subscription-inactive', detail: subscription.status };
+  }
+  if (subscription.token === undefined) return { kind: 'skip', reason: 'no-token' };
+  if (subscription.activeSince !== undefined && subscription.activeSince > job.slot) {
+    return { kind: 'skip', reason: 'activated-after-slot' };
+  }
+  if (subscription.tokenExpiresAt !== undefined && job.slot >= subscription.tokenExpiresAt) {
+    return { kind: 'skip', reason: 'token-expired' };
+  }
+  if (
+    page.deliveryRoute === 'marketing_messages' &&
+    (page.adAccountId === undefined || page.campaignId === undefined)
+  ) {
+    return {
+      kind: 'pause-page',
+      reason: 'the marketing_messages route needs adAccountId and campaignId',
+    };
+  }
+  const threshold = lastSlotThreshold({
+    slot: job.slot,
+    rule: topic,
+    zone: subscription.timezone,
+    route: page.deliveryRoute,
+    frequency: subscription.frequency,
+    pageZone: page.timezone,
+  });
+  const unfinished = isUnfinishedClaim(subscription, job.slot, claimant);
+  if (!unfinished && subscription.lastSlot !== undefined && subscription.lastSlot >= threshold) {
+    return { kind: 'skip', reason: 'already-claimed', detail: 'last slot within cooldown' };
+  }
+  // An unfinished claim of this message set `lastSentAt` itself: its cooldown check is done.
+  const notBefore = unfinished ? now : earliestFor(subscription, page);
+  if (notBefore - now > options.maxWaitMs) {
+    return { kind: 'defer', reason: 'cooldown', delayMs: notBefore - now };
+  }
+  return { kind: 'send', page, topic, subscription, threshold, notBefore };
+}
+
+/** A verdict to send: what the claim and the request need. */
+export type SendVerdict = Extract<JobVerdict, { kind: 'send' }>;
+
+/** The earliest instant Meta's real-time cooldown lets this subscription's next send leave. */
+export function earliestFor(subscription: Subscription, page: Page): number {
+  return earliestSendAt({
+    lastSentAt: subscription.lastSentAt,
+    route: page.deliveryRoute,
+    frequency: subscription.frequency,
+    pageZone: page.timezone,
+  });
+}
+
+/** An instant as ISO text, for log details. */
+export function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}

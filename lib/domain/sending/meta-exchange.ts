@@ -1,0 +1,116 @@
+import { earliestSendAt } from '../cooldown.ts';
+import { type MetaErrorEntry, type MetaErrorOutcome, metaRefusalFor } from '../meta-errors.ts';
+import type { Page } from '../page.ts';
+import type { Subscription } from '../subscription.ts';
+import type { Topic } from '../topic.ts';
+import { earliestFor } from './judge-job.ts';
+import type { GraphSendRequest, GraphSendResult, SenderOptions } from './ports.ts';
+import { cooldownRefusalRetryAt, rateLimitHoldUntil } from './retry-policy.ts';
+
+/** An HTTP error answer from Meta to a send. */
+export type Refusal = Extract<GraphSendResult, { kind: 'refused' }>;
+
+/** The Graph request for one send over the Page's route. */
+export function graphRequestFor(page: Page, token: string, topic: Topic): GraphSendRequest {
+  if (page.deliveryRoute === 'marketing_messages') {
+    if (page.adAccountId === undefined || page.campaignId === undefined) {
+      throw new Error(
+        `Page ${page.pageId}: the marketing_messages route needs ad account and campaign`,
+      );
+    }
+    return {
+      route: 'marketing_messages',
+      adAccountId: page.adAccountId,
+      campaignId: page.campaignId,
+      accessToken: page.accessToken,
+      token,
+      message: topic.message,
+    };
+  }
+  return {
+    route: 'send_api',
+    pageId: page.pageId,
+    accessToken: page.accessToken,
+    token,
+    message: topic.message,
+  };
+}
+
+/** Meta's refusal as its row of the Meta error table (META_PLATFORM.md section 5). */
+export function classifyRefusal(result: Refusal): MetaErrorEntry {
+  return metaRefusalFor(result.status, result.error);
+}
+
+/** A refusal for logs and stored reasons: code, subcode, HTTP status and trace id, never Meta's text. */
+export function describeRefusal(result: Refusal, outcome: MetaErrorOutcome): string {
+  const error = result.error;
+  const code = error ? `${error.code}/${error.subcode ?? '-'}` : 'no error body';
+  const trace = error?.fbtraceId ? `, fbtrace_id ${error.fbtraceId}` : '';
+  return `meta error ${code} (HTTP ${result.status}${trace}): ${outcome}`;
+}
+
+/** What the sender does about one refusal of a send (its slot already given back). */
+export type RefusalAction =
+  /** Try this job again from `retryAt`; a rate limit also holds the Page's sends until then. */
+  | { kind: 'defer'; reason: 'meta-cooldown' | 'meta-rate-limited'; retryAt: number }
+  /** Meta refused for good for this person: the subscription takes `status`. */
+  | { kind: 'mark'; status: 'stopped' | 'invalid' | 'unreachable'; reason: string }
+  /** Meta refused for the whole Page: every send of it stops until an operator acts. */
+  | { kind: 'pause-page'; reason: string }
+  /** Meta had a bad moment: retry with backoff, within the attempts allowed. */
+  | { kind: 'transient'; reason: string }
+  /** Nothing known to do: the job fails and ends in the DLQ with its reason. */
+  | { kind: 'fail'; reason: string };
+
+/** A refusal's action, with the state of META_PLATFORM.md section 5 it was read as. */
+export type RefusalVerdict = RefusalAction & { outcome: MetaErrorOutcome };
+
+/** Decides, without a write, what one refusal of a send does (META_PLATFORM.md section 5). */
+export function refusalVerdict(
+  result: Refusal,
+  context: {
+    page: Page;
+    subscription: Subscription;
+    now: number;
+    options: Pick<SenderOptions, 'legacySwitchOffAt'>;
+  },
+): RefusalVerdict {
+  const { page, subscription, now } = context;
+  const entry = classifyRefusal(result);
+  const { outcome } = entry;
+  const reason = describeRefusal(result, outcome);
+  if (outcome === 'cooldown') {
+    const retryAt = cooldownRefusalRetryAt({
+      now,
+      nextEligibleAt: result.error?.nextEligibleAt,
+      sentBefore: subscription.lastSentAt !== undefined,
+      ourEarliest: earliestFor(subscription, page),
+      afterCooldownFromNow: earliestSendAt({
+        lastSentAt: now,
+        route: page.deliveryRoute,
+        frequency: subscription.frequency,
+        pageZone: page.timezone,
+      }),
+    });
+    return { outcome, kind: 'defer', reason: 'meta-cooldown', retryAt };
+  }
+  if (entry.page === 'rate-hold') {
+    const retryAt = rateLimitHoldUntil(result.usage?.regainAccessMs, now);
+    return { outcome, kind: 'defer', reason: 'meta-rate-limited', retryAt };
+  }
+  if (entry.subscription !== 'none') {
+    return { outcome, kind: 'mark', status: entry.subscription, reason };
+  }
+  if (entry.page === 'pause') return { outcome, kind: 'pause-page', reason };
+  if (entry.transient) return { outcome, kind: 'transient', reason };
+  // META_PLATFORM.md section 5: an unknown error on a legacy send after the switch-off means
+  // the route is off for this audience.
+  if (page.deliveryRoute === 'send_api' && now >= context.options.legacySwitchOffAt) {
+    return {
+      outcome,
+      kind: 'pause-page',
+      reason: `${reason}: legacy sends are switched off for this audience; the Page needs the Marketing Message API`,
+    };
+  }
+  return { outcome, kind: 'fail', reason };
+}

@@ -1,0 +1,98 @@
+import type { StatsCounter } from '../ports.ts';
+import type { SendJob } from '../send-job.ts';
+import { createStatsTally } from '../stats.ts';
+import type { SubscriptionKey } from '../subscription.ts';
+import type { SendVerdict } from './judge-job.ts';
+import type { SenderDeps, SenderOptions } from './ports.ts';
+import { strongerPressure, type UsagePressure } from './rate-bucket.ts';
+import type { DeferReason, SendOutcome, SendRecord, SkipReason } from './send-outcome.ts';
+
+/** One job of the batch, with its record and its place in the batch's results. */
+export interface Item {
+  index: number;
+  record: SendRecord;
+  job: SendJob;
+}
+
+/** A claimed job, ready to leave at its tokens' time. */
+export interface Ready {
+  item: Item;
+  verdict: SendVerdict;
+  token: string;
+  release: () => Promise<void>;
+  /** This message's own claim, left unfinished (crash, lost answer): it may have reached Meta. */
+  resumed: boolean;
+  /** Its token's time: the request leaves then. */
+  sendAt: number;
+}
+
+/**
+ * What one batch shares while it runs: its ports and options, the stats it counted and the
+ * usage pressure Meta reported per Page (both written once, when the batch finishes).
+ */
+export interface RunContext {
+  deps: SenderDeps;
+  options: SenderOptions;
+  tally: ReturnType<typeof createStatsTally>;
+  pressures: Map<string, UsagePressure>;
+  /** Counts one job's counter on its topic's day. */
+  count(job: SendJob, counter: StatsCounter): void;
+  /** Keeps the strongest usage pressure seen for a Page in this batch. */
+  press(pageId: string, pressure: UsagePressure): void;
+  /** Acknowledges a job without a send, and says why. */
+  skip(job: SendJob, reason: SkipReason, detail?: string): SendOutcome;
+  /** Puts a job back on the queue for `delayMs`, and says why. */
+  defer(job: SendJob, reason: DeferReason, delayMs: number): SendOutcome;
+  /** Waits until the clock reads `instant`. */
+  waitUntil(instant: number): Promise<void>;
+}
+
+/** A fresh context for one batch. */
+export function createRunContext(deps: SenderDeps, options: SenderOptions): RunContext {
+  const { clock, log } = deps;
+  const tally = createStatsTally();
+  const pressures = new Map<string, UsagePressure>();
+  return {
+    deps,
+    options,
+    tally,
+    pressures,
+    count: (job, counter) => tally.count(job.pageId, job.topicId, clock.now(), counter),
+    press: (pageId, pressure) => {
+      if (pressure.kind === 'none') return;
+      pressures.set(pageId, strongerPressure(pressures.get(pageId) ?? { kind: 'none' }, pressure));
+    },
+    skip: (job, reason, detail) => {
+      log.info('send job skipped', { ...jobFields(job), reason, ...(detail && { detail }) });
+      return { kind: 'skipped', job, reason, ...(detail && { detail }) };
+    },
+    defer: (job, reason, delayMs) => {
+      const delay = Math.max(0, Math.ceil(delayMs));
+      log[reason === 'rate' ? 'debug' : 'info']('send job deferred', {
+        ...jobFields(job),
+        reason,
+        delayMs: delay,
+      });
+      return { kind: 'deferred', job, reason, delayMs: delay };
+    },
+    waitUntil: async (instant) => {
+      const ms = instant - clock.now();
+      if (ms > 0) await deps.sleep(ms);
+    },
+  };
+}
+
+/** A job's fields for a log line (never its token). */
+export function jobFields(job: SendJob) {
+  return { pageId: job.pageId, topicId: job.topicId, psid: job.psid, slot: job.slot };
+}
+
+/** An error's name and message for a log line. */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The subscription key of a job, without its other fields. */
+export function keyOf({ pageId, psid, topicId }: SubscriptionKey): SubscriptionKey {
+  return { pageId, psid, topicId };
+}

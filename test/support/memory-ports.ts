@@ -1,0 +1,191 @@
+import type { Page } from '#lib/domain/page.ts';
+import type { Catalog, StatsIncrement, StatsStore, SubscriptionStore } from '#lib/domain/ports.ts';
+import type { JobQueue, RateLimiter, SendStore } from '#lib/domain/sending/ports.ts';
+import {
+  applyTake,
+  type BucketState,
+  planTake,
+  tokenTimesAfterTake,
+  type UsagePressure,
+} from '#lib/domain/sending/rate-bucket.ts';
+import {
+  type Subscription,
+  type SubscriptionKey,
+  subscriptionId,
+} from '#lib/domain/subscription.ts';
+import type { Topic } from '#lib/domain/topic.ts';
+
+/**
+ * What the table holds, in memory, for ports that share it: every item is a copy in and a
+ * copy out, as DynamoDB's would be, and every write lands in `writes`.
+ */
+export interface MemoryTable {
+  pages: Map<string, Page>;
+  topics: Map<string, Topic>;
+  subscriptions: Map<string, Subscription>;
+  /** Every write, in order: what a port changed and for whom. */
+  writes: { kind: string; key: string }[];
+}
+
+/** A table holding these items. */
+export function memoryTable(
+  items: { pages?: Page[]; topics?: Topic[]; subscriptions?: Subscription[] } = {},
+): MemoryTable {
+  return {
+    pages: new Map((items.pages ?? []).map((page) => [page.pageId, structuredClone(page)])),
+    topics: new Map(
+      (items.topics ?? []).map((topic) => [
+        topicId(topic.pageId, topic.topicId),
+        structuredClone(topic),
+      ]),
+    ),
+    subscriptions: new Map(
+      (items.subscriptions ?? []).map((item) => [subscriptionId(item), structuredClone(item)]),
+    ),
+    writes: [],
+  };
+}
+
+function topicId(pageId: string, topicId: string): string {
+  return `${pageId}#${topicId}`;
+}
+
+/** Pages and topics, as `dynamoCatalog` reads them. */
+export function memoryCatalog(table: MemoryTable): Catalog {
+  return {
+    getPage: async (pageId) => copy(table.pages.get(pageId)),
+    getTopic: async (pageId, id) => copy(table.topics.get(topicId(pageId, id))),
+  };
+}
+
+/** The subscription reads and the status write the sender uses, as `dynamoSubscriptionStore` does them. */
+export function memorySubscriptionStore(
+  table: MemoryTable,
+): Pick<SubscriptionStore, 'getMany' | 'markStatus'> {
+  return {
+    getMany: async (keys) =>
+      keys.flatMap((key) => {
+        const item = table.subscriptions.get(subscriptionId(key));
+        return item ? [structuredClone(item)] : [];
+      }),
+    async markStatus(key, status, reason) {
+      const item = table.subscriptions.get(subscriptionId(key));
+      // Erased meanwhile: there is nothing left to mark.
+      if (!item) return;
+      table.writes.push({ kind: 'markStatus', key: subscriptionId(key) });
+      Object.assign(item, { status, statusReason: reason, version: (item.version ?? 0) + 1 });
+    },
+  };
+}
+
+/** The sender's writes with the conditions of `dynamoSendStore`, clause for clause. */
+export function memorySendStore(table: MemoryTable): SendStore {
+  return {
+    async claim(key, slot, threshold, sentAt, claimant) {
+      const item = table.subscriptions.get(subscriptionId(key));
+      // Once per slot: active, and the last claimed slot plus the cooldown is not after this
+      // one, unless this very message claimed this slot and never finished (it crashed).
+      const free =
+        item !== undefined &&
+        item.status === 'active' &&
+        (item.lastSlot === undefined ||
+          item.lastSlot < threshold ||
+          (item.lastSlot === slot && item.claimedBy === claimant));
+      if (!free) return { claimed: false };
+      table.writes.push({ kind: 'claim', key: subscriptionId(key) });
+      const before = structuredClone(item);
+      Object.assign(item, {
+        lastSlot: slot,
+        lastSentAt: sentAt,
+        claimedBy: claimant,
+        version: (item.version ?? 0) + 1,
+      });
+      return { claimed: true, before };
+    },
+
+    async release(key, slot, previous) {
+      const item = table.subscriptions.get(subscriptionId(key));
+      // Only our own claim: a later slot's claim is not ours to undo.
+      if (item?.lastSlot !== slot) return;
+      table.writes.push({ kind: 'release', key: subscriptionId(key) });
+      delete item.lastSlot;
+      delete item.lastSentAt;
+      Object.assign(item, previous, { version: (item.version ?? 0) + 1 });
+    },
+
+    async pausePage(pageId, reason) {
+      const page = table.pages.get(pageId);
+      if (!page) return;
+      table.writes.push({ kind: 'pausePage', key: pageId });
+      Object.assign(page, { status: 'paused', pausedReason: reason });
+    },
+  };
+}
+
+/** Each Page's token bucket with the math and the conditions of `dynamoRateBucket`. */
+export function memoryRateLimiter({ burst }: { burst: number }) {
+  const buckets = new Map<string, BucketState>();
+  const takes: { pageId: string; tokens: number }[] = [];
+  const pressures: ({ pageId: string } & UsagePressure)[] = [];
+  const limiter: RateLimiter = {
+    async take({ pageId, tokens, ratePerSecond, now, maxWaitMs }) {
+      takes.push({ pageId, tokens });
+      const state = buckets.get(pageId) ?? {};
+      const plan = planTake(state, { tokens, ratePerSecond, now, maxWaitMs, burst });
+      if (plan.kind === 'refuse')
+        return { granted: false, reason: plan.reason, retryAt: plan.retryAt };
+      const next = applyTake(state, plan, now);
+      // One process, one state: the write's condition holds unless the plan is wrong.
+      if (!next) throw new Error(`a take planned on page ${pageId}'s bucket did not apply`);
+      buckets.set(pageId, next);
+      return { granted: true, ...tokenTimesAfterTake(next.tat ?? now, plan, tokens) };
+    },
+    async applyPressure(pageId, pressure) {
+      pressures.push({ pageId, ...pressure });
+      const state = buckets.get(pageId) ?? {};
+      if (pressure.kind === 'stop') {
+        buckets.set(pageId, {
+          ...state,
+          throttledUntil: Math.max(state.throttledUntil ?? 0, pressure.until),
+        });
+      } else if (pressure.kind === 'slow') {
+        buckets.set(pageId, { ...state, slowFactor: pressure.factor, slowUntil: pressure.until });
+      }
+    },
+  };
+  return { limiter, buckets, takes, pressures };
+}
+
+/** The send queue as the sender sees it: the put-backs it asked for. */
+export function memoryJobQueue() {
+  const deferred: { handle: string; delayMs: number }[] = [];
+  const queue: JobQueue = {
+    defer: async (entries) => {
+      deferred.push(...entries);
+    },
+  };
+  return { queue, deferred };
+}
+
+/** Daily counters, as the batches of increments that were added. */
+export function memoryStatsStore() {
+  const added: StatsIncrement[][] = [];
+  const stats: StatsStore = {
+    add: async (increments) => {
+      added.push(structuredClone([...increments]));
+    },
+  };
+  return { stats, added };
+}
+
+/** The subscription stored under a key, for assertions. */
+export function storedSubscription(
+  table: MemoryTable,
+  key: SubscriptionKey,
+): Subscription | undefined {
+  return table.subscriptions.get(subscriptionId(key));
+}
+
+function copy<T>(item: T | undefined): T | undefined {
+  return item === undefined ? undefined : structuredClone(item);
+}

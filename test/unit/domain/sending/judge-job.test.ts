@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { routeCooldownMs } from '#lib/domain/cooldown.ts';
+import { judgeJob } from '#lib/domain/sending/judge-job.ts';
+import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
+import { sendBatch } from '#lib/domain/sending/send-batch.ts';
+import {
+  aJob,
+  aPage,
+  aRecord,
+  aSubscription,
+  aTopic,
+  HOUR_MS,
+  NOW,
+  SLOT,
+  values,
+  world,
+} from './sender-world.ts';
+
+describe('sendBatch: cooldown in real time', () => {
+  it('waits in-process for a cooldown that ends within the max wait, never sending early', async () => {
+    const lastSentAt = NOW - routeCooldownMs('send_api') + 400;
+    const w = world({
+      subscriptions: [aSubscription({ lastSlot: SLOT - 2 * 86_400_000, lastSentAt })],
+    });
+
+    values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(w.sent).toHaveLength(1);
+    expect(w.sent[0]?.at).toBe(lastSentAt + routeCooldownMs('send_api'));
+  });
+
+  it('defers a job by exactly the cooldown still to run, and counts it as deferred', async () => {
+    const lastSentAt = NOW - routeCooldownMs('send_api') + 2_300;
+    const w = world({
+      subscriptions: [aSubscription({ lastSlot: SLOT - 2 * 86_400_000, lastSentAt })],
+    });
+
+    const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(outcome).toMatchObject({ kind: 'deferred', reason: 'cooldown', delayMs: 2_300 });
+    expect(w.deferred).toEqual([{ handle: 'handle-m1', delayMs: 2_300 }]);
+    expect(w.sent).toHaveLength(0);
+    expect(w.increments[0]?.[0]?.counts).toEqual({ deferred: 1 });
+  });
+
+  it('skips, without taking tokens, a job whose last slot is within the cooldown', async () => {
+    // Legacy route, DAILY topic: a send yesterday means no send today.
+    const w = world({ subscriptions: [aSubscription({ lastSlot: SLOT - 86_400_000 })] });
+
+    const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(outcome).toMatchObject({ kind: 'skipped', reason: 'already-claimed' });
+    expect(w.takes).toHaveLength(0);
+  });
+});
+
+describe('judgeJob', () => {
+  const found = { page: aPage(), topic: aTopic(), subscription: aSubscription() };
+  const options = DEFAULT_SENDER_OPTIONS;
+
+  it('fails a job whose Page is not registered, so it ends in the DLQ with its reason', () => {
+    expect(judgeJob(aJob(), { ...found, page: undefined }, NOW, options)).toEqual({
+      kind: 'fail',
+      reason: 'Page 1001 is not registered',
+    });
+  });
+
+  it.each([
+    ['stale', aJob({ scheduledTime: NOW - 6 * HOUR_MS - 1 }), found],
+    ['page-paused', aJob(), { ...found, page: aPage({ status: 'paused' }) }],
+    ['topic-missing', aJob(), { ...found, topic: undefined }],
+    ['subscription-missing', aJob(), { ...found, subscription: undefined }],
+    [
+      'subscription-inactive',
+      aJob(),
+      { ...found, subscription: aSubscription({ status: 'stopped' }) },
+    ],
+    ['no-token', aJob(), { ...found, subscription: aSubscription({ token: undefined }) }],
+    [
+      'activated-after-slot',
+      aJob(),
+      { ...found, subscription: aSubscription({ activeSince: SLOT + 1 }) },
+    ],
+    ['token-expired', aJob(), { ...found, subscription: aSubscription({ tokenExpiresAt: SLOT }) }],
+  ] as const)('skips with reason %s', (reason, job, state) => {
+    expect(judgeJob(job, state, NOW, options)).toMatchObject({ kind: 'skip', reason });
+  });
+
+  it('keeps a job scheduled exactly at the staleness limit', () => {
+    const verdict = judgeJob(aJob({ scheduledTime: NOW - 6 * HOUR_MS }), found, NOW, options);
+
+    expect(verdict.kind).toBe('send');
+  });
+
+  it('pauses a Page on the Marketing Message API without an ad account or campaign', () => {
+    const page = aPage({ deliveryRoute: 'marketing_messages', adAccountId: '77' });
+
+    expect(judgeJob(aJob(), { ...found, page }, NOW, options)).toMatchObject({
+      kind: 'pause-page',
+    });
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { TokenGrant } from '#lib/domain/sending/ports.ts';
+import { intervalMs, PACING_MARGIN } from '#lib/domain/sending/rate-bucket.ts';
+import { sendBatch } from '#lib/domain/sending/send-batch.ts';
+import { isRetried } from '#lib/domain/sending/send-outcome.ts';
+import { aJob, aRecord, aSubscription, NOW, values, world } from './sender-world.ts';
+
+describe('sendBatch: pacing', () => {
+  it('takes the tokens of a whole batch for one Page in one take, and counts once per batch', async () => {
+    const subscriptions = ['a', 'b', 'c'].map((psid) =>
+      aSubscription({ psid, token: `tok-${psid}` }),
+    );
+    const w = world({ subscriptions });
+
+    const outcomes = values(
+      await sendBatch(
+        subscriptions.map((s, i) => aRecord(aJob({ psid: s.psid }), 1, `m${i}`)),
+        w.deps,
+      ),
+    );
+
+    expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'sent']);
+    expect(w.takes).toEqual([{ pageId: '1001', tokens: 3 }]);
+    expect(w.increments).toHaveLength(1);
+    expect(w.increments[0]?.[0]?.counts).toEqual({ sent: 3 });
+  });
+
+  it('sends each request at its own token’s time, the next batch after the first', async () => {
+    const subscriptions = Array.from({ length: 20 }, (_, i) =>
+      aSubscription({ psid: `p${i}`, token: `t${i}` }),
+    );
+    const w = world({ subscriptions });
+
+    await sendBatch(
+      subscriptions.slice(0, 10).map((s) => aRecord(aJob({ psid: s.psid }))),
+      w.deps,
+    );
+    await sendBatch(
+      subscriptions.slice(10).map((s) => aRecord(aJob({ psid: s.psid }))),
+      w.deps,
+    );
+
+    // 20 per second (less the pacing margin): one request per token, never two at once.
+    const interval = intervalMs(20 * PACING_MARGIN);
+    expect(w.sent.map((s) => Math.round(s.at))).toEqual(
+      Array.from({ length: 20 }, (_, i) => Math.round(NOW + i * interval)),
+    );
+    expect(interval).toBeGreaterThan(50);
+  });
+
+  it('puts a Page’s jobs back, unclaimed, when no tokens come free soon', async () => {
+    const w = world({
+      rate: {
+        take: async () => ({ granted: false, reason: 'rate', retryAt: NOW + 2_500 }),
+        applyPressure: async () => {},
+      },
+    });
+
+    const results = await sendBatch([aRecord(aJob())], w.deps);
+
+    const [outcome] = values(results);
+    expect(outcome).toMatchObject({ kind: 'deferred', reason: 'rate' });
+    expect(outcome && isRetried(outcome)).toBe(true);
+    expect(w.deferred).toEqual([{ handle: 'handle-m1', delayMs: 2_500 }]);
+    expect(w.subscription()?.lastSlot).toBeUndefined();
+    expect(w.sent).toHaveLength(0);
+  });
+
+  it('waits once for tokens that a refusal says come free within the max wait', async () => {
+    const answers: TokenGrant[] = [
+      { granted: false, reason: 'rate', retryAt: NOW + 400 },
+      { granted: true, sendAt: NOW + 900, spacingMs: 50 },
+    ];
+    const w = world({
+      rate: {
+        take: async () => answers.shift() ?? { granted: false, reason: 'rate', retryAt: NOW },
+        applyPressure: async () => {},
+      },
+    });
+
+    const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(outcome).toMatchObject({ kind: 'sent' });
+    expect(w.sent[0]?.at).toBe(NOW + 900);
+    expect(w.deferred).toEqual([]);
+  });
+
+  it('takes a fresh token for a request that would leave late, rather than crowd a later second', async () => {
+    const subscriptions = ['p0', 'p1'].map((psid) => aSubscription({ psid, token: `t-${psid}` }));
+    const w = world({ subscriptions });
+    const sleep = w.deps.sleep;
+    let stalled = false;
+    w.deps.sleep = async (ms) => {
+      await sleep(ms);
+      // The event loop stalls once, 200 ms past the second request's token time.
+      if (!stalled) {
+        stalled = true;
+        w.clock.set(w.clock.now() + 200);
+      }
+    };
+
+    const outcomes = values(
+      await sendBatch(
+        subscriptions.map((s) => aRecord(aJob({ psid: s.psid }))),
+        w.deps,
+      ),
+    );
+
+    expect(outcomes).toMatchObject([{ kind: 'sent' }, { kind: 'sent' }]);
+    expect(w.takes.map((take) => take.tokens)).toEqual([2, 1]);
+  });
+
+  it('takes fresh tokens for a burst whose claims came back too late to leave on time', async () => {
+    const w = world();
+    const claim = w.deps.sends.claim;
+    w.deps.sends.claim = async (...args) => {
+      w.clock.set(w.clock.now() + 100);
+      return claim(...args);
+    };
+
+    const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(outcome).toMatchObject({ kind: 'sent' });
+    expect(w.takes).toHaveLength(2);
+    expect(w.sent[0]?.at).toBe(NOW + 100);
+  });
+});

@@ -1,0 +1,18 @@
+import { subscriptionId } from '#lib/domain/subscription.ts';
+import { memorySendStore, memoryTable } from '../../../support/memory-ports.ts';
+import { describeSendStoreContract } from '../../../support/send-store-contract.ts';
+
+const table = memoryTable();
+let sequence = 0;
+
+describeSendStoreContract('memorySendStore', {
+  store: () => memorySendStore(table),
+  put: async (subscription) => {
+    table.subscriptions.set(subscriptionId(subscription), structuredClone(subscription));
+  },
+  get: async (key) => structuredClone(table.subscriptions.get(subscriptionId(key))),
+  freshKey: () => {
+    sequence += 1;
+    return { pageId: '1001', psid: `p${sequence}`, topicId: 'deals' };
+  },
+});
