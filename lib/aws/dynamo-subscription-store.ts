@@ -158,10 +158,14 @@ export function dynamoSubscriptionStore(
     },
 
     async rememberTokens(entries) {
+      // One item per token: an MM token is per person and Page (META_PLATFORM.md section 4.1),
+      // so several subscriptions may name it, and a BatchWrite refuses a key twice. The last
+      // entry wins, as the last of several puts would.
+      const byToken = new Map(entries.map((entry) => [entry.token, entry]));
       await batchWrite(
         client,
         table,
-        entries.map(({ token, key }) => ({
+        [...byToken.values()].map(({ token, key }) => ({
           PutRequest: {
             Item: {
               ...keys.token(token),

@@ -439,6 +439,106 @@ describe('POST /webhook applying events', () => {
   });
 });
 
+describe('POST /webhook shared tokens', () => {
+  // META_PLATFORM.md section 4.1: an MM token is per person and Page, so two topics of one
+  // person may carry the same token.
+  async function marketingDelivered(token: string, at: number) {
+    return post(
+      JSON.stringify({
+        object: 'page',
+        entry: [
+          {
+            id: '1001',
+            time: at,
+            changes: [
+              {
+                field: 'marketing_message_deliveries',
+                value: { messenger_subscription_token: token, timestamp: at },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+  }
+
+  it('applies two opt-ins of one person, two topics, one token, in one delivery', async () => {
+    const token = 'tok-shared-1';
+
+    const response = await post(
+      aDelivery([
+        anOptin({ psid: 'share-1', topicId: 'daily-deals', token }),
+        anOptin({ psid: 'share-1', topicId: 'weekly-news', token }),
+      ]),
+    );
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ duplicate: false, applied: 2 });
+    expect(await subscription('share-1', 'daily-deals')).toMatchObject({ status: 'active', token });
+    expect(await subscription('share-1', 'weekly-news')).toMatchObject({ status: 'active', token });
+    const directory = await db.client.send(
+      new GetCommand({ TableName: db.table, Key: keys.token(token) }),
+    );
+    expect(directory.Item).toMatchObject({ pageId: '1001', psid: 'share-1' });
+    expect(['daily-deals', 'weekly-news']).toContain(directory.Item?.topicId);
+  });
+
+  it('applies in full any mix of events sharing a token, in one delivery and across several', async () => {
+    const token = 'tok-shared-2';
+    const at = Date.parse('2025-11-22T10:00:00Z');
+    const first = await post(
+      aDelivery([
+        anOptin({ psid: 'share-2', topicId: 'topic-a', token, timestamp: at }),
+        anOptin({ psid: 'share-2', topicId: 'topic-b', token, timestamp: at }),
+        anOptin({ psid: 'share-2', topicId: 'topic-c', token, timestamp: at }),
+        anOptin({
+          psid: 'share-2',
+          topicId: 'topic-a',
+          token,
+          timestamp: at + 1,
+          status: 'STOP NOTIFICATIONS',
+        }),
+        anOptin({ psid: 'share-3', topicId: 'topic-a', token: 'tok-other', timestamp: at }),
+      ]),
+    );
+    const concurrent = await Promise.all([
+      post(aDelivery([anOptin({ psid: 'share-2', topicId: 'topic-d', token, timestamp: at + 2 })])),
+      post(aDelivery([anOptin({ psid: 'share-2', topicId: 'topic-e', token, timestamp: at + 2 })])),
+      post(
+        aDelivery([
+          anOptin({
+            psid: 'share-2',
+            topicId: 'topic-a',
+            token,
+            timestamp: at + 3,
+            status: 'RESUME NOTIFICATIONS',
+          }),
+          anOptin({ psid: 'share-2', topicId: 'topic-f', token, timestamp: at + 3 }),
+        ]),
+      ),
+    ]);
+    const status = await marketingDelivered(token, at + 4);
+
+    for (const response of [first, ...concurrent, status]) {
+      expect(response.statusCode).toBe(200);
+    }
+    for (const topicId of ['topic-a', 'topic-b', 'topic-c', 'topic-d', 'topic-e', 'topic-f']) {
+      expect(await subscription('share-2', topicId)).toMatchObject({ status: 'active', token });
+    }
+    expect(await subscription('share-3', 'topic-a')).toMatchObject({ token: 'tok-other' });
+    // Two people opted in to topic-a: share-2 (then stopped and resumed) and share-3.
+    expect(await stats('topic-a', '1001', '2025-11-22')).toMatchObject({
+      optins: 2,
+      stops: 1,
+      resumes: 1,
+    });
+    const directory = await db.client.send(
+      new GetCommand({ TableName: db.table, Key: keys.token(token) }),
+    );
+    expect(directory.Item).toMatchObject({ pageId: '1001', psid: 'share-2' });
+  });
+});
+
 describe('logs', () => {
   it('logs the counters it added, for the dashboard', async () => {
     const at = Date.parse('2025-12-01T10:00:00Z');
