@@ -12,6 +12,7 @@ import {
 } from './api-gateway.ts';
 import type { MetaSimulator } from './meta-simulator/index.ts';
 import { ClockGoesBackError, type RuntimeClock } from './runtime-clock.ts';
+import type { SendPipelineState } from './send-pipeline.ts';
 import { controlSimulator } from './simulator-control.ts';
 
 /** The largest request body the server hands to a handler; a larger one is answered 413. */
@@ -27,7 +28,7 @@ export interface Route {
 
 /**
  * The runtime's HTTP server: the handlers' routes as API Gateway would call them, plus `/health`
- * and the local controls (`/_local/clock`, `/_local/simulator/*`).
+ * and the local controls (`/_local/clock`, `/_local/pipeline`, `/_local/simulator/*`).
  */
 export async function serve(
   port: number,
@@ -37,6 +38,7 @@ export async function serve(
     health: () => Promise<void>;
     simulator?: MetaSimulator;
     afterClockMove: () => Promise<void>;
+    pipeline: () => Promise<SendPipelineState>;
     log: Log;
   },
 ): Promise<Server> {
@@ -50,6 +52,10 @@ export async function serve(
       }
       if (path === '/_local/clock') {
         writeApiResult(response, await moveClock(request, parts));
+        return;
+      }
+      if (path === '/_local/pipeline') {
+        writeApiResult(response, json(200, await parts.pipeline()));
         return;
       }
       if (path.startsWith('/_local/simulator/')) {

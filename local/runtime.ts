@@ -30,6 +30,7 @@ import { createSendQueues } from './queues.ts';
 import { createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
 import { MAX_BODY_BYTES, mirrorPagesInto, type Route, serve } from './runtime-server.ts';
 import { startScheduler } from './scheduler.ts';
+import { readSendPipeline, type SendPipelineState } from './send-pipeline.ts';
 import { virtualTimeJobQueue } from './virtual-time-queue.ts';
 
 /** Everything the one-machine runtime needs; `local/start.ts` reads it from the environment. */
@@ -68,6 +69,11 @@ export interface Runtime {
   queueUrls: { send: string; deadLetter: string };
   /** What the schedules did so far, for progress lines. */
   counters: { fanoutRuns: number; queued: number };
+  /**
+   * Where the send pipeline stands; once `idle`, nothing more is sent before the clock reaches
+   * the put-backs' time (also `GET /_local/pipeline`).
+   */
+  pipeline(): Promise<SendPipelineState>;
   /** Processes besides this one that belong to the runtime (DynamoDB Local's JVM). */
   childPids: number[];
   stop(): Promise<void>;
@@ -125,11 +131,18 @@ async function wire(
   const handlers = wireHandlers(options, storage, { clock, graphUrl });
   const schedules = startSchedules(options, storage, clock, handlers);
   stops.push(schedules.scheduler.stop, schedules.poller.stop);
+  const pipeline = () =>
+    readSendPipeline(storage.sqs, storage.queueUrls.send, {
+      batchesRunning: () => schedules.poller.running,
+      fanoutsRunning: () => handlers.fanoutsRunning(),
+      waitingOnClock: () => handlers.jobQueue.waitingOnClock(),
+    });
   const url = await listen(options, storage, stops, {
     clock,
     simulator,
     handlers,
     scheduler: schedules.scheduler,
+    pipeline,
   });
   return {
     url,
@@ -138,6 +151,7 @@ async function wire(
     tableName: storage.tableName,
     queueUrls: storage.queueUrls,
     counters: schedules.counters,
+    pipeline,
   };
 }
 
@@ -193,15 +207,26 @@ function wireHandlers(
     },
     webhookDeps(db, tableName, { clock, log }),
   );
-  const invokeFanout = (input: unknown) =>
-    fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS));
+  // Fan-out invocations running or handed over: the send pipeline is not idle while one is.
+  let fanoutsRunning = 0;
+  const invokeFanout = async (input: unknown) => {
+    fanoutsRunning++;
+    try {
+      return await fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS));
+    } finally {
+      fanoutsRunning--;
+    }
+  };
   // A continuation is a fresh asynchronous invocation of the fan-out, as Lambda's Event invoke is.
   const continuations = {
     handOver: async (input: unknown) => {
+      fanoutsRunning++;
       setImmediate(() => {
-        invokeFanout(input).catch((error: unknown) =>
-          log.error('fan-out continuation failed', { error: String(error) }),
-        );
+        invokeFanout(input)
+          .catch((error: unknown) =>
+            log.error('fan-out continuation failed', { error: String(error) }),
+          )
+          .finally(() => fanoutsRunning--);
       });
     },
   };
@@ -243,6 +268,7 @@ function wireHandlers(
   return {
     webhook,
     invokeFanout,
+    fanoutsRunning: () => fanoutsRunning,
     admin,
     jobQueue,
     sender,
@@ -295,6 +321,7 @@ async function listen(
     simulator: MetaSimulator | undefined;
     handlers: Handlers;
     scheduler: { catchUp(): Promise<void> };
+    pipeline: () => Promise<SendPipelineState>;
   },
 ): Promise<string> {
   const { log } = options;
@@ -323,6 +350,7 @@ async function listen(
       await scheduler.catchUp();
       await jobQueue.wake();
     },
+    pipeline: parts.pipeline,
     log,
   });
   stops.push(
