@@ -16,6 +16,7 @@ import { keys } from '#lib/aws/keys.ts';
 import { sqsSendQueue } from '#lib/aws/sqs-send-queue.ts';
 import { DUE_SHARDS, TABLE } from '#lib/aws/table-definition.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
+import { fanoutConfigSchema } from '#lib/config.ts';
 import { planPartitions, runFanout } from '#lib/domain/fanout/run-fanout.ts';
 import { duePlacement, type Subscription } from '#lib/domain/subscription.ts';
 import { CADENCES, type Topic } from '#lib/domain/topic.ts';
@@ -34,6 +35,8 @@ const RUNS = Number(process.env.FANOUT_RUNS ?? 3);
 const NOT_DUE_SHARE = 0.1;
 // Monday 1 February 2027: a DAILY, a WEEKLY (Monday) and a MONTHLY (1st) slot all at 09:00.
 const RUN_AT = Date.parse('2027-02-01T12:00:00Z');
+/** The deployed fan-out's window, read from its configuration schema. */
+const LOOKBACK_HOURS = fanoutConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
 const ZONES = [
   'America/Sao_Paulo',
   'America/Argentina/Buenos_Aires',
@@ -160,7 +163,7 @@ async function bareLoop(
   const queue = sqsSendQueue(queues, queueUrl);
   let queued = 0;
   for (const cadence of CADENCES) {
-    const work = planPartitions(plans, cadence, RUN_AT - 6 * 3_600_000, RUN_AT, {
+    const work = planPartitions(plans, cadence, RUN_AT - LOOKBACK_HOURS * 3_600_000, RUN_AT, {
       dueShards: DUE_SHARDS,
       log: silentLog,
     });
@@ -224,7 +227,7 @@ async function measure(subscriptions: number) {
     const queueUrl = await newQueue(queues, `fanout-${run}`);
     const deps = fanoutDeps(
       { dynamo: countedDb, sqs: countedQueues },
-      { table, queueUrl, lookbackHours: 6 },
+      { table, queueUrl, lookbackHours: LOOKBACK_HOURS },
       { continuations: { handOver: async () => {} }, log: silentLog },
     );
     const started = performance.now();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
+import { webhookConfigSchema } from '#lib/config.ts';
 import { InvalidInputError } from '#lib/domain/errors.ts';
 import { json } from '#lib/http/api-gateway.ts';
 import type { Log } from '#lib/log.ts';
@@ -15,8 +16,8 @@ import { ClockGoesBackError, type RuntimeClock } from './runtime-clock.ts';
 import type { SendPipelineState } from './send-pipeline.ts';
 import { controlSimulator } from './simulator-control.ts';
 
-/** The largest request body the server hands to a handler; a larger one is answered 413. */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** The largest request body the server hands to a handler (the webhook's default limit). */
+export const MAX_BODY_BYTES = webhookConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
 
 /** A path prefix of the HTTP server and the Lambda handler behind it. */
 export interface Route {

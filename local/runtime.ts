@@ -10,6 +10,7 @@ import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
+import { adminConfigSchema, fanoutConfigSchema } from '#lib/config.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/send-message.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
 import type { Log } from '#lib/log.ts';
@@ -80,6 +81,9 @@ export interface Runtime {
 }
 
 const WEBHOOK_TIMEOUT_MS = 5_000;
+/** The deployed defaults (what the CDK stack leaves unset), read from the functions' schemas. */
+const FANOUT_LOOKBACK_HOURS = fanoutConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
+const ADMIN_LOOKBACK_HOURS = adminConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
 const FANOUT_TIMEOUT_MS = 5 * 60_000;
 const ADMIN_TIMEOUT_MS = 29_000;
 
@@ -235,7 +239,12 @@ function wireHandlers(
       { dynamo: db, sqs },
       // SQS counts real seconds while this clock may jump: jobs are not held back here; the
       // sender's put-back on the runtime clock does the same job.
-      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6, delayScale: 0 },
+      {
+        table: tableName,
+        queueUrl: queueUrls.send,
+        lookbackHours: FANOUT_LOOKBACK_HOURS,
+        delayScale: 0,
+      },
       { continuations, log },
     ),
   );
@@ -248,7 +257,7 @@ function wireHandlers(
     { adminToken: options.adminToken },
     adminDeps(
       { dynamo: db, sqs },
-      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6 },
+      { table: tableName, queueUrl: queueUrls.send, lookbackHours: ADMIN_LOOKBACK_HOURS },
       { graph, clock, log, continuations },
     ),
   );
