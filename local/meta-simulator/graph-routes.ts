@@ -26,6 +26,8 @@ export interface GraphRoutesDeps {
   counters: Counters;
   rateLimitCode: RateLimitCode;
   log: Log;
+  /** Waits out injected latency; default a real timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -42,6 +44,8 @@ interface Answer {
 export function createGraphRoutes(deps: GraphRoutesDeps) {
   const { model, limiter, faults, counters, log } = deps;
   const hangs = new Set<NodeJS.Timeout>();
+  const sleep =
+    deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -61,7 +65,7 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     }
     const call = resolved;
     const latency = faults.latency(call.route);
-    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    if (latency > 0) await sleep(latency);
     const fate = faults.draw(call.route);
     if (fate === 'server_error') {
       writeAnswer(
