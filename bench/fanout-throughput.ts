@@ -16,6 +16,7 @@ import { keys } from '#lib/aws/keys.ts';
 import { sqsSendQueue } from '#lib/aws/sqs-send-queue.ts';
 import { TABLE } from '#lib/aws/table-definition.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
+import { fanoutConfigSchema } from '#lib/config.ts';
 import { duePlacement } from '#lib/domain/due-placement.ts';
 import { planPartitions, runFanout } from '#lib/domain/fanout/run-fanout.ts';
 import type { Subscription } from '#lib/domain/subscription.ts';
@@ -35,6 +36,8 @@ const RUNS = Number(process.env.FANOUT_RUNS ?? 3);
 const NOT_DUE_SHARE = 0.1;
 // Monday 1 February 2027: a DAILY, a WEEKLY (Monday) and a MONTHLY (1st) slot all at 09:00.
 const RUN_AT = Date.parse('2027-02-01T12:00:00Z');
+/** The deployed fan-out's window, read from its configuration schema. */
+const LOOKBACK_HOURS = fanoutConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
 const ZONES = [
   'America/Sao_Paulo',
   'America/Argentina/Buenos_Aires',
@@ -157,7 +160,7 @@ async function bareLoop(
   const queue = sqsSendQueue(queues, queueUrl);
   let queued = 0;
   for (const cadence of CADENCES) {
-    const work = planPartitions(plans, cadence, RUN_AT - 6 * 3_600_000, RUN_AT, {
+    const work = planPartitions(plans, cadence, RUN_AT - LOOKBACK_HOURS * 3_600_000, RUN_AT, {
       dueIndex: dynamoDueIndex(db, table),
       log: silentLog,
     });
@@ -221,7 +224,7 @@ async function measure(subscriptions: number) {
     const queueUrl = await newQueue(queues, `fanout-${run}`);
     const deps = fanoutDeps(
       { dynamo: countedDb, sqs: countedQueues },
-      { table, queueUrl, lookbackHours: 6 },
+      { table, queueUrl, lookbackHours: LOOKBACK_HOURS },
       { continuations: { handOver: async () => {} }, log: silentLog },
     );
     const started = performance.now();

@@ -13,6 +13,7 @@ import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
+import { fanoutConfigSchema, senderConfigSchema, webhookConfigSchema } from '#lib/config.ts';
 import { duePlacement } from '#lib/domain/due-placement.ts';
 import type { FanoutResult } from '#lib/domain/fanout/run-fanout.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
@@ -93,6 +94,10 @@ export interface Pipeline {
 
 const APP_SECRET = 'bench-app-secret';
 const FANOUT_TIMEOUT_MS = 15 * 60_000;
+/** The deployed defaults, read from the functions' configuration schemas. */
+const LOOKBACK_HOURS = fanoutConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
+const GRAPH_VERSION = senderConfigSchema.shape.META_GRAPH_VERSION.parse(undefined);
+const MAX_BODY_BYTES = webhookConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
 /**
  * Lambda's own lines per invocation with JSON log format (platform.start and platform.report),
  * bytes each, as seen in CloudWatch; an estimate, not measured here.
@@ -170,7 +175,7 @@ export async function createPipeline(options: {
 
   const webhook = timed('webhook', () =>
     createWebhookHandler(
-      { appSecret: APP_SECRET, verifyToken: 'bench', maxBodyBytes: 4 * 1024 * 1024 },
+      { appSecret: APP_SECRET, verifyToken: 'bench', maxBodyBytes: MAX_BODY_BYTES },
       webhookDeps(clients.webhook.dynamo, table, { clock: systemClock, log: logFor('webhook') }),
     ),
   );
@@ -180,7 +185,7 @@ export async function createPipeline(options: {
       createFanoutHandler(
         fanoutDeps(
           clients.fanout,
-          { table, queueUrl: queues.send, lookbackHours: 6 },
+          { table, queueUrl: queues.send, lookbackHours: LOOKBACK_HOURS },
           {
             // A continuation is one more invocation, as Lambda's asynchronous invoke would be.
             continuations: {
@@ -202,7 +207,7 @@ export async function createPipeline(options: {
           clients.sender,
           { table, queueUrl: queues.send, burst: DEFAULT_SENDER_OPTIONS.burst },
           {
-            graph: graphClient({ baseUrl: simulator.url, version: 'v24.0' }),
+            graph: graphClient({ baseUrl: simulator.url, version: GRAPH_VERSION }),
             clock: systemClock,
             log: logFor('sender'),
           },
@@ -212,7 +217,7 @@ export async function createPipeline(options: {
 
   const server = await serveWebhook(async (request, response) => {
     counts.apiRequests++;
-    const body = (await readBody(request, 4 * 1024 * 1024 + 1)) ?? Buffer.alloc(0);
+    const body = (await readBody(request, MAX_BODY_BYTES + 1)) ?? Buffer.alloc(0);
     const result = await webhook(
       toApiEvent(request, body, Date.now()),
       lambdaContext('webhook', 4_000),

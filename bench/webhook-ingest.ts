@@ -4,6 +4,7 @@ import { createDynamoClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
+import { webhookConfigSchema } from '#lib/config.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
 import { silentLog } from '#lib/log.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
@@ -17,6 +18,8 @@ import { printTable, summarise, writeResult } from './support.ts';
 const SIZES = [1, 100, 1000];
 const RUNS = 7;
 const SECRET = 'bench-secret';
+/** The deployed webhook's body limit, read from its configuration schema. */
+const MAX_BODY_BYTES = webhookConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
 
 const dynamo = await startDynamoDbLocal();
 pointSdkAt({ dynamo: dynamo.endpoint });
@@ -24,7 +27,7 @@ try {
   const table = 'bench-webhook';
   await createTable(new DynamoDBClient({}), table);
   const handler = createWebhookHandler(
-    { appSecret: SECRET, verifyToken: 'v', maxBodyBytes: 4 * 1024 * 1024 },
+    { appSecret: SECRET, verifyToken: 'v', maxBodyBytes: MAX_BODY_BYTES },
     webhookDeps(createDynamoClient(), table, { clock: systemClock, log: silentLog }),
   );
   const rows = [];

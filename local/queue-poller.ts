@@ -1,5 +1,6 @@
 import {
   DeleteMessageBatchCommand,
+  type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -15,6 +16,8 @@ export interface QueuePoller {
   stop(): Promise<void>;
   /** Batches handled so far. */
   readonly batches: number;
+  /** Batches received and not done yet (handler running or messages not yet deleted). */
+  readonly running: number;
 }
 
 /**
@@ -36,7 +39,57 @@ export function startQueuePoller(options: {
   const { sqs, queueUrl, handler, log } = options;
   let stopped = false;
   let batches = 0;
+  let running = 0;
   const abort = new AbortController();
+
+  const handle = async (messages: Message[]) => {
+    const records = messages.map(
+      (message): SQSRecord => ({
+        messageId: message.MessageId ?? '',
+        receiptHandle: message.ReceiptHandle ?? '',
+        body: message.Body ?? '',
+        attributes: {
+          ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+          SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
+          SenderId: message.Attributes?.SenderId ?? 'local',
+          ApproximateFirstReceiveTimestamp:
+            message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
+        },
+        messageAttributes: {},
+        md5OfBody: message.MD5OfBody ?? '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: options.queueArn,
+        awsRegion: 'us-east-1',
+      }),
+    );
+    options.onBatch?.(records);
+    batches++;
+    let failed = new Set(records.map((record) => record.messageId));
+    try {
+      const response = await handler(
+        { Records: records },
+        lambdaContext('sender', options.functionTimeoutMs),
+      );
+      failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    } catch (error: unknown) {
+      // A thrown batch is retried whole, as the event source mapping does.
+      log.error('sender batch failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    const done = records.filter((record) => !failed.has(record.messageId));
+    if (done.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((record, index) => ({
+            Id: String(index),
+            ReceiptHandle: record.receiptHandle,
+          })),
+        }),
+      );
+    }
+  };
 
   const poll = async () => {
     while (!stopped) {
@@ -52,51 +105,11 @@ export function startQueuePoller(options: {
         );
         const messages = answer.Messages ?? [];
         if (messages.length === 0) continue;
-        const records = messages.map(
-          (message): SQSRecord => ({
-            messageId: message.MessageId ?? '',
-            receiptHandle: message.ReceiptHandle ?? '',
-            body: message.Body ?? '',
-            attributes: {
-              ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-              SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
-              SenderId: message.Attributes?.SenderId ?? 'local',
-              ApproximateFirstReceiveTimestamp:
-                message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-            },
-            messageAttributes: {},
-            md5OfBody: message.MD5OfBody ?? '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: options.queueArn,
-            awsRegion: 'us-east-1',
-          }),
-        );
-        options.onBatch?.(records);
-        batches++;
-        let failed = new Set(records.map((record) => record.messageId));
+        running++;
         try {
-          const response = await handler(
-            { Records: records },
-            lambdaContext('sender', options.functionTimeoutMs),
-          );
-          failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-        } catch (error: unknown) {
-          // A thrown batch is retried whole, as the event source mapping does.
-          log.error('sender batch failed', {
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-        const done = records.filter((record) => !failed.has(record.messageId));
-        if (done.length > 0) {
-          await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: done.map((record, index) => ({
-                Id: String(index),
-                ReceiptHandle: record.receiptHandle,
-              })),
-            }),
-          );
+          await handle(messages);
+        } finally {
+          running--;
         }
       } catch (error: unknown) {
         if (stopped) return;
@@ -112,6 +125,9 @@ export function startQueuePoller(options: {
   return {
     get batches() {
       return batches;
+    },
+    get running() {
+      return running;
     },
     async stop() {
       stopped = true;

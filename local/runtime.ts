@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { adminDeps } from '#lib/aws/admin-deps.ts';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
@@ -12,23 +10,16 @@ import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
-import { InvalidInputError } from '#lib/domain/errors.ts';
+import { adminConfigSchema, fanoutConfigSchema } from '#lib/config.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
-import { json } from '#lib/http/api-gateway.ts';
 import type { Log } from '#lib/log.ts';
 import { FANOUT_SCHEDULES } from '#lib/schedules.ts';
 import { createAdminHandler } from '../functions/admin.ts';
 import { createFanoutHandler } from '../functions/fanout.ts';
 import { createSenderHandler } from '../functions/sender.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
-import {
-  type ApiHandler,
-  lambdaContext,
-  readBody,
-  toApiEvent,
-  writeApiResult,
-} from './api-gateway.ts';
+import { lambdaContext } from './api-gateway.ts';
 import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './emulators.ts';
 import {
   type FaultConfig,
@@ -37,9 +28,10 @@ import {
 } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
 import { createSendQueues } from './queues.ts';
-import { ClockGoesBackError, createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
+import { createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
+import { MAX_BODY_BYTES, mirrorPagesInto, type Route, serve } from './runtime-server.ts';
 import { startScheduler } from './scheduler.ts';
-import { controlSimulator } from './simulator-control.ts';
+import { readSendPipeline, type SendPipelineState } from './send-pipeline.ts';
 import { virtualTimeJobQueue } from './virtual-time-queue.ts';
 
 /** Everything the one-machine runtime needs; `local/start.ts` reads it from the environment. */
@@ -78,13 +70,20 @@ export interface Runtime {
   queueUrls: { send: string; deadLetter: string };
   /** What the schedules did so far, for progress lines. */
   counters: { fanoutRuns: number; queued: number };
+  /**
+   * Where the send pipeline stands; once `idle`, nothing more is sent before the clock reaches
+   * the put-backs' time (also `GET /_local/pipeline`).
+   */
+  pipeline(): Promise<SendPipelineState>;
   /** Processes besides this one that belong to the runtime (DynamoDB Local's JVM). */
   childPids: number[];
   stop(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const WEBHOOK_TIMEOUT_MS = 5_000;
+/** The deployed defaults (what the CDK stack leaves unset), read from the functions' schemas. */
+const FANOUT_LOOKBACK_HOURS = fanoutConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
+const ADMIN_LOOKBACK_HOURS = adminConfigSchema.shape.LOOKBACK_HOURS.parse(undefined);
 const FANOUT_TIMEOUT_MS = 5 * 60_000;
 const ADMIN_TIMEOUT_MS = 29_000;
 
@@ -126,7 +125,45 @@ async function wire(
   options: RuntimeOptions,
   stops: (() => Promise<void>)[],
 ): Promise<Omit<Runtime, 'stop' | 'childPids'>> {
-  const { log } = options;
+  const storage = await startStorage(options);
+  const clock = createRuntimeClock({
+    ...(options.clockStart !== undefined && { start: options.clockStart }),
+    speed: options.clockSpeed,
+  });
+  const simulator = await startSimulator(options, clock, stops);
+  const graphUrl = options.graphUrl ?? simulator?.url ?? '';
+  const handlers = wireHandlers(options, storage, { clock, graphUrl });
+  const schedules = startSchedules(options, storage, clock, handlers);
+  stops.push(schedules.scheduler.stop, schedules.poller.stop);
+  const pipeline = () =>
+    readSendPipeline(storage.sqs, storage.queueUrls.send, {
+      batchesRunning: () => schedules.poller.running,
+      fanoutsRunning: () => handlers.fanoutsRunning(),
+      waitingOnClock: () => handlers.jobQueue.waitingOnClock(),
+    });
+  const url = await listen(options, storage, stops, {
+    clock,
+    simulator,
+    handlers,
+    scheduler: schedules.scheduler,
+    pipeline,
+  });
+  return {
+    url,
+    clock,
+    ...(simulator && { simulator }),
+    tableName: storage.tableName,
+    queueUrls: storage.queueUrls,
+    counters: schedules.counters,
+    pipeline,
+  };
+}
+
+type Storage = Awaited<ReturnType<typeof startStorage>>;
+type Handlers = ReturnType<typeof wireHandlers>;
+
+/** The SDK clients, the table and the send queues, as the CDK stack makes them. */
+async function startStorage(options: RuntimeOptions) {
   const tableName = options.tableName ?? 'recurrent';
   const db = createDynamoClient();
   const sqs = createSqsClient();
@@ -134,11 +171,16 @@ async function wire(
   await createTable(raw, tableName);
   const queues = await createSendQueues(sqs, `${tableName}-send`);
   const queueUrls = { send: queues.send, deadLetter: queues.deadLetter };
-  const clock = createRuntimeClock({
-    ...(options.clockStart !== undefined && { start: options.clockStart }),
-    speed: options.clockSpeed,
-  });
+  return { tableName, db, sqs, raw, queues, queueUrls };
+}
 
+/** The built-in Meta simulator, unless a Graph URL is configured. */
+async function startSimulator(
+  options: RuntimeOptions,
+  clock: RuntimeClock,
+  stops: (() => Promise<void>)[],
+): Promise<MetaSimulator | undefined> {
+  const { log } = options;
   let simulator: MetaSimulator | undefined;
   if (!options.graphUrl) {
     // The simulator counts its rate window on the runtime clock too, so the sender's pacing
@@ -151,8 +193,16 @@ async function wire(
     });
     stops.push(() => simulator?.stop() ?? Promise.resolve());
   }
-  const graphUrl = options.graphUrl ?? simulator?.url ?? '';
+  return simulator;
+}
 
+/** The four Lambda handlers, made by their own factories over the same ports as on AWS. */
+function wireHandlers(
+  options: RuntimeOptions,
+  { db, sqs, tableName, queueUrls }: Storage,
+  { clock, graphUrl }: { clock: RuntimeClock; graphUrl: string },
+) {
+  const { log } = options;
   const webhook = createWebhookHandler(
     {
       appSecret: options.appSecret,
@@ -161,13 +211,26 @@ async function wire(
     },
     webhookDeps(db, tableName, { clock, log }),
   );
+  // Fan-out invocations running or handed over: the send pipeline is not idle while one is.
+  let fanoutsRunning = 0;
+  const invokeFanout = async (input: unknown) => {
+    fanoutsRunning++;
+    try {
+      return await fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS));
+    } finally {
+      fanoutsRunning--;
+    }
+  };
   // A continuation is a fresh asynchronous invocation of the fan-out, as Lambda's Event invoke is.
   const continuations = {
     handOver: async (input: unknown) => {
+      fanoutsRunning++;
       setImmediate(() => {
-        fanout(input, lambdaContext('fanout', FANOUT_TIMEOUT_MS)).catch((error: unknown) =>
-          log.error('fan-out continuation failed', { error: String(error) }),
-        );
+        invokeFanout(input)
+          .catch((error: unknown) =>
+            log.error('fan-out continuation failed', { error: String(error) }),
+          )
+          .finally(() => fanoutsRunning--);
       });
     },
   };
@@ -176,7 +239,12 @@ async function wire(
       { dynamo: db, sqs },
       // SQS counts real seconds while this clock may jump: jobs are not held back here; the
       // sender's put-back on the runtime clock does the same job.
-      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6, delayScale: 0 },
+      {
+        table: tableName,
+        queueUrl: queueUrls.send,
+        lookbackHours: FANOUT_LOOKBACK_HOURS,
+        delayScale: 0,
+      },
       { continuations, log },
     ),
   );
@@ -189,7 +257,7 @@ async function wire(
     { adminToken: options.adminToken },
     adminDeps(
       { dynamo: db, sqs },
-      { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6 },
+      { table: tableName, queueUrl: queueUrls.send, lookbackHours: ADMIN_LOOKBACK_HOURS },
       { graph, clock, log, continuations },
     ),
   );
@@ -206,23 +274,39 @@ async function wire(
   );
   const jobQueue = virtualTimeJobQueue(senderParts.queue, sqs, queueUrls.send, clock);
   const sender = createSenderHandler(DEFAULT_SENDER_OPTIONS, { ...senderParts, queue: jobQueue });
+  return {
+    webhook,
+    invokeFanout,
+    fanoutsRunning: () => fanoutsRunning,
+    admin,
+    jobQueue,
+    sender,
+  };
+}
 
+/** The fan-out schedules on the runtime clock, and the poller that feeds the sender. */
+function startSchedules(
+  options: RuntimeOptions,
+  { sqs, queues, queueUrls }: Storage,
+  clock: RuntimeClock,
+  { invokeFanout, jobQueue, sender }: Handlers,
+) {
+  const { log } = options;
   const counters = { fanoutRuns: 0, queued: 0 };
   const scheduler = startScheduler({
     clock,
     schedules: FANOUT_SCHEDULES,
     fire: async (schedule, at) => {
-      const result = await fanout(
-        { cadence: schedule.cadence, scheduledTime: new Date(at).toISOString() },
-        lambdaContext('fanout', FANOUT_TIMEOUT_MS),
-      );
+      const result = await invokeFanout({
+        cadence: schedule.cadence,
+        scheduledTime: new Date(at).toISOString(),
+      });
       counters.fanoutRuns++;
       counters.queued += result.queued;
       await jobQueue.wake();
     },
     log,
   });
-  stops.push(scheduler.stop);
   const poller = startQueuePoller({
     sqs,
     queueUrl: queueUrls.send,
@@ -233,8 +317,25 @@ async function wire(
     functionTimeoutMs: SEND_QUEUE.senderTimeoutSeconds * 1000,
     log,
   });
-  stops.push(poller.stop);
+  return { counters, scheduler, poller };
+}
 
+/** The HTTP server on `options.port`; returns its URL once it listens. */
+async function listen(
+  options: RuntimeOptions,
+  { raw, sqs, queueUrls }: Storage,
+  stops: (() => Promise<void>)[],
+  parts: {
+    clock: RuntimeClock;
+    simulator: MetaSimulator | undefined;
+    handlers: Handlers;
+    scheduler: { catchUp(): Promise<void> };
+    pipeline: () => Promise<SendPipelineState>;
+  },
+): Promise<string> {
+  const { log } = options;
+  const { clock, simulator, handlers, scheduler } = parts;
+  const { webhook, admin, jobQueue } = handlers;
   const health = async () => {
     await raw.send(new ListTablesCommand({ Limit: 1 }));
     await sqs.send(
@@ -258,6 +359,7 @@ async function wire(
       await scheduler.catchUp();
       await jobQueue.wake();
     },
+    pipeline: parts.pipeline,
     log,
   });
   stops.push(
@@ -269,193 +371,7 @@ async function wire(
   );
   const { port } = server.address() as AddressInfo;
   if (simulator) simulator.setWebhookUrl(`http://127.0.0.1:${port}/webhook`);
-  return {
-    url: `http://localhost:${port}`,
-    clock,
-    ...(simulator && { simulator }),
-    tableName,
-    queueUrls,
-    counters,
-  };
-}
-
-interface Route {
-  prefix: string;
-  handler: ApiHandler;
-  timeoutMs: number;
-  name: string;
-}
-
-async function serve(
-  port: number,
-  routes: readonly Route[],
-  parts: {
-    clock: RuntimeClock;
-    health: () => Promise<void>;
-    simulator?: MetaSimulator;
-    afterClockMove: () => Promise<void>;
-    log: Log;
-  },
-): Promise<Server> {
-  const server = createServer(async (request, response) => {
-    try {
-      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      if (path === '/health') {
-        await parts.health();
-        writeApiResult(response, json(200, { status: 'ok' }));
-        return;
-      }
-      if (path === '/_local/clock') {
-        writeApiResult(response, await moveClock(request, parts));
-        return;
-      }
-      if (path.startsWith('/_local/simulator/')) {
-        writeApiResult(response, await controlSimulatorRoute(request, path, parts.simulator));
-        return;
-      }
-      const route = routes.find(
-        (candidate) => path === candidate.prefix || path.startsWith(`${candidate.prefix}/`),
-      );
-      if (!route) {
-        writeApiResult(
-          response,
-          json(404, { error: { code: 'not_found', message: `no route for ${path}` } }),
-        );
-        return;
-      }
-      const body = await readBody(request, MAX_BODY_BYTES + 1);
-      if (body === undefined) {
-        writeApiResult(
-          response,
-          json(413, {
-            error: { code: 'body_too_large', message: `body over ${MAX_BODY_BYTES} bytes` },
-          }),
-        );
-        return;
-      }
-      const event = toApiEvent(request, body, parts.clock.now());
-      const context: Context = lambdaContext(route.name, route.timeoutMs);
-      writeApiResult(response, await route.handler(event, context));
-    } catch (error: unknown) {
-      parts.log.error('local request failed', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      if (!response.headersSent) {
-        writeApiResult(
-          response,
-          json(503, { error: { code: 'unavailable', message: 'a part of the runtime is not up' } }),
-        );
-      }
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return server;
-}
-
-async function moveClock(
-  request: IncomingMessage,
-  parts: { clock: RuntimeClock; afterClockMove: () => Promise<void> },
-) {
-  if (request.method !== 'POST') {
-    return json(405, {
-      error: { code: 'method_not_allowed', message: 'POST {"now": "<ISO instant>"}' },
-    });
-  }
-  const body = (await readBody(request, 10_000)) ?? Buffer.alloc(0);
-  let target: number;
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    const now =
-      typeof parsed === 'object' && parsed !== null && 'now' in parsed ? parsed.now : undefined;
-    target = typeof now === 'number' ? now : Date.parse(String(now));
-  } catch {
-    target = Number.NaN;
-  }
-  if (!Number.isFinite(target)) {
-    return json(400, {
-      error: { code: 'invalid_input', message: 'now: give an ISO instant or epoch milliseconds' },
-    });
-  }
-  try {
-    parts.clock.advanceTo(target);
-  } catch (error: unknown) {
-    if (error instanceof ClockGoesBackError) {
-      return json(409, { error: { code: 'clock_goes_back', message: error.message } });
-    }
-    throw error;
-  }
-  await parts.afterClockMove();
-  return json(200, { now: new Date(parts.clock.now()).toISOString() });
-}
-
-async function controlSimulatorRoute(
-  request: IncomingMessage,
-  path: string,
-  simulator: MetaSimulator | undefined,
-) {
-  if (!simulator) {
-    return json(404, {
-      error: {
-        code: 'no_simulator',
-        message: 'META_GRAPH_URL is set: no built-in simulator to control',
-      },
-    });
-  }
-  if (request.method !== 'POST') {
-    return json(405, { error: { code: 'method_not_allowed', message: 'POST a JSON body' } });
-  }
-  const body = (await readBody(request, 100_000)) ?? Buffer.alloc(0);
-  try {
-    const input: unknown = JSON.parse(body.toString('utf8') || '{}');
-    return json(200, controlSimulator(simulator, path.slice('/_local/simulator/'.length), input));
-  } catch (error: unknown) {
-    if (error instanceof InvalidInputError || error instanceof SyntaxError) {
-      return json(400, { error: { code: 'invalid_input', message: error.message } });
-    }
-    throw error;
-  }
-}
-
-/**
- * Tells the simulator about every Page an operator registers, so Meta (simulated) knows its
- * access token, zone, ad account and campaign exactly as the real one would.
- */
-function mirrorPagesInto(simulator: MetaSimulator, admin: ApiHandler): ApiHandler {
-  return async (event, context) => {
-    const result = await admin(event, context);
-    const match = /^\/admin\/pages\/([^/]+)$/.exec(event.rawPath);
-    if (
-      event.requestContext.http.method !== 'PUT' ||
-      !match?.[1] ||
-      (result.statusCode ?? 500) >= 300
-    ) {
-      return result;
-    }
-    const body = JSON.parse(event.body ?? '{}') as {
-      accessToken?: string;
-      timezone?: string;
-      adAccountId?: string;
-      campaignId?: string;
-    };
-    const pageId = decodeURIComponent(match[1]);
-    if (body.accessToken) {
-      const adAccountId = body.adAccountId?.replace(/^act_/, '');
-      simulator.addPage({
-        id: pageId,
-        accessToken: body.accessToken,
-        ...(body.timezone && { timezone: body.timezone }),
-        // The sender uses the Page's token as the system-user token of the new API.
-        ...(adAccountId && { adAccountId, systemUserToken: body.accessToken }),
-      });
-      if (adAccountId && body.campaignId) {
-        simulator.addCampaign({ adAccountId, pageId, id: body.campaignId });
-      }
-    }
-    return result;
-  };
+  return `http://localhost:${port}`;
 }
 
 /** A random development secret: printed, because nobody configured it. */

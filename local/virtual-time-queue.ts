@@ -12,7 +12,7 @@ export function virtualTimeJobQueue(
   sqs: SQSClient,
   queueUrl: string,
   clock: RuntimeClock,
-): JobQueue & { wake(): Promise<void> } {
+): JobQueue & { wake(): Promise<void>; waitingOnClock(): number } {
   const waiting = new Map<string, number>();
   return {
     async defer(entries) {
@@ -20,6 +20,16 @@ export function virtualTimeJobQueue(
       await inner.defer(
         entries.map(({ handle, delayMs }) => ({ handle, delayMs: delayMs / clock.speed })),
       );
+    },
+    /**
+     * Put-backs whose time on the runtime clock is still ahead: they stay invisible until then
+     * (SQS rounds their delay up to whole seconds, so none comes back earlier).
+     */
+    waitingOnClock() {
+      const now = clock.now();
+      let count = 0;
+      for (const dueAt of waiting.values()) if (dueAt > now) count++;
+      return count;
     },
     async wake() {
       const now = clock.now();

@@ -180,16 +180,21 @@ export function createFaults(options: {
         rule.times -= 1;
         if (rule.times <= 0) errors.splice(index, 1);
       }
-      const transient = rule.code === 1 || rule.code === 2;
-      return {
-        status: rule.status ?? (transient ? 500 : 400),
-        code: rule.code,
-        ...(rule.subcode !== undefined && { subcode: rule.subcode }),
-        type: 'OAuthException',
-        reason: 'injected',
-        ...(transient && { isTransient: true }),
-        message: rule.message ?? `(#${rule.code}) Error injected by the Meta simulator`,
-      };
+      return injectedSpec(rule);
     },
+  };
+}
+
+/** The Graph error an injected rule answers; codes 1 and 2 are Meta's transient ones. */
+function injectedSpec(rule: InjectedError): GraphErrorSpec {
+  const transient = rule.code === 1 || rule.code === 2;
+  return {
+    status: rule.status ?? (transient ? 500 : 400),
+    code: rule.code,
+    ...(rule.subcode !== undefined && { subcode: rule.subcode }),
+    type: 'OAuthException',
+    reason: 'injected',
+    ...(transient && { isTransient: true }),
+    message: rule.message ?? `(#${rule.code}) Error injected by the Meta simulator`,
   };
 }

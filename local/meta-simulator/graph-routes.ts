@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as z from 'zod';
 import type { Log } from '#lib/log.ts';
 import type { Counters } from './counters.ts';
-import type { Faults, GraphRoute } from './faults.ts';
+import type { Faults } from './faults.ts';
+import { type Call, firstSegment, resolveCall } from './graph-calls.ts';
 import { errorBody, type GraphErrorSpec, graphErrors, type RateLimitCode } from './graph-errors.ts';
 import { newTraceId } from './ids.ts';
-import type { MetaModel, ModelResult, SentMessage } from './model.ts';
+import type { MetaModel, SentMessage } from './model.ts';
 import {
   CALLS_PER_ENGAGED_USER,
   type RateLimiter,
@@ -14,8 +14,8 @@ import {
 } from './rate-limiter.ts';
 
 /**
- * The Graph API surface over node:http: routing, parsing at the edge, then faults, access
- * token, rate limit and injected errors in Meta's order, then the model. Every answer carries
+ * The Graph API surface over node:http: the call resolved at the edge (`graph-calls.ts`), then
+ * faults, access token, rate limit and injected errors in Meta's order, then the model. Every answer carries
  * `X-App-Usage` and `X-Business-Use-Case-Usage`.
  */
 
@@ -26,20 +26,11 @@ export interface GraphRoutesDeps {
   counters: Counters;
   rateLimitCode: RateLimitCode;
   log: Log;
+  /** Waits out injected latency; default a real timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const VERSION = /^v\d+(\.\d+)?$/;
-
-/** One resolved call: its route, whom it concerns, and how to run it. */
-interface Call {
-  route: GraphRoute;
-  /** The Page the call counts against (rate limit, usage header, injected errors). */
-  usageKey: string;
-  token?: string;
-  authorise(): GraphErrorSpec | undefined;
-  run(): ModelResult<unknown>;
-}
 
 interface Answer {
   status: number;
@@ -49,37 +40,12 @@ interface Answer {
   regainMinutes?: number;
 }
 
-const recipientSchema = z.looseObject({
-  id: z.coerce.string().optional(),
-  notification_messages_token: z.string().optional(),
-});
-const messagesParams = z.looseObject({
-  recipient: recipientSchema.optional(),
-  message: z.unknown().optional(),
-});
-const optInTemplate = z.looseObject({
-  attachment: z.looseObject({
-    payload: z.looseObject({ template_type: z.literal('notification_messages') }),
-  }),
-});
-const marketingParams = z.looseObject({
-  message_id: z.coerce.string().optional(),
-  messenger_delivery_data: z.looseObject({ subscription_token: z.string().optional() }).optional(),
-  message: z.unknown().optional(),
-});
-const campaignParams = z.looseObject({
-  name: z.unknown().optional(),
-  page_id: z.coerce.string().optional(),
-});
-const listParams = z.looseObject({
-  limit: z.coerce.number().int().optional(),
-  after: z.string().optional(),
-});
-
 /** A node:http request listener answering as Meta's Graph API would. */
 export function createGraphRoutes(deps: GraphRoutesDeps) {
   const { model, limiter, faults, counters, log } = deps;
   const hangs = new Set<NodeJS.Timeout>();
+  const sleep =
+    deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -92,17 +58,22 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     const resolved =
       raw === undefined
         ? graphErrors.invalidParameter('request body is too large')
-        : resolveCall(req, url, raw);
+        : resolveCall(model, req, url, raw);
     if (!('route' in resolved)) {
-      write(res, fail(resolved), firstSegment(url) ?? 'graph');
+      writeAnswer(res, fail(resolved), firstSegment(url) ?? 'graph', deps);
       return;
     }
     const call = resolved;
     const latency = faults.latency(call.route);
-    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    if (latency > 0) await sleep(latency);
     const fate = faults.draw(call.route);
     if (fate === 'server_error') {
-      write(res, fail(graphErrors.serviceUnavailable(faults.serverErrorStatus())), call.usageKey);
+      writeAnswer(
+        res,
+        fail(graphErrors.serviceUnavailable(faults.serverErrorStatus())),
+        call.usageKey,
+        deps,
+      );
       return;
     }
     if (fate === 'timeout') {
@@ -119,7 +90,7 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
       return;
     }
     const { answer } = decide(call);
-    write(res, answer, call.usageKey);
+    writeAnswer(res, answer, call.usageKey, deps);
   }
 
   function decide(call: Call): { answer: Answer; sent?: SentMessage } {
@@ -164,173 +135,6 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     return { status: spec.status, body: errorBody(spec, traceId), spec, traceId };
   }
 
-  function write(res: ServerResponse, answer: Answer, usageKey: string) {
-    const perSecond = model.pageRate(usageKey);
-    const usage: UsageReading & { estimated_time_to_regain_access: number } =
-      answer.regainMinutes === undefined
-        ? {
-            ...limiter.usage(
-              usageKey,
-              perSecond,
-              CALLS_PER_ENGAGED_USER * model.engagedUsers(usageKey),
-            ),
-            estimated_time_to_regain_access: 0,
-          }
-        : {
-            call_count: 100,
-            total_cputime: 100,
-            total_time: 100,
-            estimated_time_to_regain_access: answer.regainMinutes,
-          };
-    const body = JSON.stringify(answer.body);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json; charset=UTF-8',
-      'x-fb-trace-id': answer.traceId ?? newTraceId(),
-      'x-app-usage': JSON.stringify(limiter.appUsage()),
-      'x-business-use-case-usage': JSON.stringify({
-        [usageKey]: [{ type: 'messenger', ...usage }],
-      }),
-      'content-length': String(Buffer.byteLength(body)),
-    };
-    if (answer.spec?.code === 190) {
-      headers['www-authenticate'] =
-        `OAuth "Facebook Platform" "invalid_token" "${answer.spec.message}"`;
-    }
-    res.writeHead(answer.status, headers).end(body);
-  }
-
-  function resolveCall(req: IncomingMessage, url: URL, raw: Buffer): Call | GraphErrorSpec {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const segments = url.pathname.split('/').filter((part) => part !== '');
-    if (segments[0] !== undefined && VERSION.test(segments[0])) segments.shift();
-    const params = paramsOf(url, raw, req.headers['content-type']);
-    if (params === undefined)
-      return graphErrors.invalidParameter('the request body is not valid JSON');
-    const accessToken = accessTokenOf(req, params);
-    const [first, second, ...rest] = segments.map(safeDecode);
-    if (first === undefined || rest.length > 0) return graphErrors.unknownPath(url.pathname);
-
-    if (method === 'POST' && second === 'messages' && first.startsWith('act_')) {
-      const adAccountId = first.slice('act_'.length);
-      const parsed = marketingParams.safeParse(params);
-      if (!parsed.success) return invalid(parsed.error);
-      const { message_id: campaignId, messenger_delivery_data: delivery, message } = parsed.data;
-      const token = delivery?.subscription_token;
-      const campaignPage = campaignId ? model.campaignPage(adAccountId, campaignId) : undefined;
-      return {
-        route: 'marketing_messages',
-        usageKey: campaignPage ?? first,
-        ...(token !== undefined && { token }),
-        authorise: () => model.authoriseAdAccount(adAccountId, accessToken, method),
-        run: () => model.sendMarketing(adAccountId, { campaignId, token, message }),
-      };
-    }
-    if (method === 'POST' && second === 'message_campaign' && first.startsWith('act_')) {
-      const adAccountId = first.slice('act_'.length);
-      const parsed = campaignParams.safeParse(params);
-      if (!parsed.success) return invalid(parsed.error);
-      const { name, page_id: pageId } = parsed.data;
-      return {
-        route: 'campaign',
-        usageKey: pageId ?? first,
-        authorise: () => model.authoriseAdAccount(adAccountId, accessToken, method),
-        run: () => model.createCampaign(adAccountId, { name, pageId }),
-      };
-    }
-    if (method === 'POST' && second === 'messages') {
-      const pageId = first;
-      const parsed = messagesParams.safeParse(params);
-      if (!parsed.success) return invalid(parsed.error);
-      const { recipient, message } = parsed.data;
-      const authorise = () => model.authorisePage(pageId, accessToken, method);
-      const token = recipient?.notification_messages_token;
-      if (token !== undefined) {
-        return {
-          route: 'send_api',
-          usageKey: pageId,
-          token,
-          authorise,
-          run: () => model.sendWithToken(pageId, token, message),
-        };
-      }
-      const psid = recipient?.id;
-      if (psid === undefined)
-        return graphErrors.invalidParameter('param recipient must be non-empty');
-      const template = optInTemplate.safeParse(message);
-      if (template.success) {
-        const fields = template.data.attachment.payload;
-        return {
-          route: 'optin_request',
-          usageKey: pageId,
-          authorise,
-          run: () =>
-            model.requestOptIn(pageId, {
-              psid,
-              title: fields.title,
-              payload: fields.payload,
-              imageUrl: fields.image_url,
-              imageAspectRatio: fields.image_aspect_ratio,
-              ctaText: fields.notification_messages_cta_text,
-              timezone: fields.notification_messages_timezone,
-              frequency: fields.notification_messages_frequency,
-              reoptin: fields.notification_messages_reoptin,
-            }),
-        };
-      }
-      return {
-        route: 'standard',
-        usageKey: pageId,
-        authorise,
-        run: () => model.sendToPerson(pageId, psid, message),
-      };
-    }
-    if (method === 'GET' && second === 'notification_message_tokens') {
-      const pageId = first;
-      const parsed = listParams.safeParse(params);
-      if (!parsed.success) return invalid(parsed.error);
-      const { limit, after } = parsed.data;
-      return {
-        route: 'token_list',
-        usageKey: pageId,
-        authorise: () => model.authorisePage(pageId, accessToken, method),
-        run: () => {
-          const listed = model.listTokens(pageId, {
-            ...(limit !== undefined && { limit }),
-            ...(after !== undefined && { after }),
-          });
-          if (!listed.ok) return listed;
-          const { data, after: cursor, hasMore } = listed.value;
-          const next = new URL(url);
-          if (cursor !== undefined) next.searchParams.set('after', cursor);
-          return {
-            ok: true,
-            value: {
-              data,
-              paging: {
-                cursors: cursor === undefined ? {} : { after: cursor },
-                // Graph's `next` is the same request with the new cursor, token included.
-                ...(hasMore && {
-                  next: `http://${req.headers.host ?? '127.0.0.1'}${next.pathname}${next.search}`,
-                }),
-              },
-            },
-          };
-        },
-      };
-    }
-    if (method === 'GET' && second === undefined && first.startsWith('notification_messages_')) {
-      const token = first.slice('notification_messages_'.length);
-      return {
-        route: 'token_read',
-        usageKey: model.tokenPage(token) ?? first,
-        token,
-        authorise: () => model.authoriseTokenRead(token, accessToken),
-        run: () => model.readToken(token),
-      };
-    }
-    return graphErrors.unknownPath(url.pathname);
-  }
-
   return {
     /** The request listener. */
     listener(req: IncomingMessage, res: ServerResponse): void {
@@ -352,62 +156,45 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
   };
 }
 
-function firstSegment(url: URL): string | undefined {
-  return url.pathname.split('/').find((part) => part !== '' && !VERSION.test(part));
-}
-
-function invalid(error: z.ZodError): GraphErrorSpec {
-  const issue = error.issues[0];
-  return graphErrors.invalidParameter(
-    issue ? `param ${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid parameters',
-  );
-}
-
-/** Graph takes parameters from the query string and from a JSON or form body alike. */
-function paramsOf(
-  url: URL,
-  raw: Buffer,
-  contentType: string | undefined,
-): Record<string, unknown> | undefined {
-  const params: Record<string, unknown> = {};
-  for (const [key, value] of url.searchParams) params[key] = maybeJson(value);
-  if (raw.length === 0) return params;
-  const text = raw.toString('utf8');
-  if (contentType?.includes('application/x-www-form-urlencoded')) {
-    for (const [key, value] of new URLSearchParams(text)) params[key] = maybeJson(value);
-    return params;
+/** Writes an answer with Meta's usage headers for the Page it concerns. */
+function writeAnswer(
+  res: ServerResponse,
+  answer: Answer,
+  usageKey: string,
+  { model, limiter }: Pick<GraphRoutesDeps, 'model' | 'limiter'>,
+) {
+  const perSecond = model.pageRate(usageKey);
+  const usage: UsageReading & { estimated_time_to_regain_access: number } =
+    answer.regainMinutes === undefined
+      ? {
+          ...limiter.usage(
+            usageKey,
+            perSecond,
+            CALLS_PER_ENGAGED_USER * model.engagedUsers(usageKey),
+          ),
+          estimated_time_to_regain_access: 0,
+        }
+      : {
+          call_count: 100,
+          total_cputime: 100,
+          total_time: 100,
+          estimated_time_to_regain_access: answer.regainMinutes,
+        };
+  const body = JSON.stringify(answer.body);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=UTF-8',
+    'x-fb-trace-id': answer.traceId ?? newTraceId(),
+    'x-app-usage': JSON.stringify(limiter.appUsage()),
+    'x-business-use-case-usage': JSON.stringify({
+      [usageKey]: [{ type: 'messenger', ...usage }],
+    }),
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  if (answer.spec?.code === 190) {
+    headers['www-authenticate'] =
+      `OAuth "Facebook Platform" "invalid_token" "${answer.spec.message}"`;
   }
-  try {
-    const json: unknown = JSON.parse(text);
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
-    return { ...params, ...json };
-  } catch {
-    return undefined;
-  }
-}
-
-function maybeJson(value: string): unknown {
-  if (!value.startsWith('{') && !value.startsWith('[')) return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-}
-
-function accessTokenOf(req: IncomingMessage, params: Record<string, unknown>): string | undefined {
-  const header = req.headers.authorization;
-  const match = header === undefined ? null : /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(header);
-  if (match?.[1] !== undefined) return match[1];
-  return typeof params.access_token === 'string' ? params.access_token : undefined;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  res.writeHead(answer.status, headers).end(body);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -93,11 +93,13 @@ export interface MetaSimulatorOptions extends ModelBehaviour {
   /**
    * Real time in ms for the rate-limit window and burst durations: rate limits protect Meta's
    * servers, so they count wall time even when `clock` runs fast. Default `performance.now`.
-   * Latency, hangs and webhook retries use real timers.
+   * Latency (unless `sleep` is given), hangs and webhook retries use real timers.
    */
   realNow?: () => number;
   /** Chance source for fault rates and read receipts; default Math.random. */
   random?: () => number;
+  /** How injected latency is waited out; default a real timer (a test may hold it itself). */
+  sleep?: (ms: number) => Promise<void>;
   log?: Log;
   /** Pages known from the start. */
   pages?: PageSetup[];
@@ -204,6 +206,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     counters,
     rateLimitCode: options.rateLimit?.errorCode ?? 613,
     log,
+    ...(options.sleep && { sleep: options.sleep }),
   });
   const server = createServer(routes.listener);
   await new Promise<void>((resolve, reject) => {

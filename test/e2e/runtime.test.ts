@@ -42,13 +42,16 @@ async function until(done: () => boolean, timeoutMs = 20_000) {
   }
 }
 
-/** Waits until `count` sends reached the simulator, then a little longer to catch extras. */
-async function sendsReach(count: number, timeoutMs = 20_000) {
+/**
+ * Waits until the send pipeline is idle (no job on the queue but those put back until later on
+ * the clock, no batch or fan-out running): what the simulator saw by then is all there is.
+ */
+async function sentOnceIdle(timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
-  while (simulator().sent().length < count && Date.now() < deadline) {
+  while (!(await runtime.pipeline()).idle) {
+    if (Date.now() > deadline) throw new Error('the send pipeline never became idle');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
   return simulator().sent();
 }
 
@@ -132,7 +135,7 @@ describe('npm start runtime, end to end', () => {
     const early = simulator().sent().length;
     await moveClock(day(0));
 
-    const sent = await sendsReach(3);
+    const sent = await sentOnceIdle();
 
     expect(early).toBe(0);
     expect(sent.map((entry) => entry.psid).sort()).toEqual(['anna', 'ben', 'chloe']);
@@ -143,7 +146,7 @@ describe('npm start runtime, end to end', () => {
     await moveClock(day(0, '08:46'));
     await moveClock(day(1));
 
-    const sent = await sendsReach(4, 3_000);
+    const sent = await sentOnceIdle();
 
     expect(sent).toHaveLength(3);
   });
@@ -157,10 +160,10 @@ describe('npm start runtime, end to end', () => {
     });
 
     await moveClock(day(2));
-    await sendsReach(5);
+    await sentOnceIdle();
     const benAfterDayTwo = sentTo('ben').length;
     await moveClock(day(3));
-    await sendsReach(6);
+    await sentOnceIdle();
 
     expect(sentTo('anna')).toHaveLength(2);
     expect(benAfterDayTwo).toBe(1);
@@ -179,11 +182,12 @@ describe('npm start runtime, end to end', () => {
       );
 
     await moveClock(day(4));
-    // Each job sent or put back before the clock moves on, however busy the machine.
+    // Each job sent or put back, and Meta's limit met, before the clock moves past the hold.
     await until(() => settledOnDayFour('anna') && settledOnDayFour('chloe'));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await until(() => simulator().rateLimitErrors() > 0);
+    await sentOnceIdle();
     await moveClock(day(4, '08:31'));
-    const sent = await sendsReach(8);
+    const sent = await sentOnceIdle();
 
     expect(simulator().rateLimitErrors()).toBeGreaterThan(0);
     expect(

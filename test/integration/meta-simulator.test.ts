@@ -177,6 +177,15 @@ async function anOptedInPerson(payload = 'daily-deals') {
   return { psid, token: event.token };
 }
 
+/** Waits until `done` holds; fails the test after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('the awaited state never came');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function errorOf(answer: GraphAnswer) {
   return answer.json.error as Record<string, unknown>;
 }
@@ -618,12 +627,28 @@ describe('faults', () => {
   });
 
   it('waits the configured latency before answering', async () => {
-    await start({ faults: { latencyMs: 150 } });
-    const started = performance.now();
+    const waits: { ms: number; end: () => void }[] = [];
+    await start({
+      faults: { latencyMs: 150 },
+      sleep: (ms) => new Promise<void>((end) => waits.push({ ms, end })),
+    });
+    let answered = false;
+    const send = legacySend('any').then((answer) => {
+      answered = true;
+      return answer;
+    });
 
-    await legacySend('any');
+    await until(() => waits.length > 0);
+    // A call without latency is answered meanwhile; the waiting one is not.
+    const health = await fetch(`${sim.url}/_simulator/health`);
+    const answeredWhileWaiting = answered;
+    for (const wait of waits) wait.end();
+    const answer = await send;
 
-    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(waits.map((wait) => wait.ms)).toEqual([150]);
+    expect(health.status).toBe(200);
+    expect(answeredWhileWaiting).toBe(false);
+    expect(errorOf(answer)).toMatchObject({ code: 100 });
   });
 });
 

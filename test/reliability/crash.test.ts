@@ -9,6 +9,7 @@ import {
   type ChildRuntime,
   crash,
   persistedQueueAfterDowntime,
+  readPipeline,
   startChildRuntime,
   stopChildRuntime,
   waitHealthy,
@@ -251,8 +252,13 @@ describe('a crash of npm start', () => {
 
     await restart();
     await eventually(() => sendsPerToken().size >= due, 90_000, 200);
-    // Anything sent twice would come now: the queue must drain without another send.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Anything sent twice would be sent before the queue drains: once it has, the counts are
+    // final (no job visible, delayed or in flight, no batch or fan-out running).
+    const drained = await eventually(
+      async () => (await readPipeline(url))?.drained === true,
+      90_000,
+      200,
+    );
     const counts = sendsPerToken();
     if (runtime) await stopChildRuntime(runtime, dataDir);
     if (runtime) outputs.push(runtime.output.text);
@@ -263,6 +269,7 @@ describe('a crash of npm start', () => {
     console.info(
       `crash: crash 1 ${crashedDuringRun ? 'during' : 'after'} the fan-out with ${sentAtCrash1} sent, ${afterCrash1.bodies.length} jobs on the queue (${afterCrash1.inFlight} in flight); crash 2 with ${sentAtCrash2} sent, ${afterCrash2.bodies.length} jobs on the queue (${afterCrash2.inFlight} in flight); ${counts.size} of ${due} tokens sent`,
     );
+    expect(drained).toBe(true);
     expect(crashedDuringRun).toBe(true);
     expect(afterCrash1.bodies.length).toBeLessThan(due);
     expect(sentAtCrash2).toBeLessThan(due);

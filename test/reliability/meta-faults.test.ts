@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetaSimulator, startMetaSimulator } from '../../local/meta-simulator/index.ts';
-import { aSecret, type Harness, leakedSecrets, startHarness } from './support/harness.ts';
+import {
+  aSecret,
+  eventually,
+  type Harness,
+  leakedSecrets,
+  startHarness,
+} from './support/harness.ts';
 import { createPrng, seedFromEnv } from './support/prng.ts';
 
 /**
@@ -173,8 +179,9 @@ describe('Meta faults during a run', () => {
       }
       lastCount = count;
     }
-    // A second send of anything would come now.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // A second send of anything would come before the pipeline is idle: once it is (nothing
+    // runs, every job left waits hours on the clock for Meta's cooldown), the fates are final.
+    const idle = await eventually(async () => (await harness.runtime.pipeline()).idle, 60_000);
 
     const final = [...fates().values()];
     const tally = (kind: Fate['kind']) => final.filter((fate) => fate.kind === kind).length;
@@ -182,6 +189,7 @@ describe('Meta faults during a run', () => {
     console.info(
       `meta faults (seed ${SEED}): ${tally('sent')} sent, ${tally('counted-as-sent')} counted as sent after a timeout, ${tally('deferred')} deferred, ${tally('failed')} failed, ${tally('unknown')} unaccounted; Meta: ${JSON.stringify(counters)}; clock moved to ${new Date(clockAt).toISOString()}`,
     );
+    expect(idle).toBe(true);
     expect(secondBurst).toBe(true);
     expect(simulator.rateLimitErrors()).toBeGreaterThan(0);
     expect(final.filter((fate) => fate.kind === 'sent' && fate.times > 1)).toEqual([]);

@@ -52,6 +52,23 @@ export async function waitHealthy(
   throw new Error(`npm start did not come up healthy:\n${runtime.output.text.slice(-3000)}`);
 }
 
+/** What `GET /_local/pipeline` answers: the send queue's counts and what the runtime runs. */
+export interface PipelineReading {
+  idle: boolean;
+  drained: boolean;
+  [count: string]: number | boolean;
+}
+
+/** Reads the child's send pipeline; undefined while it does not answer. */
+export async function readPipeline(url: string): Promise<PipelineReading | undefined> {
+  try {
+    const answer = await fetch(`${url}/_local/pipeline`);
+    return answer.status === 200 ? ((await answer.json()) as PipelineReading) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Kills the runtime as a crash of the machine would: SIGKILL to the node process and to the
  * DynamoDB Local JVM it started (found by its -dbPath under `dataDir`, which survives its

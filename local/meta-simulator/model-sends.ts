@@ -1,0 +1,345 @@
+import type { SendRoute } from './cooldown.ts';
+import { type GraphErrorSpec, graphErrors } from './graph-errors.ts';
+import { messageId as newMessageId, numericId } from './ids.ts';
+import { marketingEvent, optInEvent } from './meta-events.ts';
+import {
+  type CampaignState,
+  cooldownUntil,
+  createToken,
+  DAY_MS,
+  type ModelState,
+  personKey,
+  personOf,
+  type TokenState,
+} from './model-state.ts';
+import type { ModelResult, SentMessage } from './model-types.ts';
+import {
+  checkMessage,
+  checkOptInTemplate,
+  isGraphError,
+  type OptInRequest,
+} from './request-checks.ts';
+
+/**
+ * Every message the platform takes: the opt-in template, a normal message, and the two token
+ * routes, which share one admission (`admitTokenSend`).
+ */
+
+const OPT_IN_WINDOW_MS = DAY_MS;
+const OPT_IN_REPEAT_MS = 7 * DAY_MS;
+const FOLLOW_UP_WINDOW_MS = 2 * 60_000;
+const FOLLOW_UP_MAX = 3;
+const FOLLOW_UP_MAX_CHARS = 250;
+
+type MessageAnswer = { recipient_id: string; message_id: string };
+type MarketingAnswer = { success: true; marketing_message_tracking_id: string };
+
+/** The sends of the model, over its state. */
+export function sendActions(state: ModelState) {
+  return {
+    /** The opt-in template: allowed inside the 24 h window, once per title per person per 7 days. */
+    requestOptIn: (pageId: string, request: OptInRequest) => requestOptIn(state, pageId, request),
+    /** A normal message to a PSID: only inside the 24 h window. */
+    sendToPerson: (pageId: string, psid: string, message: unknown) =>
+      sendToPerson(state, pageId, psid, message),
+    /** Legacy Send API with a token: 48 h rolling, or calendar week/month for old tokens. */
+    sendWithToken: (pageId: string, value: string, message: unknown) =>
+      sendWithToken(state, pageId, value, message),
+    /** Marketing Message API: 12 h per token; status webhooks follow the answer. */
+    sendMarketing: (
+      adAccountId: string,
+      input: { campaignId: unknown; token: unknown; message: unknown },
+    ) => sendMarketing(state, adAccountId, input),
+  };
+}
+
+function requestOptIn(
+  state: ModelState,
+  pageId: string,
+  request: OptInRequest,
+): ModelResult<MessageAnswer> {
+  const { options, clock } = state;
+  const checked = checkOptInTemplate(request);
+  if (!checked.ok) return checked;
+  const { title, payload, timezone, frequency } = checked.template;
+  const who = state.people.get(personKey(pageId, request.psid));
+  if (!who) return { ok: false, error: graphErrors.noMatchingUser() };
+  if (who.blocked) return { ok: false, error: graphErrors.blocked(state.blockedVariant) };
+  const now = clock.now();
+  if (who.lastMessageAt === undefined || now - who.lastMessageAt > OPT_IN_WINDOW_MS) {
+    return { ok: false, error: graphErrors.outsideWindow(2534022) };
+  }
+  const requestKey = `${personKey(pageId, who.psid)}\u0000${title}`;
+  const previous = state.optInRequests.get(requestKey);
+  if (previous !== undefined && now - previous < OPT_IN_REPEAT_MS) {
+    return { ok: false, error: graphErrors.optInLimit() };
+  }
+  state.optInRequests.set(requestKey, now);
+  if (who.acceptsOptIn) {
+    const zone = who.timezone ?? timezone;
+    const token = createToken(state, {
+      pageId,
+      psid: who.psid,
+      topicId: payload,
+      title,
+      at: now + (options.optInDelayMs ?? 0),
+      ...(options.honourOptInFrequency && frequency !== undefined && { frequency }),
+      ...(zone !== undefined && { timezone: zone }),
+    });
+    state.emit(optInEvent(token, state.expiryFormat));
+  }
+  return {
+    ok: true,
+    value: { recipient_id: who.psid, message_id: newMessageId() },
+  };
+}
+
+function sendToPerson(
+  state: ModelState,
+  pageId: string,
+  psid: string,
+  message: unknown,
+): ModelResult<MessageAnswer> {
+  const body = checkMessage(message);
+  if (isGraphError(body)) return { ok: false, error: body };
+  const who = state.people.get(personKey(pageId, psid));
+  if (!who) return { ok: false, error: graphErrors.noMatchingUser() };
+  if (who.blocked) return { ok: false, error: graphErrors.blocked(state.blockedVariant) };
+  const now = state.clock.now();
+  if (who.lastMessageAt === undefined || now - who.lastMessageAt > OPT_IN_WINDOW_MS) {
+    return { ok: false, error: graphErrors.outsideWindow(2018278) };
+  }
+  const messageId = newMessageId();
+  const sent = record(state, {
+    route: 'standard',
+    pageId,
+    psid,
+    message: body,
+    at: now,
+    messageId,
+  });
+  return { ok: true, value: { recipient_id: psid, message_id: messageId }, sent };
+}
+
+function sendWithToken(
+  state: ModelState,
+  pageId: string,
+  value: string,
+  message: unknown,
+): ModelResult<MessageAnswer> {
+  const body = checkMessage(message);
+  if (isGraphError(body)) return { ok: false, error: body };
+  const token = state.tokens.get(value);
+  if (!token || token.pageId !== pageId) return { ok: false, error: graphErrors.invalidToken() };
+  const now = state.clock.now();
+  const admitted = admitTokenSend(state, token, 'send_api', body, now);
+  if (!admitted.ok) return admitted;
+  const messageId = newMessageId();
+  const sent = record(state, {
+    route: 'send_api',
+    pageId,
+    psid: token.psid,
+    token: token.token,
+    topicId: token.topicId,
+    topicTitle: token.title,
+    message: body,
+    at: now,
+    messageId,
+    ...(admitted.followUp && { followUp: true }),
+  });
+  return { ok: true, value: { recipient_id: token.psid, message_id: messageId }, sent };
+}
+
+function sendMarketing(
+  state: ModelState,
+  adAccountId: string,
+  input: { campaignId: unknown; token: unknown; message: unknown },
+): ModelResult<MarketingAnswer> {
+  const target = marketingTarget(state, adAccountId, input);
+  if (!target.ok) return target;
+  const { campaign, token, body } = target.value;
+  const now = state.clock.now();
+  const admitted = admitTokenSend(state, token, 'marketing_messages', body, now);
+  if (!admitted.ok) return admitted;
+  const { followUp, failsLater } = admitted;
+  const trackingId = numericId(16);
+  const sent = record(state, {
+    route: 'marketing_messages',
+    pageId: token.pageId,
+    psid: token.psid,
+    token: token.token,
+    topicId: token.topicId,
+    topicTitle: token.title,
+    message: body,
+    at: now,
+    messageId: trackingId,
+    adAccountId,
+    campaignId: campaign.id,
+    ...(followUp && { followUp }),
+    ...(failsLater && {
+      failed: {
+        code: failsLater.code,
+        ...(failsLater.subcode !== undefined && { subcode: failsLater.subcode }),
+      },
+    }),
+  });
+  emitMarketingStatus(state, token, trackingId, now + state.statusDelayMs, failsLater);
+  return {
+    ok: true,
+    value: { success: true, marketing_message_tracking_id: trackingId },
+    sent,
+  };
+}
+
+/** Whether a token send may go now, and what it was. */
+type Admission =
+  | {
+      ok: true;
+      /** One of the free follow-ups right after the opt-in (no cooldown counted). */
+      followUp: boolean;
+      /** Accepted now, reported failed later by a status webhook (`asyncFailures`). */
+      failsLater?: GraphErrorSpec;
+    }
+  | { ok: false; error: GraphErrorSpec };
+
+/**
+ * Meta's admission of a send with a token on either route: refused for a block, a stop or the
+ * region; free as a follow-up right after the opt-in; else once per cooldown, which a send
+ * starts. A marketing send that will fail later (`asyncFailures`) neither counts nor waits.
+ */
+function admitTokenSend(
+  state: ModelState,
+  token: TokenState,
+  route: SendRoute,
+  body: Record<string, unknown>,
+  now: number,
+): Admission {
+  const refusal = refusalFor(state, token, route, now);
+  if (refusal) {
+    const failsLater =
+      route === 'marketing_messages' && state.asyncFailures && refusal.reason !== 'region';
+    return failsLater
+      ? { ok: true, followUp: false, failsLater: refusal }
+      : { ok: false, error: refusal };
+  }
+  if (isFollowUp(state, token, body, now)) {
+    token.followUps += 1;
+    return { ok: true, followUp: true };
+  }
+  const next = cooldownUntil(state, token, route);
+  if (next !== undefined && now < next) {
+    const shown = state.options.includeNextEligibleTime ? next : undefined;
+    const error =
+      route === 'send_api'
+        ? graphErrors.legacyCooldown(shown)
+        : graphErrors.marketingCooldown(shown);
+    return { ok: false, error };
+  }
+  token.lastSentAt = now;
+  return { ok: true, followUp: false };
+}
+
+/** Why a token cannot be used now, ignoring cooldown; undefined when it can. */
+function refusalFor(
+  state: ModelState,
+  token: TokenState,
+  route: SendRoute,
+  now: number,
+): GraphErrorSpec | undefined {
+  const who = personOf(state, token.pageId, token.psid);
+  if (who.blocked) return graphErrors.blocked(state.blockedVariant);
+  if (token.stopped) return graphErrors.stopped();
+  const rules = state.options.regionRules;
+  if (rules) {
+    const inLegacyRegion = who.country !== undefined && state.legacyCountries.has(who.country);
+    if (route === 'marketing_messages' && inLegacyRegion) return graphErrors.regionNotServed();
+    if (route === 'send_api' && !inLegacyRegion && now >= rules.legacyOffFrom) {
+      return graphErrors.regionNotServed();
+    }
+  }
+  return undefined;
+}
+
+/** Whether this send is one of the free follow-ups right after the opt-in. */
+function isFollowUp(
+  state: ModelState,
+  token: TokenState,
+  message: Record<string, unknown>,
+  now: number,
+): boolean {
+  if (!state.options.followUpMessages) return false;
+  if (now - token.optedInAt > FOLLOW_UP_WINDOW_MS || token.followUps >= FOLLOW_UP_MAX) return false;
+  return token.followUps === 0 || textLength(message) <= FOLLOW_UP_MAX_CHARS;
+}
+
+function textLength(message: Record<string, unknown>): number {
+  return typeof message.text === 'string' ? message.text.length : JSON.stringify(message).length;
+}
+
+/** The campaign, token and message of a marketing send, or why the request is invalid. */
+function marketingTarget(
+  state: ModelState,
+  adAccountId: string,
+  input: { campaignId: unknown; token: unknown; message: unknown },
+): ModelResult<{ campaign: CampaignState; token: TokenState; body: Record<string, unknown> }> {
+  if (typeof input.campaignId !== 'string' || input.campaignId === '') {
+    return {
+      ok: false,
+      error: graphErrors.invalidParameter('param message_id must be a campaign id'),
+    };
+  }
+  const campaign = state.campaigns.get(input.campaignId);
+  if (!campaign || campaign.adAccountId !== adAccountId) {
+    return { ok: false, error: graphErrors.unknownObject(input.campaignId, 'POST') };
+  }
+  const body = checkMessage(input.message);
+  if (isGraphError(body)) return { ok: false, error: body };
+  if (typeof input.token !== 'string' || input.token === '') {
+    return {
+      ok: false,
+      error: graphErrors.invalidParameter(
+        'param messenger_delivery_data[subscription_token] is required',
+      ),
+    };
+  }
+  const token = state.tokens.get(input.token);
+  if (!token || token.pageId !== campaign.pageId) {
+    return { ok: false, error: graphErrors.invalidToken() };
+  }
+  return { ok: true, value: { campaign, token, body } };
+}
+
+/** The status webhooks of a marketing send: delivered (then maybe read), or failed. */
+function emitMarketingStatus(
+  state: ModelState,
+  token: TokenState,
+  trackingId: string,
+  deliveredAt: number,
+  failure: GraphErrorSpec | undefined,
+) {
+  const { emit, statusDelayMs } = state;
+  const ids = { marketing_message_tracking_id: trackingId, subscription_token: token.token };
+  if (failure) {
+    emit(
+      marketingEvent(token.pageId, 'marketing_message_delivery_failed', deliveredAt, {
+        ...ids,
+        error: {
+          code: failure.code,
+          ...(failure.subcode !== undefined && { error_subcode: failure.subcode }),
+          message: failure.message,
+        },
+      }),
+    );
+    return;
+  }
+  emit(marketingEvent(token.pageId, 'marketing_message_deliveries', deliveredAt, ids));
+  if (state.random() < state.readProbability) {
+    emit(marketingEvent(token.pageId, 'marketing_message_reads', deliveredAt + statusDelayMs, ids));
+  }
+}
+
+function record(state: ModelState, sent: Omit<SentMessage, 'answered'>): SentMessage {
+  const entry: SentMessage = { ...sent, answered: true };
+  state.sentLog.push(entry);
+  return entry;
+}
