@@ -77,7 +77,7 @@ class UsageError extends Error {}
 const COMMANDS: Record<string, Command> = {
   'pages put': {
     usage:
-      'pages put <pageId> [--access-token <token>|-] [--route send_api|marketing_messages] [--ad-account <id>] [--campaign <id>] [--rate <1-300>] [--timezone <IANA zone>] [--status active|paused]',
+      'pages put <pageId> [--access-token <token>|-] [--route send_api|marketing_messages] [--ad-account <id>] [--campaign <id>] [--rate <1-40>] [--timezone <IANA zone>] [--status active|paused]',
     summary: 'register or update a Page (--access-token - reads it from stdin)',
     options: ['access-token', 'route', 'ad-account', 'campaign', 'rate', 'timezone', 'status'],
     positionals: 1,

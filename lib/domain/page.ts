@@ -20,4 +20,11 @@ export interface Page {
   pausedReason?: string;
 }
 
+/** A Page's send rate unless an operator sets one. */
 export const DEFAULT_RATE_PER_SECOND = 20;
+/**
+ * Meta's per-Page ceiling, about 40 messages a second (the high-volume inbox limit,
+ * META_PLATFORM.md section 6): no Page is configured or paced above it.
+ */
+export const MAX_RATE_PER_SECOND = 40;
+export const MIN_RATE_PER_SECOND = 1;

@@ -287,13 +287,13 @@ describe('PUT /admin/pages/{pageId}', () => {
     await call('PUT', '/admin/pages/7002', { body: { accessToken } });
 
     const answer = await call('PUT', '/admin/pages/7002', {
-      body: { timezone: 'Asia/Kolkata', ratePerSecond: 300 },
+      body: { timezone: 'Asia/Kolkata', ratePerSecond: 40 },
     });
 
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
       created: false,
-      page: { timezone: 'Asia/Kolkata', ratePerSecond: 300, hasAccessToken: true },
+      page: { timezone: 'Asia/Kolkata', ratePerSecond: 40, hasAccessToken: true },
     });
     expect(await item(keys.page('7002'))).toMatchObject({ accessToken, timezone: 'Asia/Kolkata' });
   });
@@ -346,6 +346,20 @@ describe('PUT /admin/pages/{pageId}', () => {
     });
   });
 
+  it('refuses a rate over 40 naming Meta’s per-Page ceiling, changing nothing', async () => {
+    await call('PUT', '/admin/pages/7006', { body: { accessToken: secret('page') } });
+
+    const answer = await call('PUT', '/admin/pages/7006', {
+      body: { timezone: 'Asia/Kolkata', ratePerSecond: 300 },
+    });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toMatch(
+      /^ratePerSecond: must be at most 40 \(Meta's ceiling of 40 messages\/s per Page\)/,
+    );
+    expect(await item(keys.page('7006'))).toMatchObject({ ratePerSecond: 20, timezone: 'UTC' });
+  });
+
   it.each([
     ['a new Page without accessToken', '7100', {}, 'accessToken'],
     ['an empty accessToken', '7101', { accessToken: '' }, 'accessToken'],
@@ -364,7 +378,7 @@ describe('PUT /admin/pages/{pageId}', () => {
     ],
     ['a non-numeric ad account', '7105', { accessToken: 't', adAccountId: 'abc' }, 'adAccountId'],
     ['a rate of 0', '7106', { accessToken: 't', ratePerSecond: 0 }, 'ratePerSecond'],
-    ['a rate over 300', '7107', { accessToken: 't', ratePerSecond: 301 }, 'ratePerSecond'],
+    ['a rate over 40', '7107', { accessToken: 't', ratePerSecond: 41 }, 'ratePerSecond'],
     ['a fractional rate', '7108', { accessToken: 't', ratePerSecond: 2.5 }, 'ratePerSecond'],
     ['a rate as a string', '7109', { accessToken: 't', ratePerSecond: '20' }, 'ratePerSecond'],
     ['an unknown time zone', '7110', { accessToken: 't', timezone: 'Mars/Olympus' }, 'timezone'],

@@ -120,12 +120,12 @@ afterAll(async () => {
 describe('recurrent pages', () => {
   it('registers a Page with the token from stdin, and never prints it', async () => {
     const result = await recurrent(
-      ['pages', 'put', PAGE, '--access-token', '-', '--timezone', 'Europe/Paris', '--rate', '50'],
+      ['pages', 'put', PAGE, '--access-token', '-', '--timezone', 'Europe/Paris', '--rate', '40'],
       { stdin: `${PAGE_TOKEN}\n` },
     );
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toBe(`Page ${PAGE} registered: send_api, 50/s, Europe/Paris, active\n`);
+    expect(result.stdout).toBe(`Page ${PAGE} registered: send_api, 40/s, Europe/Paris, active\n`);
   });
 
   it('lists Pages as an aligned table, or as JSON', async () => {
@@ -135,7 +135,7 @@ describe('recurrent pages', () => {
     expect(human.code).toBe(0);
     const [header, row] = human.stdout.split('\n');
     expect(header).toMatch(/^PAGE\s+ROUTE\s+RATE\/S\s+TIMEZONE\s+STATUS\s+TOKEN/);
-    expect(row).toMatch(new RegExp(`^${PAGE}\\s+send_api\\s+50\\s+Europe/Paris\\s+active\\s+set`));
+    expect(row).toMatch(new RegExp(`^${PAGE}\\s+send_api\\s+40\\s+Europe/Paris\\s+active\\s+set`));
     expect(header?.indexOf('ROUTE')).toBe(row?.indexOf('send_api'));
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout).items).toContainEqual(

@@ -314,7 +314,7 @@ function badAdminRequests(): Case[] {
     ['an empty access token', { accessToken: '' }],
     ['a rate in words', { accessToken: 't', ratePerSecond: 'fast' }],
     ['a rate of 0', { accessToken: 't', ratePerSecond: 0 }],
-    ['a rate over 300', { accessToken: 't', ratePerSecond: 301 }],
+    ['a rate over 40', { accessToken: 't', ratePerSecond: 41 }],
     ['a fractional rate', { accessToken: 't', ratePerSecond: 1.5 }],
     ['an unknown zone', { accessToken: 't', timezone: 'Mars/Base' }],
     ['an injected zone', { accessToken: 't', timezone: "Europe/Paris'; DROP TABLE x;--" }],

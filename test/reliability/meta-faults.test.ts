@@ -57,7 +57,7 @@ beforeAll(async () => {
       await harness.admin('PUT', `/admin/pages/${PAGE_ID}`, {
         accessToken: pageToken,
         timezone: 'Europe/Paris',
-        ratePerSecond: 100,
+        ratePerSecond: 40,
       })
     ).status,
   ).toBe(200);

@@ -125,11 +125,11 @@ export function memorySendStore(table: MemoryTable): SendStore {
 /** Each Page's token bucket with the math and the conditions of `dynamoRateBucket`. */
 export function memoryRateLimiter({ burst }: { burst: number }) {
   const buckets = new Map<string, BucketState>();
-  const takes: { pageId: string; tokens: number }[] = [];
+  const takes: { pageId: string; tokens: number; ratePerSecond: number }[] = [];
   const pressures: ({ pageId: string } & UsagePressure)[] = [];
   const limiter: RateLimiter = {
     async take({ pageId, tokens, ratePerSecond, now, maxWaitMs }) {
-      takes.push({ pageId, tokens });
+      takes.push({ pageId, tokens, ratePerSecond });
       const state = buckets.get(pageId) ?? {};
       const plan = planTake(state, { tokens, ratePerSecond, now, maxWaitMs, burst });
       if (plan.kind === 'refuse')

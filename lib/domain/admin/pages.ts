@@ -1,13 +1,16 @@
 import * as z from 'zod';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
-import { DEFAULT_RATE_PER_SECOND, deliveryRouteSchema, type Page } from '../page.ts';
+import {
+  DEFAULT_RATE_PER_SECOND,
+  deliveryRouteSchema,
+  MAX_RATE_PER_SECOND,
+  MIN_RATE_PER_SECOND,
+  type Page,
+} from '../page.ts';
 import { isValidZone } from '../slots.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import type { AdminCatalog } from './ports.ts';
-
-/** The highest send rate Meta's Send API allows a Page (META_PLATFORM.md section 6). */
-const MAX_RATE_PER_SECOND = 300;
 
 const pageBodySchema = z.strictObject({
   accessToken: z.string().min(1, 'must not be empty').optional(),
@@ -22,8 +25,11 @@ const pageBodySchema = z.strictObject({
   ratePerSecond: z
     .number()
     .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(MAX_RATE_PER_SECOND, `must be at most ${MAX_RATE_PER_SECOND} (Meta's Send API limit)`)
+    .min(MIN_RATE_PER_SECOND, `must be at least ${MIN_RATE_PER_SECOND}`)
+    .max(
+      MAX_RATE_PER_SECOND,
+      `must be at most ${MAX_RATE_PER_SECOND} (Meta's ceiling of ${MAX_RATE_PER_SECOND} messages/s per Page)`,
+    )
     .optional(),
   timezone: z
     .string()

@@ -1,6 +1,7 @@
+import { MAX_RATE_PER_SECOND } from '../page.ts';
 import type { SendVerdict } from './judge-job.ts';
 import type { TokenGrant } from './ports.ts';
-import { PACING_MARGIN, pageRate } from './rate-bucket.ts';
+import { isOverCeiling, PACING_MARGIN, pageRate } from './rate-bucket.ts';
 import { putBackDelay } from './retry-policy.ts';
 import type { Item, Ready, RunContext } from './run-context.ts';
 import type { SendOutcome } from './send-outcome.ts';
@@ -134,6 +135,13 @@ async function takeTokens(
   const { maxWaitMs } = run.options;
   const page = chunk[0]?.verdict.page;
   if (!page) throw new Error('a take needs at least one job');
+  if (isOverCeiling(page.ratePerSecond)) {
+    run.warnOnce(`rate ${page.pageId}`, 'page rate over Meta per-Page ceiling', {
+      pageId: page.pageId,
+      ratePerSecond: page.ratePerSecond,
+      sendingAt: MAX_RATE_PER_SECOND,
+    });
+  }
   const take = () =>
     rate.take({
       pageId: page.pageId,

@@ -1,4 +1,4 @@
-import { DEFAULT_RATE_PER_SECOND } from '../page.ts';
+import { DEFAULT_RATE_PER_SECOND, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND } from '../page.ts';
 
 /**
  * A Page's send rate as a token bucket kept in the "theoretical arrival time" form (GCRA):
@@ -38,7 +38,6 @@ export type TakePlan =
   /** Tokens are still due (`now < tat <= maxTat`): add `cost` to `tat`. */
   | { kind: 'busy'; cost: number; maxTat: number };
 
-export const MAX_RATE_PER_SECOND = 300;
 /**
  * Senders pace at this share of the Page's rate, so a request may leave up to 40 ms after its
  * token's time (a busy event loop, a slow connection) without any second at Meta holding more
@@ -46,14 +45,21 @@ export const MAX_RATE_PER_SECOND = 300;
  * for the late ones.
  */
 export const PACING_MARGIN = 0.96;
-export const MIN_RATE_PER_SECOND = 1;
 
-/** The Page's configured rate, defaulted and bounded to what Meta allows. */
+/**
+ * The Page's configured rate, defaulted and bounded to what Meta allows: a Page stored above
+ * Meta's per-Page ceiling (before the admin API refused such rates) runs at the ceiling.
+ */
 export function pageRate(ratePerSecond: number | undefined): number {
   if (ratePerSecond === undefined || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
     return DEFAULT_RATE_PER_SECOND;
   }
   return Math.min(MAX_RATE_PER_SECOND, Math.max(MIN_RATE_PER_SECOND, ratePerSecond));
+}
+
+/** Whether a stored rate is over Meta's per-Page ceiling, so `pageRate` runs it at the ceiling. */
+export function isOverCeiling(ratePerSecond: number | undefined): boolean {
+  return ratePerSecond !== undefined && ratePerSecond > MAX_RATE_PER_SECOND;
 }
 
 /** The rate the bucket runs at now: the Page's rate, scaled down while Meta reports high usage. */

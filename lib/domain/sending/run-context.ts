@@ -45,6 +45,8 @@ export interface RunContext {
   defer(job: SendJob, reason: DeferReason, delayMs: number): SendOutcome;
   /** Waits until the clock reads `instant`. */
   waitUntil(instant: number): Promise<void>;
+  /** Logs a warning the first time `key` is seen in this batch. */
+  warnOnce(key: string, message: string, fields: Record<string, unknown>): void;
 }
 
 /** A fresh context for one batch. */
@@ -52,6 +54,7 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
   const { clock, log } = deps;
   const tally = createStatsTally();
   const pressures = new Map<string, UsagePressure>();
+  const warned = new Set<string>();
   return {
     deps,
     options,
@@ -78,6 +81,11 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
     waitUntil: async (instant) => {
       const ms = instant - clock.now();
       if (ms > 0) await deps.sleep(ms);
+    },
+    warnOnce: (key, message, fields) => {
+      if (warned.has(key)) return;
+      warned.add(key);
+      log.warn(message, fields);
     },
   };
 }

@@ -3,7 +3,8 @@ import type { TokenGrant } from '#lib/domain/sending/ports.ts';
 import { intervalMs, PACING_MARGIN } from '#lib/domain/sending/rate-bucket.ts';
 import { sendBatch } from '#lib/domain/sending/send-batch.ts';
 import { isRetried } from '#lib/domain/sending/send-outcome.ts';
-import { aJob, aRecord, aSubscription, NOW, values, world } from './sender-world.ts';
+import { captureLog } from '../../../support/capture-log.ts';
+import { aJob, aPage, aRecord, aSubscription, NOW, values, world } from './sender-world.ts';
 
 describe('sendBatch: pacing', () => {
   it('takes the tokens of a whole batch for one Page in one take, and counts once per batch', async () => {
@@ -20,7 +21,7 @@ describe('sendBatch: pacing', () => {
     );
 
     expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'sent']);
-    expect(w.takes).toEqual([{ pageId: '1001', tokens: 3 }]);
+    expect(w.takes).toEqual([{ pageId: '1001', tokens: 3, ratePerSecond: 20 * PACING_MARGIN }]);
     expect(w.increments).toHaveLength(1);
     expect(w.increments[0]?.[0]?.counts).toEqual({ sent: 3 });
   });
@@ -123,5 +124,36 @@ describe('sendBatch: pacing', () => {
     expect(outcome).toMatchObject({ kind: 'sent' });
     expect(w.takes).toHaveLength(2);
     expect(w.sent[0]?.at).toBe(NOW + 100);
+  });
+
+  it('paces a Page stored above Meta’s 40/s ceiling at 40/s, warning once per batch', async () => {
+    const subscriptions = Array.from({ length: 15 }, (_, i) =>
+      aSubscription({ psid: `p${i}`, token: `t${i}` }),
+    );
+    const w = world({ pages: [aPage({ ratePerSecond: 300 })], subscriptions });
+    const log = captureLog();
+    w.deps.log = log;
+
+    const outcomes = values(
+      await sendBatch(
+        subscriptions.map((s, i) => aRecord(aJob({ psid: s.psid }), 1, `m${i}`)),
+        w.deps,
+      ),
+    );
+
+    expect(outcomes.every((outcome) => outcome.kind === 'sent')).toBe(true);
+    expect(w.takes.map((take) => take.ratePerSecond)).toEqual([
+      40 * PACING_MARGIN,
+      40 * PACING_MARGIN,
+    ]);
+    expect(log.entries.filter((entry) => entry.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'page rate over Meta per-Page ceiling',
+        pageId: '1001',
+        ratePerSecond: 300,
+        sendingAt: 40,
+      },
+    ]);
   });
 });

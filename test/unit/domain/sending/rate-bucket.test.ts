@@ -37,9 +37,12 @@ describe('pageRate', () => {
     expect(pageRate(Number.NaN)).toBe(20);
   });
 
-  it('caps the rate at the 300 per second Meta allows a Page', () => {
-    expect(pageRate(1_000)).toBe(300);
-    expect(pageRate(100)).toBe(100);
+  it('caps the rate at Meta’s ceiling of 40 per second per Page', () => {
+    expect(pageRate(1_000)).toBe(40);
+    expect(pageRate(300)).toBe(40);
+    expect(pageRate(41)).toBe(40);
+    expect(pageRate(40)).toBe(40);
+    expect(pageRate(25)).toBe(25);
   });
 });
 
@@ -160,7 +163,7 @@ describe('the bucket under concurrent takers', () => {
   it('never lets any one-second window hold more than the rate', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(1, 20, 100, 300),
+        fc.constantFrom(1, 20, 33, 40),
         fc.array(
           fc.record({
             at: fc.integer({ min: 0, max: 5_000 }),
@@ -181,18 +184,18 @@ describe('the bucket under concurrent takers', () => {
   });
 
   it('keeps up with the rate when demand exceeds it', () => {
-    // Eight consumers asking for a batch every 50 ms for ten seconds, at 100 per second.
+    // Eight consumers asking for a batch every 50 ms for ten seconds, at Meta's 40 per second.
     const arrivals = Array.from({ length: 200 }, (_, i) => ({
       at: NOW + i * 50,
       consumer: i % 8,
       tokens: 10,
     }));
 
-    const sends = simulate(100, arrivals);
+    const sends = simulate(40, arrivals);
 
     // Ten seconds of demand, tokens granted up to the max wait (1 s) ahead.
-    expect(sends.length).toBeGreaterThanOrEqual(100 * 10 - 10);
-    expect(sends.length).toBeLessThanOrEqual(100 * 11);
+    expect(sends.length).toBeGreaterThanOrEqual(40 * 10 - 10);
+    expect(sends.length).toBeLessThanOrEqual(40 * 11);
   });
 });
 
