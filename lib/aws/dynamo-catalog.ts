@@ -24,6 +24,8 @@ const pageItem = z.object({
   timezone: z.string(),
   status: z.enum(['active', 'paused']),
   pausedReason: z.string().optional(),
+  heldUntil: z.number().optional(),
+  heldReason: z.string().optional(),
 });
 
 const topicItem = z.object({

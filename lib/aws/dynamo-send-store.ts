@@ -92,5 +92,23 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     },
+
+    async holdPage(pageId, until, reason) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.page(pageId),
+            UpdateExpression: 'SET heldUntil = :until, heldReason = :reason',
+            // Never shortens a hold another sender wrote until later.
+            ConditionExpression:
+              'attribute_exists(pk) AND (attribute_not_exists(heldUntil) OR heldUntil < :until)',
+            ExpressionAttributeValues: { ':until': until, ':reason': reason },
+          }),
+        );
+      } catch (error: unknown) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
   };
 }

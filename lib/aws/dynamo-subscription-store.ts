@@ -5,7 +5,8 @@ import type { SubscriptionStore } from '../domain/ports.ts';
 import type { Subscription, SubscriptionKey } from '../domain/subscription.ts';
 import { cadenceSchema } from '../domain/topic.ts';
 import { batchGet, batchWrite } from './dynamo-batch.ts';
-import { duePartitionOf, keys, topicZoneEntry } from './keys.ts';
+import { queryPartition } from './dynamo-query.ts';
+import { duePartitionOf, keys, subscriptionKeyOf, topicZoneEntry } from './keys.ts';
 import { TABLE } from './table-definition.ts';
 
 const subscriptionItem = z.object({
@@ -27,6 +28,7 @@ const subscriptionItem = z.object({
   lastSlot: z.number().optional(),
   lastSentAt: z.number().optional(),
   claimedBy: z.string().optional(),
+  cappedUntil: z.number().optional(),
   version: z.number().optional(),
 });
 
@@ -60,6 +62,64 @@ export function dynamoSubscriptionStore(
   table: string,
 ): SubscriptionStore {
   const { dueIndex } = TABLE;
+
+  /** Sets a status Recurrent decided, on the record as it is (or as long as it holds `token`). */
+  const setStatus = async (
+    key: SubscriptionKey,
+    status: string,
+    reason: string,
+    token?: string,
+  ): Promise<boolean> => {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.subscription(key),
+          UpdateExpression:
+            'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
+          ConditionExpression:
+            token === undefined
+              ? 'attribute_exists(pk)'
+              : 'attribute_exists(pk) AND #token = :token',
+          ExpressionAttributeNames: {
+            ...(token !== undefined && { '#token': 'token' }),
+            '#status': 'status',
+            '#version': 'version',
+            '#duePk': dueIndex.partitionKey,
+            '#dueSk': dueIndex.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':reason': reason,
+            ':one': 1,
+            ...(token !== undefined && { ':token': token }),
+          },
+        }),
+      );
+      return true;
+    } catch (error: unknown) {
+      // Erased meanwhile, or a new opt-in gave it another token: nothing to mark.
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
+
+  /** The person's subscriptions (one partition) that hold `token`. */
+  const holdersOf = async (
+    { pageId, psid }: { pageId: string; psid: string },
+    token: string,
+  ): Promise<SubscriptionKey[]> => {
+    const items = await queryPartition(
+      client,
+      table,
+      keys.subscription({ pageId, psid, topicId: '' }).pk,
+    );
+    return items.flatMap((item) => {
+      const key = subscriptionKeyOf(pageId, { pk: String(item.pk), sk: String(item.sk) });
+      return key !== undefined && item.token === token ? [key] : [];
+    });
+  };
+
   return {
     async getMany(subscriptionKeys) {
       const items = await batchGet(client, table, subscriptionKeys.map(keys.subscription));
@@ -118,27 +178,40 @@ export function dynamoSubscriptionStore(
     },
 
     async markStatus(key, status, reason) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.subscription(key),
-            UpdateExpression:
-              'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#version': 'version',
-              '#duePk': dueIndex.partitionKey,
-              '#dueSk': dueIndex.sortKey,
-            },
-            ExpressionAttributeValues: { ':status': status, ':reason': reason, ':one': 1 },
-          }),
-        );
-      } catch (error: unknown) {
-        // Erased meanwhile: there is nothing left to mark.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      await setStatus(key, status, reason);
+    },
+
+    async markHolders(person, token, status, reason) {
+      const holders = await holdersOf(person, token);
+      const marked = await Promise.all(holders.map((key) => setStatus(key, status, reason, token)));
+      return marked.filter(Boolean).length;
+    },
+
+    async capHolders(person, token, until) {
+      const holders = await holdersOf(person, token);
+      const capped = await Promise.all(
+        holders.map(async (key) => {
+          try {
+            await client.send(
+              new UpdateCommand({
+                TableName: table,
+                Key: keys.subscription(key),
+                UpdateExpression: 'SET cappedUntil = :until ADD #version :one',
+                // Still this token's, and never a shorter cap over a longer one.
+                ConditionExpression:
+                  '#token = :token AND (attribute_not_exists(cappedUntil) OR cappedUntil < :until)',
+                ExpressionAttributeNames: { '#version': 'version', '#token': 'token' },
+                ExpressionAttributeValues: { ':until': until, ':token': token, ':one': 1 },
+              }),
+            );
+            return true;
+          } catch (error: unknown) {
+            if (error instanceof ConditionalCheckFailedException) return false;
+            throw error;
+          }
+        }),
+      );
+      return capped.filter(Boolean).length;
     },
 
     async addTopicZones(pageId, topicId, zones) {

@@ -10,6 +10,20 @@ export type MetaErrorOutcome =
   | 'invalid-token'
   | 'unreachable'
   | 'transient'
+  /** The person is not available now (MM conversation gap): this slot is skipped. */
+  | 'conversation-gap'
+  /** Meta's marketing frequency caps (since April 2026): no retry of the person that day. */
+  | 'frequency-cap'
+  /** The MM campaign is inactive, populating, warming up or its pacing is not ready. */
+  | 'campaign-not-ready'
+  /** The ad account's budget, payment or spend limit stops MM sends for now. */
+  | 'budget'
+  /** Wrong Page for the token, terms not signed, or onboarding not finished. */
+  | 'onboarding'
+  /** The ad account's, Page's or person's region is not served by the MM API. */
+  | 'region'
+  /** The message or creative is not one Meta sends. */
+  | 'message-invalid'
   | 'page-token-invalid'
   | 'page-restricted'
   | 'page-permission'
@@ -30,15 +44,29 @@ export type SubscriptionEffect = 'stopped' | 'invalid' | 'unreachable' | 'none';
 
 /**
  * What an error does to the Page: `pause` stops its sends until an operator acts (with the
- * error as the reason), `rate-hold` stops them until Meta's rate limit lets go.
+ * error as the reason), `rate-hold` stops them until Meta's rate limit lets go, `mm-hold`
+ * holds its Marketing Message sends until the time Meta names or the policy's default.
  */
-export type PageEffect = 'pause' | 'rate-hold' | 'none';
+export type PageEffect = 'pause' | 'rate-hold' | 'mm-hold' | 'none';
+
+/**
+ * What an error does to the job's slot: `skip` gives it up (acknowledged, not a failure),
+ * `fail` sends the job to the DLQ with the reason.
+ */
+export type SlotEffect = 'skip' | 'fail' | 'none';
 
 /** One row of the table, as the callers read it. */
 export interface MetaErrorEntry {
   outcome: MetaErrorOutcome;
   subscription: SubscriptionEffect;
   page: PageEffect;
+  slot: SlotEffect;
+  /**
+   * The subscription effect reaches every subscription of the person that holds the token:
+   * an MM token is per person and Page (META_PLATFORM.md section 4.1), and a dead token is
+   * dead wherever it is held.
+   */
+  everyHolder: boolean;
   /** Meta had a bad moment: a bounded retry with backoff may succeed. */
   transient: boolean;
 }
@@ -64,17 +92,79 @@ interface MetaErrorRow extends MetaErrorEntry {
   only?: MetaCall;
 }
 
-const NO_EFFECT = { subscription: 'none', page: 'none', transient: false } as const;
+const NO_EFFECT = {
+  subscription: 'none',
+  page: 'none',
+  slot: 'none',
+  everyHolder: false,
+  transient: false,
+} as const;
+
+/** The MM API's numbers, which may arrive as the code or as a subcode under any code. */
+function mm(...numbers: (number | [number, number])[]): string[] {
+  return numbers
+    .flatMap((entry) => {
+      const [from, to] = typeof entry === 'number' ? [entry, entry] : entry;
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    })
+    .flatMap((number) => [String(number), `any/${number}`]);
+}
 
 /**
- * The table. Branch on the subcode first: code 4 means both "cooldown" and "rate limited";
- * 2300052 may come as the code or as a subcode. Add a row (or an error to a row) to teach
- * Recurrent a new error; a key listed twice for the same calls fails at start-up.
+ * The table (META_PLATFORM.md section 5). Branch on the subcode first: code 4 means both
+ * "cooldown" and "rate limited"; the MM API's 23000xx numbers may come as the code or as a
+ * subcode (under code 100 or any code). Add a row (or an error to a row) to teach Recurrent
+ * a new error; a key listed twice for the same calls fails at start-up.
  */
 const META_ERRORS: readonly MetaErrorRow[] = [
-  { outcome: 'cooldown', errors: ['any/2018354', 'any/2300052', '2300052'], ...NO_EFFECT },
+  { outcome: 'cooldown', errors: ['any/2018354', ...mm(2300035)], ...NO_EFFECT },
+  {
+    outcome: 'conversation-gap',
+    errors: [...mm(2300036, 2300052), 'any/1893047', '1893047'],
+    ...NO_EFFECT,
+    slot: 'skip',
+  },
+  { outcome: 'frequency-cap', errors: mm([2300042, 2300044]), ...NO_EFFECT, slot: 'skip' },
   { outcome: 'stopped', errors: ['10/1893015'], ...NO_EFFECT, subscription: 'stopped' },
-  { outcome: 'invalid-token', errors: ['100'], ...NO_EFFECT, subscription: 'invalid' },
+  {
+    outcome: 'stopped',
+    errors: mm(2300034),
+    ...NO_EFFECT,
+    subscription: 'stopped',
+    everyHolder: true,
+  },
+  {
+    outcome: 'invalid-token',
+    errors: ['100', ...mm(2300004, 2300037)],
+    ...NO_EFFECT,
+    subscription: 'invalid',
+    everyHolder: true,
+  },
+  {
+    outcome: 'campaign-not-ready',
+    errors: mm([2300000, 2300003], 2300012, 2300028, 2300041),
+    ...NO_EFFECT,
+    page: 'mm-hold',
+  },
+  {
+    outcome: 'budget',
+    errors: mm(2300007, 2300011, [2300015, 2300017], [2300053, 2300063]),
+    ...NO_EFFECT,
+    page: 'mm-hold',
+  },
+  {
+    outcome: 'onboarding',
+    errors: mm(2300005, 2300013, 2300019, [2300064, 2300067], 2300069),
+    ...NO_EFFECT,
+    page: 'pause',
+  },
+  { outcome: 'region', errors: mm([2300030, 2300032]), ...NO_EFFECT, slot: 'skip' },
+  {
+    outcome: 'message-invalid',
+    errors: mm(2300018, [2300021, 2300027], 2300038, [2300046, 2300048], [2300070, 2300077]),
+    ...NO_EFFECT,
+    slot: 'fail',
+  },
   {
     outcome: 'unreachable',
     errors: ['551', '200/1545041', '10/2018108'],
@@ -86,7 +176,7 @@ const META_ERRORS: readonly MetaErrorRow[] = [
   { outcome: 'page-permission', errors: ['200'], ...NO_EFFECT, page: 'pause' },
   {
     outcome: 'rate-limited',
-    errors: ['4', '17', '32', '613', '80006'],
+    errors: ['4', '17', '32', '613', '80006', ...mm(2300078)],
     ...NO_EFFECT,
     page: 'rate-hold',
   },
@@ -155,6 +245,11 @@ export interface GraphError {
   fbtraceId?: string;
   /** When Meta says when the token may be used again (epoch ms), if it does. */
   nextEligibleAt?: number;
+  /**
+   * `error_data.remaining_seconds` in ms, when Meta names how long until a retry may succeed:
+   * authoritative for every retry and hold time (META_PLATFORM.md section 5).
+   */
+  remainingMs?: number;
 }
 
 /** What came of one Graph call that is not a send. */

@@ -18,6 +18,21 @@ export interface Page {
   timezone: string;
   status: PageStatus;
   pausedReason?: string;
+  /**
+   * Meta holds the Page's Marketing Message sends until then (campaign not ready, budget
+   * spent): its MM jobs wait, with `heldReason` shown to operators. Past, it holds nothing.
+   */
+  heldUntil?: number;
+  heldReason?: string;
+}
+
+/** Whether the Page's sends over its route are held by Meta at `now`. */
+export function isHeld(page: Page, now: number): page is Page & { heldUntil: number } {
+  return (
+    page.deliveryRoute === 'marketing_messages' &&
+    page.heldUntil !== undefined &&
+    page.heldUntil > now
+  );
 }
 
 /** A Page's send rate unless an operator sets one. */

@@ -1,6 +1,10 @@
 import type { DuePlacement } from './due-placement.ts';
 import type { Page } from './page.ts';
 import type { Subscription, SubscriptionKey, SubscriptionStatus } from './subscription.ts';
+
+/** One person on one Page: whose subscriptions share an MM token. */
+export type PersonKey = Pick<SubscriptionKey, 'pageId' | 'psid'>;
+
 import type { Topic } from './topic.ts';
 
 /** Raw webhook bodies, kept before they are applied; also the duplicate-delivery guard. */
@@ -36,6 +40,21 @@ export interface SubscriptionStore {
   ): Promise<SaveOutcome>;
   /** Sets a status Recurrent decided (dead token, unreachable) and takes it out of the due index. */
   markStatus(key: SubscriptionKey, status: SubscriptionStatus, reason: string): Promise<void>;
+  /**
+   * Sets a status, as `markStatus` does, on every subscription of the person that still holds
+   * `token` (an MM token is per person and Page); returns how many it marked.
+   */
+  markHolders(
+    person: PersonKey,
+    token: string,
+    status: SubscriptionStatus,
+    reason: string,
+  ): Promise<number>;
+  /**
+   * Keeps every subscription of the person that holds `token` from sends until `until` (Meta's
+   * frequency cap), never shortening a later cap; returns how many it capped.
+   */
+  capHolders(person: PersonKey, token: string, until: number): Promise<number>;
   /** Records the (cadence, zone) pairs a topic has subscribers in; never removes one. */
   addTopicZones(pageId: string, topicId: string, zones: readonly DuePlacement[]): Promise<void>;
   /** Remembers which subscription a token belongs to, for status webhooks that name only the token. */
@@ -58,6 +77,8 @@ export const STATS_COUNTERS = [
   'delivered',
   'read',
   'clicked',
+  /** Sends Meta's frequency caps refused (the slot is skipped, not failed). */
+  'fcap',
 ] as const;
 export type StatsCounter = (typeof STATS_COUNTERS)[number];
 

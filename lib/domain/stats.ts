@@ -10,6 +10,12 @@ export const STATS_LOG_MESSAGE = 'stats counted';
 /** The sender's log line when a Page-level Meta error stops every send of a Page (an alarm). */
 export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
 
+/**
+ * The sender's log line when Meta holds a Page's Marketing Message sends for a while (campaign
+ * not ready, budget spent): an alarm, as an operator may have to act.
+ */
+export const PAGE_HELD_LOG_MESSAGE = 'page held';
+
 /** The UTC day of an instant, as stats are keyed. */
 export function statsDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);

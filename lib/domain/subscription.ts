@@ -66,6 +66,11 @@ export interface Subscription extends SubscriptionKey {
   lastSentAt?: number;
   /** The queue message that claimed `lastSlot`: only it may finish a send left unfinished. */
   claimedBy?: string;
+  /**
+   * Meta's frequency cap refused this person (META_PLATFORM.md section 4.3): no send before
+   * then, as Meta asks businesses not to retry a capped person at once.
+   */
+  cappedUntil?: number;
   /** Bumped by every write: the store's optimistic lock. */
   version?: number;
 }

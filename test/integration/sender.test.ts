@@ -357,8 +357,9 @@ const ERROR_TABLE: ErrorRow[] = [
     counter: 'deferred',
   },
   {
-    name: '2300052: token cooldown on the Marketing Message API',
-    answer: metaError(2300052),
+    // 2300052 stood here; section 5 makes it a conversation gap, 2300035 the MM cooldown.
+    name: '2300035: token cooldown on the Marketing Message API',
+    answer: metaError(2300035),
     route: 'marketing_messages',
     kept: true,
     counter: 'deferred',

@@ -1,5 +1,11 @@
 import type { Page } from '#lib/domain/page.ts';
-import type { Catalog, StatsIncrement, StatsStore, SubscriptionStore } from '#lib/domain/ports.ts';
+import type {
+  Catalog,
+  PersonKey,
+  StatsIncrement,
+  StatsStore,
+  SubscriptionStore,
+} from '#lib/domain/ports.ts';
 import type { JobQueue, RateLimiter, SendStore } from '#lib/domain/sending/ports.ts';
 import {
   applyTake,
@@ -61,7 +67,12 @@ export function memoryCatalog(table: MemoryTable): Catalog {
 /** The subscription reads and the status write the sender uses, as `dynamoSubscriptionStore` does them. */
 export function memorySubscriptionStore(
   table: MemoryTable,
-): Pick<SubscriptionStore, 'getMany' | 'markStatus'> {
+): Pick<SubscriptionStore, 'getMany' | 'markStatus' | 'markHolders' | 'capHolders'> {
+  /** The person's subscriptions that hold `token`, as the store's Query of their partition. */
+  const holdersOf = (person: PersonKey, token: string) =>
+    [...table.subscriptions.values()].filter(
+      (item) => item.pageId === person.pageId && item.psid === person.psid && item.token === token,
+    );
   return {
     getMany: async (keys) =>
       keys.flatMap((key) => {
@@ -74,6 +85,25 @@ export function memorySubscriptionStore(
       if (!item) return;
       table.writes.push({ kind: 'markStatus', key: subscriptionId(key) });
       Object.assign(item, { status, statusReason: reason, version: (item.version ?? 0) + 1 });
+    },
+    async markHolders(person, token, status, reason) {
+      const holders = holdersOf(person, token);
+      for (const item of holders) {
+        table.writes.push({ kind: 'markStatus', key: subscriptionId(item) });
+        Object.assign(item, { status, statusReason: reason, version: (item.version ?? 0) + 1 });
+      }
+      return holders.length;
+    },
+    async capHolders(person, token, until) {
+      // Never a shorter cap over a longer one.
+      const holders = holdersOf(person, token).filter(
+        (item) => item.cappedUntil === undefined || item.cappedUntil < until,
+      );
+      for (const item of holders) {
+        table.writes.push({ kind: 'capHolders', key: subscriptionId(item) });
+        Object.assign(item, { cappedUntil: until, version: (item.version ?? 0) + 1 });
+      }
+      return holders.length;
     },
   };
 }
@@ -118,6 +148,14 @@ export function memorySendStore(table: MemoryTable): SendStore {
       if (!page) return;
       table.writes.push({ kind: 'pausePage', key: pageId });
       Object.assign(page, { status: 'paused', pausedReason: reason });
+    },
+
+    async holdPage(pageId, until, reason) {
+      const page = table.pages.get(pageId);
+      // Never shortens a hold another sender wrote until later.
+      if (!page || (page.heldUntil !== undefined && page.heldUntil >= until)) return;
+      table.writes.push({ kind: 'holdPage', key: pageId });
+      Object.assign(page, { heldUntil: until, heldReason: reason });
     },
   };
 }

@@ -61,7 +61,7 @@ export function pageView(page: Page): PageView {
 /**
  * Registers a Page or updates it: omitted fields keep their stored value (a new Page needs an
  * access token). The marketing route needs an ad account and a campaign; making a Page active
- * clears why it was paused.
+ * clears why it was paused, and Meta's hold on its MM sends (the operator says it is fixed).
  */
 export async function putPage(
   input: PutPageInput,
@@ -93,6 +93,10 @@ export async function putPage(
         throw new InvalidInputError(`${field}: required for the marketing_messages route`);
       }
     }
+  }
+  if (input.status !== 'active' && stored?.heldUntil !== undefined) {
+    page.heldUntil = stored.heldUntil;
+    if (stored.heldReason !== undefined) page.heldReason = stored.heldReason;
   }
   if (page.status === 'paused') {
     page.pausedReason =

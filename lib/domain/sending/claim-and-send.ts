@@ -1,6 +1,6 @@
 import type { GraphError } from '../meta-errors.ts';
 import type { SendJob } from '../send-job.ts';
-import { PAGE_PAUSED_LOG_MESSAGE } from '../stats.ts';
+import { PAGE_HELD_LOG_MESSAGE, PAGE_PAUSED_LOG_MESSAGE } from '../stats.ts';
 import { earliestFor, isUnfinishedClaim, type SendVerdict } from './judge-job.ts';
 import { classifyRefusal, graphRequestFor, type Refusal, refusalVerdict } from './meta-exchange.ts';
 import { SENT_AT_MARGIN_MS } from './page-pacing.ts';
@@ -86,26 +86,30 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
   if (result.kind === 'unanswered') {
     return retryTransient(run, item, `no connection to Meta (${result.cause})`);
   }
-  return applyRefusal(run, item, verdict, result, now);
+  return applyRefusal(run, { ...item, token }, verdict, result, now);
 }
 
 /** Turns a refusal into state: put-back, subscription status, paused Page or failure. */
 async function applyRefusal(
   run: RunContext,
-  item: Item,
+  item: Item & { token: string },
   { page, subscription }: SendVerdict,
   result: Refusal,
   now: number,
 ): Promise<SendOutcome> {
   const { deps } = run;
-  const { job } = item;
+  const { job, token } = item;
   const verdict = refusalVerdict(result, { page, subscription, now, options: run.options });
   deps.log.warn('meta refused a send', {
     ...jobFields(job),
     outcome: verdict.outcome,
     status: result.status,
     ...errorFields(result.error),
+    // An error Recurrent does not know is logged raw, Meta's message too, to be taught.
+    ...(verdict.outcome === 'unknown' &&
+      result.error?.message !== undefined && { metaMessage: result.error.message }),
   });
+  const person = { pageId: job.pageId, psid: job.psid };
   switch (verdict.kind) {
     case 'defer':
       if (verdict.reason === 'meta-cooldown') {
@@ -117,9 +121,23 @@ async function applyRefusal(
       run.count(job, 'deferred');
       return run.defer(job, verdict.reason, jittered(verdict.retryAt - now, deps.random()));
     case 'mark':
-      await deps.subscriptions.markStatus(keyOf(job), verdict.status, verdict.reason);
+      // A dead or stopped MM token is so for every topic of the person that holds it.
+      if (verdict.everyHolder) {
+        await deps.subscriptions.markHolders(person, token, verdict.status, verdict.reason);
+      } else {
+        await deps.subscriptions.markStatus(keyOf(job), verdict.status, verdict.reason);
+      }
       run.count(job, 'failed');
       return { kind: 'refused', job, action: verdict.status, reason: verdict.reason };
+    case 'skip':
+      return run.skip(job, verdict.reason, verdict.detail);
+    case 'cap':
+      // Meta asks not to retry a capped person at once: none of their topics until then.
+      await deps.subscriptions.capHolders(person, token, verdict.until);
+      run.count(job, 'fcap');
+      return run.skip(job, 'frequency-capped', verdict.reason);
+    case 'hold-page':
+      return holdPage(run, job, verdict.until, verdict.reason);
     case 'pause-page':
       return pausePage(run, job, verdict.reason);
     case 'transient':
@@ -155,6 +173,25 @@ export async function pausePage(
   await deps.sends.pausePage(job.pageId, reason, deps.clock.now());
   run.count(job, 'failed');
   return { kind: 'refused', job, action: 'page-paused', reason };
+}
+
+/** Holds a Page's MM sends until `until` and puts this job back until then; not a failure. */
+async function holdPage(
+  run: RunContext,
+  job: SendJob,
+  until: number,
+  reason: string,
+): Promise<SendOutcome> {
+  const { deps } = run;
+  // An operator may have to act (a campaign to start, a budget to raise): this is the alarm.
+  deps.log.error(PAGE_HELD_LOG_MESSAGE, {
+    pageId: job.pageId,
+    heldUntil: new Date(until).toISOString(),
+    reason,
+  });
+  await deps.sends.holdPage(job.pageId, until, reason);
+  run.count(job, 'deferred');
+  return run.defer(job, 'page-held', jittered(until - deps.clock.now(), deps.random()));
 }
 
 /** Meta's error fields for a log line (never its message, which may quote what was sent). */

@@ -1,5 +1,5 @@
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
-import type { Page } from '../page.ts';
+import { isHeld, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
@@ -9,7 +9,7 @@ import type { SkipReason } from './send-outcome.ts';
 /** The decision for one job before any write, from what was read. */
 export type JobVerdict =
   | { kind: 'skip'; reason: SkipReason; detail?: string }
-  | { kind: 'defer'; reason: 'cooldown'; delayMs: number }
+  | { kind: 'defer'; reason: 'cooldown' | 'page-held'; delayMs: number }
   | { kind: 'pause-page'; reason: string }
   /** It can never be sent: it goes back until the queue moves it to the DLQ. */
   | { kind: 'fail'; reason: string }
@@ -74,6 +74,17 @@ export function judgeJob(
   }
   if (subscription.tokenExpiresAt !== undefined && job.slot >= subscription.tokenExpiresAt) {
     return { kind: 'skip', reason: 'token-expired' };
+  }
+  if (subscription.cappedUntil !== undefined && subscription.cappedUntil > now) {
+    return {
+      kind: 'skip',
+      reason: 'frequency-capped',
+      detail: `until ${iso(subscription.cappedUntil)}`,
+    };
+  }
+  if (isHeld(page, now)) {
+    // Back on the queue until the hold ends: the job is still due, just not now.
+    return { kind: 'defer', reason: 'page-held', delayMs: page.heldUntil - now };
   }
   if (
     page.deliveryRoute === 'marketing_messages' &&

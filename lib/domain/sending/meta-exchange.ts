@@ -5,7 +5,12 @@ import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
 import { earliestFor } from './judge-job.ts';
 import type { GraphSendRequest, GraphSendResult, SenderOptions } from './ports.ts';
-import { cooldownRefusalRetryAt, rateLimitHoldUntil } from './retry-policy.ts';
+import {
+  cooldownRefusalRetryAt,
+  frequencyCapUntil,
+  pageHoldUntil,
+  rateLimitHoldUntil,
+} from './retry-policy.ts';
 
 /** An HTTP error answer from Meta to a send. */
 export type Refusal = Extract<GraphSendResult, { kind: 'refused' }>;
@@ -53,8 +58,22 @@ export function describeRefusal(result: Refusal, outcome: MetaErrorOutcome): str
 export type RefusalAction =
   /** Try this job again from `retryAt`; a rate limit also holds the Page's sends until then. */
   | { kind: 'defer'; reason: 'meta-cooldown' | 'meta-rate-limited'; retryAt: number }
-  /** Meta refused for good for this person: the subscription takes `status`. */
-  | { kind: 'mark'; status: 'stopped' | 'invalid' | 'unreachable'; reason: string }
+  /**
+   * Meta refused for good for this person: the subscription takes `status`, and with
+   * `everyHolder` so does every subscription of the person holding the same token.
+   */
+  | {
+      kind: 'mark';
+      status: 'stopped' | 'invalid' | 'unreachable';
+      reason: string;
+      everyHolder: boolean;
+    }
+  /** Meta will not take this slot (conversation gap, region): give it up, keep the subscription. */
+  | { kind: 'skip'; reason: 'conversation-gap' | 'region'; detail: string }
+  /** Meta's frequency cap: give the slot up and send nothing to the person before `until`. */
+  | { kind: 'cap'; until: number; reason: string }
+  /** Meta holds the Page's MM sends until `until` (campaign not ready, budget spent). */
+  | { kind: 'hold-page'; until: number; reason: string }
   /** Meta refused for the whole Page: every send of it stops until an operator acts. */
   | { kind: 'pause-page'; reason: string }
   /** Meta had a bad moment: retry with backoff, within the attempts allowed. */
@@ -79,10 +98,12 @@ export function refusalVerdict(
   const entry = classifyRefusal(result);
   const { outcome } = entry;
   const reason = describeRefusal(result, outcome);
+  // META_PLATFORM.md section 5: `remaining_seconds`, when present, is authoritative.
+  const remainingMs = result.error?.remainingMs;
   if (outcome === 'cooldown') {
     const retryAt = cooldownRefusalRetryAt({
       now,
-      nextEligibleAt: result.error?.nextEligibleAt,
+      nextEligibleAt: remainingMs !== undefined ? now + remainingMs : result.error?.nextEligibleAt,
       sentBefore: subscription.lastSentAt !== undefined,
       ourEarliest: earliestFor(subscription, page),
       afterCooldownFromNow: earliestSendAt({
@@ -95,12 +116,26 @@ export function refusalVerdict(
     return { outcome, kind: 'defer', reason: 'meta-cooldown', retryAt };
   }
   if (entry.page === 'rate-hold') {
-    const retryAt = rateLimitHoldUntil(result.usage?.regainAccessMs, now);
+    const retryAt = rateLimitHoldUntil(remainingMs, result.usage?.regainAccessMs, now);
     return { outcome, kind: 'defer', reason: 'meta-rate-limited', retryAt };
   }
-  if (entry.subscription !== 'none') {
-    return { outcome, kind: 'mark', status: entry.subscription, reason };
+  if (entry.page === 'mm-hold') {
+    const why = outcome === 'budget' ? 'budget' : 'campaign-not-ready';
+    const until = pageHoldUntil({ why, remainingMs, now, pageZone: page.timezone });
+    return { outcome, kind: 'hold-page', until, reason };
   }
+  if (entry.subscription !== 'none') {
+    const { everyHolder } = entry;
+    return { outcome, kind: 'mark', status: entry.subscription, reason, everyHolder };
+  }
+  if (entry.slot === 'skip') {
+    if (outcome === 'frequency-cap') {
+      return { outcome, kind: 'cap', until: frequencyCapUntil(remainingMs, now), reason };
+    }
+    const skipped = outcome === 'region' ? 'region' : 'conversation-gap';
+    return { outcome, kind: 'skip', reason: skipped, detail: reason };
+  }
+  if (entry.slot === 'fail') return { outcome, kind: 'fail', reason };
   if (entry.page === 'pause') return { outcome, kind: 'pause-page', reason };
   if (entry.transient) return { outcome, kind: 'transient', reason };
   // META_PLATFORM.md section 5: an unknown error on a legacy send after the switch-off means

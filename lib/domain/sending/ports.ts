@@ -39,6 +39,11 @@ export interface SendStore {
   ): Promise<void>;
   /** Stops every send of a Page until an operator acts (a Page-level Meta error). */
   pausePage(pageId: string, reason: string, at: number): Promise<void>;
+  /**
+   * Holds a Page's MM sends until `until` with Meta's reason (campaign not ready, budget
+   * spent), unless it is already held until later.
+   */
+  holdPage(pageId: string, until: number, reason: string): Promise<void>;
 }
 
 /** What the bucket said to a take of tokens. */
@@ -110,7 +115,7 @@ export interface GraphClient {
 
 /** Everything the sender reads, writes and calls, handed in by its composition root. */
 export interface SenderDeps {
-  subscriptions: Pick<SubscriptionStore, 'getMany' | 'markStatus'>;
+  subscriptions: Pick<SubscriptionStore, 'getMany' | 'markStatus' | 'markHolders' | 'capHolders'>;
   catalog: Catalog;
   sends: SendStore;
   rate: RateLimiter;

@@ -1,6 +1,9 @@
+import { DateTime } from 'luxon';
+
 /**
  * How long a job goes back to the queue, for every reason it can: Meta's cooldown refusals,
- * rate limits, transient failures and a Page's bucket out of tokens.
+ * rate limits, transient failures, a Page's bucket out of tokens and Meta's holds on a Page;
+ * and how long Meta's frequency cap keeps a person from sends.
  */
 
 /** How soon a send Meta found a little early (by our record, on time) is tried again. */
@@ -15,6 +18,10 @@ export const TRANSIENT_BASE_MS = 5_000;
 export const TRANSIENT_MAX_MS = 15 * 60_000;
 /** SQS visibility counts whole seconds: a shorter put-back would come straight back. */
 export const MIN_PUT_BACK_MS = 1_000;
+/** How long a Page's MM sends wait for a campaign that is not ready, when Meta names no time. */
+export const CAMPAIGN_HOLD_MS = 60 * 60_000;
+/** How long a person capped by Meta's frequency caps gets no send: "no retry that day". */
+export const FREQUENCY_CAP_REST_MS = 24 * 60 * 60_000;
 
 /**
  * The put-back after a transient failure on the `receiveCount`-th receive: exponential,
@@ -35,10 +42,41 @@ export function putBackDelay(retryAt: number, now: number, random: number): numb
   return jittered(Math.max(MIN_PUT_BACK_MS, retryAt - now), random);
 }
 
-/** Until when a Page stops after a rate-limit error: Meta's own time to regain access, if any. */
-export function rateLimitHoldUntil(regainAccessMs: number | undefined, now: number): number {
-  const regain = regainAccessMs ?? 0;
+/**
+ * Until when a Page stops after a rate-limit error: Meta's `remaining_seconds`, else its time
+ * to regain access from the usage headers, else a minute.
+ */
+export function rateLimitHoldUntil(
+  remainingMs: number | undefined,
+  regainAccessMs: number | undefined,
+  now: number,
+): number {
+  const regain = remainingMs ?? regainAccessMs ?? 0;
   return now + (regain > 0 ? regain : RATE_LIMIT_HOLD_MS);
+}
+
+/**
+ * Until when Meta holds a Page's MM sends: `remaining_seconds` when Meta names it, else about
+ * an hour for a campaign not ready, or the start of the next day in the Page's zone for a
+ * budget spent ("resume tomorrow").
+ */
+export function pageHoldUntil(input: {
+  why: 'campaign-not-ready' | 'budget';
+  remainingMs: number | undefined;
+  now: number;
+  pageZone: string;
+}): number {
+  const { why, remainingMs, now } = input;
+  if (remainingMs !== undefined && remainingMs > 0) return now + remainingMs;
+  if (why === 'campaign-not-ready') return now + CAMPAIGN_HOLD_MS;
+  const today = DateTime.fromMillis(now, { zone: input.pageZone });
+  const zoned = today.isValid ? today : DateTime.fromMillis(now, { zone: 'UTC' });
+  return zoned.plus({ days: 1 }).startOf('day').toMillis();
+}
+
+/** Until when a person Meta's frequency caps refused gets no send. */
+export function frequencyCapUntil(remainingMs: number | undefined, now: number): number {
+  return now + (remainingMs !== undefined && remainingMs > 0 ? remainingMs : FREQUENCY_CAP_REST_MS);
 }
 
 /**

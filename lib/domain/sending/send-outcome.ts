@@ -20,7 +20,13 @@ export type SkipReason =
   | 'activated-after-slot'
   | 'token-expired'
   /** Already sent or in flight for this slot, or no longer eligible: the claim was refused. */
-  | 'already-claimed';
+  | 'already-claimed'
+  /** Meta's frequency cap refused this person lately: no send before `cappedUntil`. */
+  | 'frequency-capped'
+  /** Meta answered that the person is not available now (conversation gap). */
+  | 'conversation-gap'
+  /** Meta answered that the MM API does not serve the region: the subscription needs the other route. */
+  | 'region';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =
@@ -35,7 +41,9 @@ export type DeferReason =
   /** Meta answered with a rate-limit error. */
   | 'meta-rate-limited'
   /** A transient failure (Meta codes 1/2, HTTP 5xx, no connection), retried with backoff. */
-  | 'transient';
+  | 'transient'
+  /** Meta holds the Page's MM sends (campaign not ready, budget spent): not a failure. */
+  | 'page-held';
 
 /** What became of one job that did not fail. */
 export type SendOutcome =

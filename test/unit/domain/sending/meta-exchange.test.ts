@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { routeCooldownMs } from '#lib/domain/cooldown.ts';
 import { refusalVerdict } from '#lib/domain/sending/meta-exchange.ts';
 import { SENT_AT_MARGIN_MS } from '#lib/domain/sending/page-pacing.ts';
-import { BOUNDARY_RETRY_MS, RATE_LIMIT_HOLD_MS } from '#lib/domain/sending/retry-policy.ts';
+import {
+  BOUNDARY_RETRY_MS,
+  CAMPAIGN_HOLD_MS,
+  FREQUENCY_CAP_REST_MS,
+  RATE_LIMIT_HOLD_MS,
+} from '#lib/domain/sending/retry-policy.ts';
 import { sendBatch } from '#lib/domain/sending/send-batch.ts';
 import { SendFailedError } from '#lib/domain/sending/send-outcome.ts';
 import {
@@ -70,7 +75,7 @@ describe('sendBatch: Meta refusals', () => {
   it('retries a token cooldown after the route cooldown when Meta gives no time', async () => {
     const w = world({
       pages: [aPage({ deliveryRoute: 'marketing_messages', adAccountId: '7', campaignId: 'c' })],
-      answer: () => refused(2300052),
+      answer: () => refused(2300035),
     });
 
     const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
@@ -171,6 +176,8 @@ describe('refusalVerdict: META_PLATFORM.md section 5, the rows the code knows', 
   const after = { legacySwitchOffAt: NOW };
   const cooldownFromNow = NOW + routeCooldownMs('send_api');
   const hold = NOW + RATE_LIMIT_HOLD_MS;
+  // NOW is 10:00:30 in Paris (the Page's zone): the next day starts at 23:00 UTC.
+  const NEXT_DAY_IN_PARIS = Date.parse('2026-11-21T23:00:00Z');
   const reason = (code: string, status: number, outcome: string) =>
     `meta error ${code} (HTTP ${status}, fbtrace_id trace): ${outcome}`;
 
@@ -182,15 +189,125 @@ describe('refusalVerdict: META_PLATFORM.md section 5, the rows the code knows', 
       { kind: 'defer', reason: 'meta-cooldown', retryAt: cooldownFromNow },
     ],
     [
-      '2300052 as a code',
-      refused(2300052),
+      '2300035 as a code',
+      refused(2300035),
       { kind: 'defer', reason: 'meta-cooldown', retryAt: cooldownFromNow },
     ],
     [
-      '100/2300052',
-      refused(100, 2300052),
+      '100/2300035',
+      refused(100, 2300035),
       { kind: 'defer', reason: 'meta-cooldown', retryAt: cooldownFromNow },
     ],
+    // conversation gap (2300052 was read as a cooldown before section 5 named it): skip the slot
+    ...[2300036, 2300052, 1893047].flatMap((code) => [
+      [
+        `${code} as a code`,
+        refused(code),
+        {
+          kind: 'skip',
+          reason: 'conversation-gap',
+          detail: reason(`${code}/-`, 400, 'conversation-gap'),
+        },
+      ] as const,
+      [`100/${code}`, refused(100, code), { kind: 'skip', reason: 'conversation-gap' }] as const,
+    ]),
+    // frequency caps: skip the slot, no retry of the person for a day
+    ...[2300042, 2300043, 2300044].flatMap((code) => [
+      [
+        `${code} as a code`,
+        refused(code),
+        {
+          kind: 'cap',
+          until: NOW + FREQUENCY_CAP_REST_MS,
+          reason: reason(`${code}/-`, 400, 'frequency-cap'),
+        },
+      ] as const,
+      [`100/${code}`, refused(100, code), { kind: 'cap' }] as const,
+    ]),
+    // MM send rate: hold the Page like every rate limit
+    ['2300078', refused(2300078), { kind: 'defer', reason: 'meta-rate-limited', retryAt: hold }],
+    [
+      '100/2300078',
+      refused(100, 2300078),
+      { kind: 'defer', reason: 'meta-rate-limited', retryAt: hold },
+    ],
+    // MM stop and dead MM tokens: every subscription that holds the token
+    [
+      '2300034',
+      refused(2300034),
+      {
+        kind: 'mark',
+        status: 'stopped',
+        everyHolder: true,
+        reason: reason('2300034/-', 400, 'stopped'),
+      },
+    ],
+    ['100/2300034', refused(100, 2300034), { kind: 'mark', status: 'stopped', everyHolder: true }],
+    ...[2300004, 2300037].flatMap((code) => [
+      [
+        `${code} as a code`,
+        refused(code),
+        { kind: 'mark', status: 'invalid', everyHolder: true },
+      ] as const,
+      [
+        `100/${code}`,
+        refused(100, code),
+        { kind: 'mark', status: 'invalid', everyHolder: true },
+      ] as const,
+    ]),
+    // campaign not ready: hold the Page's MM sends about an hour
+    ...[2300000, 2300001, 2300002, 2300003, 2300012, 2300028, 2300041].map(
+      (code) =>
+        [
+          `${code} (campaign not ready)`,
+          refused(100, code),
+          {
+            kind: 'hold-page',
+            until: NOW + CAMPAIGN_HOLD_MS,
+            reason: reason(`100/${code}`, 400, 'campaign-not-ready'),
+          },
+        ] as const,
+    ),
+    // budget, payment, spend limit: hold until the next day in the Page's zone
+    ...[2300007, 2300011, 2300015, 2300017, 2300053, 2300060, 2300063].map(
+      (code) =>
+        [
+          `${code} (budget)`,
+          refused(code),
+          {
+            kind: 'hold-page',
+            until: NEXT_DAY_IN_PARIS,
+            reason: reason(`${code}/-`, 400, 'budget'),
+          },
+        ] as const,
+    ),
+    // onboarding: pause the Page with the reason
+    ...[2300005, 2300013, 2300019, 2300064, 2300067, 2300069].map(
+      (code) =>
+        [
+          `${code} (onboarding)`,
+          refused(code),
+          { kind: 'pause-page', reason: reason(`${code}/-`, 400, 'onboarding') },
+        ] as const,
+    ),
+    // region: skip the slot, with the reason
+    ...[2300030, 2300031, 2300032].map(
+      (code) =>
+        [
+          `${code} (region)`,
+          refused(100, code),
+          { kind: 'skip', reason: 'region', detail: reason(`100/${code}`, 400, 'region') },
+        ] as const,
+    ),
+    // message or creative invalid: fail to the DLQ with the reason
+    ...[2300018, 2300021, 2300027, 2300038, 2300046, 2300048, 2300070, 2300077].map(
+      (code) =>
+        [
+          `${code} (message invalid)`,
+          refused(code),
+          { kind: 'fail', reason: reason(`${code}/-`, 400, 'message-invalid') },
+        ] as const,
+    ),
     // rate limited: hold the Page
     ['4', refused(4), { kind: 'defer', reason: 'meta-rate-limited', retryAt: hold }],
     ['17', refused(17), { kind: 'defer', reason: 'meta-rate-limited', retryAt: hold }],
@@ -279,6 +396,28 @@ describe('refusalVerdict: META_PLATFORM.md section 5, the rows the code knows', 
     expect(
       refusalVerdict(refused(9999), { page: marketing, subscription, now: NOW, options: after }),
     ).toMatchObject({ kind: 'fail' });
+  });
+
+  it.each([
+    ['a cooldown', 2300035, { kind: 'defer', reason: 'meta-cooldown', retryAt: NOW + 90_000 }],
+    [
+      'a rate limit',
+      2300078,
+      { kind: 'defer', reason: 'meta-rate-limited', retryAt: NOW + 90_000 },
+    ],
+    ['a campaign not ready', 2300002, { kind: 'hold-page', until: NOW + 90_000 }],
+    ['a budget spent', 2300057, { kind: 'hold-page', until: NOW + 90_000 }],
+    ['a frequency cap', 2300043, { kind: 'cap', until: NOW + 90_000 }],
+  ] as const)('takes remaining_seconds first for %s', (_, code, expected) => {
+    const result = {
+      ...refused(100, code),
+      error: { code: 100, subcode: code, remainingMs: 90_000, nextEligibleAt: NOW + 5_000 },
+      usage: { percent: 100, regainAccessMs: 600_000 },
+    };
+
+    expect(
+      refusalVerdict(result, { page: marketing, subscription, now: NOW, options: after }),
+    ).toMatchObject(expected);
   });
 
   it('waits as long as the rate limit error says to regain access', () => {

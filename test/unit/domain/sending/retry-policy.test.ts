@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   BOUNDARY_RETRY_MS,
   BOUNDARY_WINDOW_MS,
+  CAMPAIGN_HOLD_MS,
   cooldownRefusalRetryAt,
+  FREQUENCY_CAP_REST_MS,
+  frequencyCapUntil,
   jittered,
   MIN_PUT_BACK_MS,
+  pageHoldUntil,
   putBackDelay,
   RATE_LIMIT_HOLD_MS,
   rateLimitHoldUntil,
@@ -54,9 +58,40 @@ describe('jittered and putBackDelay', () => {
 
 describe('rateLimitHoldUntil', () => {
   it('holds the Page as long as Meta says, or a minute when it names no time', () => {
-    expect(rateLimitHoldUntil(120_000, NOW)).toBe(NOW + 120_000);
-    expect(rateLimitHoldUntil(0, NOW)).toBe(NOW + RATE_LIMIT_HOLD_MS);
-    expect(rateLimitHoldUntil(undefined, NOW)).toBe(NOW + RATE_LIMIT_HOLD_MS);
+    expect(rateLimitHoldUntil(undefined, 120_000, NOW)).toBe(NOW + 120_000);
+    expect(rateLimitHoldUntil(undefined, 0, NOW)).toBe(NOW + RATE_LIMIT_HOLD_MS);
+    expect(rateLimitHoldUntil(undefined, undefined, NOW)).toBe(NOW + RATE_LIMIT_HOLD_MS);
+  });
+
+  it('takes remaining_seconds first, over the usage headers', () => {
+    expect(rateLimitHoldUntil(30_000, 120_000, NOW)).toBe(NOW + 30_000);
+  });
+});
+
+describe('pageHoldUntil', () => {
+  const page = { now: NOW, pageZone: 'Asia/Tokyo' };
+
+  it.each([
+    [
+      'a campaign not ready, no time named',
+      'campaign-not-ready',
+      undefined,
+      NOW + CAMPAIGN_HOLD_MS,
+    ],
+    ['a campaign not ready, 20 min named', 'campaign-not-ready', 1_200_000, NOW + 1_200_000],
+    // 09:00 UTC is 18:00 in Tokyo: the next day there starts at 15:00 UTC.
+    ['a budget spent, no time named', 'budget', undefined, Date.parse('2026-11-21T15:00:00Z')],
+    ['a budget spent, 30 min named', 'budget', 1_800_000, NOW + 1_800_000],
+  ] as const)('holds %s', (_, why, remainingMs, until) => {
+    expect(pageHoldUntil({ ...page, why, remainingMs })).toBe(until);
+  });
+});
+
+describe('frequencyCapUntil', () => {
+  it('rests a capped person a day, or as long as Meta names', () => {
+    expect(frequencyCapUntil(undefined, NOW)).toBe(NOW + FREQUENCY_CAP_REST_MS);
+    expect(FREQUENCY_CAP_REST_MS).toBe(24 * 3_600_000);
+    expect(frequencyCapUntil(7_200_000, NOW)).toBe(NOW + 7_200_000);
   });
 });
 
