@@ -21,7 +21,6 @@ import { type ApiEventWithRawBody, type ApiResult, json, rawBytes } from '#lib/h
 import { bearerAuth } from '#lib/http/bearer-auth.ts';
 import { errorResponse } from '#lib/http/error-response.ts';
 import { rawBody } from '#lib/http/raw-body.ts';
-import { refusalResponse } from '#lib/http/refusal-response.ts';
 import { createRouter } from '#lib/http/router.ts';
 import { lazyHandler } from '#lib/lambda.ts';
 import { createLogger } from '#lib/logger.ts';
@@ -79,7 +78,6 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
   ]);
   return middy<ApiEventWithRawBody, ApiResult, Error, Context>()
     .use(errorResponse(deps.log))
-    .use(refusalResponse(deps.log))
     .use(bearerAuth({ token: options.adminToken }))
     .use(rawBody({ maxBytes: options.maxBodyBytes ?? 256 * 1024 }))
     .handler(async (event, context) => {

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
-import { metaCallFailure, UpstreamError } from '#lib/domain/admin/graph.ts';
+import { metaCallFailure } from '#lib/domain/admin/graph.ts';
 import { parseInput, parseJsonBody } from '#lib/domain/admin/input.ts';
 import { decodeCursor, encodeCursor } from '#lib/domain/admin/subscriptions.ts';
 import { sendApiMessageSchema } from '#lib/domain/admin/topics.ts';
-import { InvalidInputError, NotFoundError, RefusedError } from '#lib/domain/errors.ts';
+import {
+  InvalidInputError,
+  NotFoundError,
+  RefusedError,
+  UpstreamError,
+} from '#lib/domain/errors.ts';
 import { idSchema } from '#lib/domain/ids.ts';
 import { optInRequestFor } from '#lib/graph/graph-client.ts';
 import { HttpError } from '#lib/http/http-error.ts';
