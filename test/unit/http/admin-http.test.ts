@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
 import { metaCallFailure } from '#lib/domain/admin/graph.ts';
-import { parseInput, parseJsonBody } from '#lib/domain/admin/input.ts';
+import { parseInput } from '#lib/domain/admin/input.ts';
 import { decodeCursor, encodeCursor } from '#lib/domain/admin/subscriptions.ts';
 import { sendApiMessageSchema } from '#lib/domain/admin/topics.ts';
 import {
@@ -13,6 +13,7 @@ import {
 import { idSchema } from '#lib/domain/ids.ts';
 import { optInRequestFor } from '#lib/graph/graph-client.ts';
 import { HttpError } from '#lib/http/http-error.ts';
+import { parseJsonBody } from '#lib/http/json-body.ts';
 import { createRouter } from '#lib/http/router.ts';
 
 const NOW = Date.parse('2026-11-21T09:00:00Z');
