@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -24,7 +25,7 @@ import { parseJsonBody } from '#lib/http/json-body.ts';
 import { rawBody } from '#lib/http/raw-body.ts';
 import { createRouter } from '#lib/http/router.ts';
 import { lazyHandler } from '#lib/lambda.ts';
-import { createLogger } from '#lib/logger.ts';
+import { createLogger, logLambdaContext } from '#lib/logger.ts';
 
 export interface AdminOptions {
   /** When set (the local runtime), every request must carry `Authorization: Bearer <it>`. */
@@ -35,8 +36,11 @@ export interface AdminOptions {
 
 type AdminRoute = (request: AdminRequest, timeLeft: () => number) => Promise<unknown>;
 
-/** The operators' API under /admin: each route parses its input and calls one use case. */
-export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
+/**
+ * The operators' API under /admin: each route parses its input and calls one use case.
+ * `logger` is the Powertools logger behind `deps.log`, whose lines then carry the request id.
+ */
+export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logger?: Logger) {
   const router = createRouter<AdminRoute>([
     { method: 'GET', path: '/admin/pages', handler: () => listPages(deps) },
     {
@@ -78,6 +82,7 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
     },
   ]);
   return middy<ApiEventWithRawBody, ApiResult, Error, Context>()
+    .use(logLambdaContext(logger))
     .use(errorResponse(deps.log))
     .use(bearerAuth({ token: options.adminToken }))
     .use(rawBody({ maxBytes: options.maxBodyBytes ?? 256 * 1024 }))
@@ -99,7 +104,7 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
 /** Lambda entry: configuration from the environment, checked once per cold start. */
 export const handler = lazyHandler(() => {
   const config = readConfig(adminConfigSchema, process.env);
-  const log = createLogger('admin');
+  const { logger, log } = createLogger('admin');
   const deps = adminDeps(
     { dynamo: createDynamoClient(), sqs: createSqsClient() },
     {
@@ -115,5 +120,5 @@ export const handler = lazyHandler(() => {
     },
   );
   // API Gateway's IAM authorizer has checked the caller: no bearer token on AWS.
-  return createAdminHandler({}, deps);
+  return createAdminHandler({}, deps, logger);
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
@@ -56,6 +57,11 @@ export interface RuntimeOptions {
   clockStart?: number;
   clockSpeed: number;
   log: Log;
+  /**
+   * The Powertools logger behind `log`, when it has one: handler lines then carry the request
+   * id of the local invocation (of the last one to start, when several run at once).
+   */
+  logger?: Logger;
   /** Names of the local table and queues. */
   tableName?: string;
   /** Faults the built-in simulator injects from the start. */
@@ -160,6 +166,7 @@ async function wire(
       maxBodyBytes: MAX_BODY_BYTES,
     },
     webhookDeps(db, tableName, { clock, log }),
+    options.logger,
   );
   // A continuation is a fresh asynchronous invocation of the fan-out, as Lambda's Event invoke is.
   const continuations = {
@@ -179,6 +186,7 @@ async function wire(
       { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6, delayScale: 0 },
       { continuations, log },
     ),
+    options.logger,
   );
   const graph = graphClient({
     baseUrl: graphUrl,
@@ -192,6 +200,7 @@ async function wire(
       { table: tableName, queueUrl: queueUrls.send, lookbackHours: 6 },
       { graph, clock, log, continuations },
     ),
+    options.logger,
   );
   const senderParts = senderDeps(
     { dynamo: db, sqs },
@@ -205,7 +214,11 @@ async function wire(
     },
   );
   const jobQueue = virtualTimeJobQueue(senderParts.queue, sqs, queueUrls.send, clock);
-  const sender = createSenderHandler(DEFAULT_SENDER_OPTIONS, { ...senderParts, queue: jobQueue });
+  const sender = createSenderHandler(
+    DEFAULT_SENDER_OPTIONS,
+    { ...senderParts, queue: jobQueue },
+    options.logger,
+  );
 
   const counters = { fanoutRuns: 0, queued: 0 };
   const scheduler = startScheduler({

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   );
   const adminToken = orMadeUp(config.ADMIN_TOKEN, 'ADMIN_TOKEN', madeUpSecret);
   // The demo prints its own progress: only warnings and errors interrupt it.
-  const log = createLogger('local', flags.demo ? 'WARN' : undefined);
+  const { logger, log } = createLogger('local', flags.demo ? 'WARN' : undefined);
   const simulatorFaults = config.META_SIMULATOR_FAULTS
     ? parseFaultsVariable(config.META_SIMULATOR_FAULTS)
     : undefined;
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       config.CLOCK_START === undefined && { clockStart: nextMondayUtc(Date.now()) }),
     clockSpeed: config.CLOCK_SPEED,
     log,
+    logger,
     ...(simulatorFaults && { simulatorFaults }),
   });
   if (flags.demo) {
