@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { ConfigError, readConfig } from '#lib/config.ts';
+import { ConfigError, graphEnv, readConfig } from '#lib/config.ts';
 import { createLogger } from '#lib/logger.ts';
 import { runDemo } from './demo.ts';
 import { EmulatorStartError } from './emulators.ts';
@@ -15,10 +15,7 @@ const localConfigSchema = z.object({
   META_VERIFY_TOKEN: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(1).optional(),
   META_GRAPH_URL: z.url().optional(),
-  META_GRAPH_VERSION: z
-    .string()
-    .regex(/^v\d+\.\d+$/)
-    .default('v24.0'),
+  META_GRAPH_VERSION: graphEnv.META_GRAPH_VERSION,
   DATA_DIR: z.string().min(1).optional(),
   CLOCK_START: z.iso
     .datetime({ offset: true })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveMetaSecrets } from '#lib/aws/meta-secrets.ts';
-import { ConfigError, readConfig, webhookConfigSchema } from '#lib/config.ts';
+import { ConfigError, readConfig, senderConfigSchema, webhookConfigSchema } from '#lib/config.ts';
 
 // Secrets Manager has no local emulator: this reader stands in for its one call.
 const aSecret = (SecretString: string) => () => ({ send: async () => ({ SecretString }) });
@@ -19,6 +19,25 @@ describe('readConfig', () => {
     ).toMatchObject({
       MAX_BODY_BYTES: 4 * 1024 * 1024,
     });
+  });
+});
+
+describe('the sender function configuration', () => {
+  it("fills in Meta's Graph API and the staleness limit, and checks the version's shape", () => {
+    expect(readConfig(senderConfigSchema, { TABLE_NAME: 't', SEND_QUEUE_URL: 'q' })).toEqual({
+      TABLE_NAME: 't',
+      SEND_QUEUE_URL: 'q',
+      META_GRAPH_URL: 'https://graph.facebook.com',
+      META_GRAPH_VERSION: 'v24.0',
+      STALE_AFTER_HOURS: 6,
+    });
+    expect(() =>
+      readConfig(senderConfigSchema, {
+        TABLE_NAME: 't',
+        SEND_QUEUE_URL: 'q',
+        META_GRAPH_VERSION: '24',
+      }),
+    ).toThrow(/META_GRAPH_VERSION: /);
   });
 });
 
