@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveMetaSecrets } from '#lib/aws/meta-secrets.ts';
-import { ConfigError, readConfig, senderConfigSchema, webhookConfigSchema } from '#lib/config.ts';
+import {
+  adminConfigSchema,
+  ConfigError,
+  readConfig,
+  senderConfigSchema,
+  webhookConfigSchema,
+} from '#lib/config.ts';
 
 // Secrets Manager has no local emulator: this reader stands in for its one call.
 const aSecret = (SecretString: string) => () => ({ send: async () => ({ SecretString }) });
@@ -38,6 +44,28 @@ describe('the sender function configuration', () => {
         META_GRAPH_VERSION: '24',
       }),
     ).toThrow(/META_GRAPH_VERSION: /);
+  });
+});
+
+describe('the admin function configuration', () => {
+  it('names what is missing and fills in the defaults', () => {
+    expect(() => readConfig(adminConfigSchema, { TABLE_NAME: 't', SEND_QUEUE_URL: 'q' })).toThrow(
+      'FANOUT_FUNCTION_NAME is not set',
+    );
+    expect(
+      readConfig(adminConfigSchema, {
+        TABLE_NAME: 't',
+        SEND_QUEUE_URL: 'q',
+        FANOUT_FUNCTION_NAME: 'fanout',
+      }),
+    ).toEqual({
+      TABLE_NAME: 't',
+      SEND_QUEUE_URL: 'q',
+      FANOUT_FUNCTION_NAME: 'fanout',
+      META_GRAPH_URL: 'https://graph.facebook.com',
+      META_GRAPH_VERSION: 'v24.0',
+      LOOKBACK_HOURS: 6,
+    });
   });
 });
 
