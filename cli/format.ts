@@ -49,3 +49,9 @@ export function shortInstant(iso: unknown): string {
   if (typeof iso !== 'string') return '-';
   return iso.replace('T', ' ').replace(/:00(\.000)?Z$/, 'Z');
 }
+
+/** `3 subscriptions`, `1 subscription`, or nothing for none. */
+export function counted(count: number, one: string, many = `${one}s`): string | undefined {
+  if (count === 0) return undefined;
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -7,7 +8,7 @@ import { lambdaContinuations } from '#lib/aws/lambda-continuations.ts';
 import { systemClock } from '#lib/clock.ts';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
 import { eraseContact, parseEraseContact } from '#lib/domain/admin/erase-contact.ts';
-import { type AdminRequest, parseJsonBody } from '#lib/domain/admin/input.ts';
+import type { AdminRequest } from '#lib/domain/admin/input.ts';
 import { parseOptInRequest, requestOptIn } from '#lib/domain/admin/optin-request.ts';
 import { listPages, parsePutPage, putPage } from '#lib/domain/admin/pages.ts';
 import type { AdminDeps } from '#lib/domain/admin/ports.ts';
@@ -20,11 +21,11 @@ import { graphClient } from '#lib/graph/graph-client.ts';
 import { type ApiEventWithRawBody, type ApiResult, json, rawBytes } from '#lib/http/api-gateway.ts';
 import { bearerAuth } from '#lib/http/bearer-auth.ts';
 import { errorResponse } from '#lib/http/error-response.ts';
+import { parseJsonBody } from '#lib/http/json-body.ts';
 import { rawBody } from '#lib/http/raw-body.ts';
-import { refusalResponse } from '#lib/http/refusal-response.ts';
 import { createRouter } from '#lib/http/router.ts';
 import { lazyHandler } from '#lib/lambda.ts';
-import { createLogger } from '#lib/logger.ts';
+import { createLogger, logLambdaContext } from '#lib/logger.ts';
 
 export interface AdminOptions {
   /** When set (the local runtime), every request must carry `Authorization: Bearer <it>`. */
@@ -35,8 +36,11 @@ export interface AdminOptions {
 
 type AdminRoute = (request: AdminRequest, timeLeft: () => number) => Promise<unknown>;
 
-/** The operators' API under /admin: each route parses its input and calls one use case. */
-export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
+/**
+ * The operators' API under /admin: each route parses its input and calls one use case.
+ * `logger` is the Powertools logger behind `deps.log`, whose lines then carry the request id.
+ */
+export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logger?: Logger) {
   const router = createRouter<AdminRoute>([
     { method: 'GET', path: '/admin/pages', handler: () => listPages(deps) },
     {
@@ -78,8 +82,8 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
     },
   ]);
   return middy<ApiEventWithRawBody, ApiResult, Error, Context>()
+    .use(logLambdaContext(logger))
     .use(errorResponse(deps.log))
-    .use(refusalResponse(deps.log))
     .use(bearerAuth({ token: options.adminToken }))
     .use(rawBody({ maxBytes: options.maxBodyBytes ?? 256 * 1024 }))
     .handler(async (event, context) => {
@@ -100,7 +104,7 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps) {
 /** Lambda entry: configuration from the environment, checked once per cold start. */
 export const handler = lazyHandler(() => {
   const config = readConfig(adminConfigSchema, process.env);
-  const log = createLogger('admin');
+  const { logger, log } = createLogger('admin');
   const deps = adminDeps(
     { dynamo: createDynamoClient(), sqs: createSqsClient() },
     {
@@ -116,5 +120,5 @@ export const handler = lazyHandler(() => {
     },
   );
   // API Gateway's IAM authorizer has checked the caller: no bearer token on AWS.
-  return createAdminHandler({}, deps);
+  return createAdminHandler({}, deps, logger);
 });

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -12,19 +13,25 @@ import {
   runFanout,
 } from '#lib/domain/fanout/run-fanout.ts';
 import { lazyHandler } from '#lib/lambda.ts';
-import { createLogger } from '#lib/logger.ts';
+import { createLogger, logLambdaContext } from '#lib/logger.ts';
 
-/** One fan-out run per schedule event `{cadence, scheduledTime}` (or a continuation of one). */
-export function createFanoutHandler(deps: Omit<FanoutDeps, 'timeLeft'>) {
-  return middy<unknown, FanoutResult, Error, Context>().handler(async (event, context) => {
-    const input = parseFanoutInput(event);
-    return runFanout(input, { ...deps, timeLeft: () => context.getRemainingTimeInMillis() });
-  });
+/**
+ * One fan-out run per schedule event `{cadence, scheduledTime}` (or a continuation of one).
+ * `logger` is the Powertools logger behind `deps.log`, whose lines then carry the request id.
+ */
+export function createFanoutHandler(deps: Omit<FanoutDeps, 'timeLeft'>, logger?: Logger) {
+  return middy<unknown, FanoutResult, Error, Context>()
+    .use(logLambdaContext(logger))
+    .handler(async (event, context) => {
+      const input = parseFanoutInput(event);
+      return runFanout(input, { ...deps, timeLeft: () => context.getRemainingTimeInMillis() });
+    });
 }
 
 /** Lambda entry: configuration from the environment, checked once per cold start. */
 export const handler = lazyHandler(() => {
   const config = readConfig(fanoutConfigSchema, process.env);
+  const { logger, log } = createLogger('fanout');
   return createFanoutHandler(
     fanoutDeps(
       { dynamo: createDynamoClient(), sqs: createSqsClient() },
@@ -35,8 +42,9 @@ export const handler = lazyHandler(() => {
       },
       {
         continuations: lambdaContinuations(new LambdaClient({}), config.AWS_LAMBDA_FUNCTION_NAME),
-        log: createLogger('fanout'),
+        log,
       },
     ),
+    logger,
   );
 });

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import { createDynamoClient } from '#lib/aws/clients.ts';
@@ -20,7 +21,7 @@ import { HttpError } from '#lib/http/http-error.ts';
 import { metaSignature } from '#lib/http/meta-signature.ts';
 import { rawBody } from '#lib/http/raw-body.ts';
 import { lazyHandler } from '#lib/lambda.ts';
-import { createLogger } from '#lib/logger.ts';
+import { createLogger, logLambdaContext } from '#lib/logger.ts';
 
 export interface WebhookOptions {
   appSecret: string;
@@ -28,9 +29,13 @@ export interface WebhookOptions {
   maxBodyBytes: number;
 }
 
-/** Meta's webhook: the verification handshake (GET) and signed deliveries (POST). */
-export function createWebhookHandler(options: WebhookOptions, deps: IngestDeps) {
+/**
+ * Meta's webhook: the verification handshake (GET) and signed deliveries (POST). `logger` is
+ * the Powertools logger behind `deps.log`, whose lines then carry the invocation's request id.
+ */
+export function createWebhookHandler(options: WebhookOptions, deps: IngestDeps, logger?: Logger) {
   return middy<ApiEventWithRawBody, ApiResult>()
+    .use(logLambdaContext(logger))
     .use(errorResponse(deps.log))
     .use(rawBody({ maxBytes: options.maxBodyBytes }))
     .use(metaSignature({ appSecret: options.appSecret }))
@@ -57,7 +62,7 @@ export function createWebhookHandler(options: WebhookOptions, deps: IngestDeps) 
 export const handler = lazyHandler(async () => {
   const config = readConfig(webhookConfigSchema, process.env);
   const secrets = await resolveMetaSecrets(config, () => new SecretsManagerClient({}));
-  const log = createLogger('webhook');
+  const { logger, log } = createLogger('webhook');
   const deps = webhookDeps(createDynamoClient(), config.TABLE_NAME, { clock: systemClock, log });
-  return createWebhookHandler({ ...secrets, maxBodyBytes: config.MAX_BODY_BYTES }, deps);
+  return createWebhookHandler({ ...secrets, maxBodyBytes: config.MAX_BODY_BYTES }, deps, logger);
 });

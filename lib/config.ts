@@ -59,15 +59,20 @@ export const fanoutConfigSchema = z.object({
 });
 export type FanoutConfig = z.infer<typeof fanoutConfigSchema>;
 
-/** What the sender function needs. */
-export const senderConfigSchema = z.object({
-  TABLE_NAME: required,
-  SEND_QUEUE_URL: required,
+/** Where Meta's Graph API is, for everything that calls it (sender, admin API, `npm start`). */
+export const graphEnv = {
   META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
   META_GRAPH_VERSION: z
     .string()
     .regex(/^v\d+\.\d+$/)
     .default('v24.0'),
+};
+
+/** What the sender function needs. */
+export const senderConfigSchema = z.object({
+  TABLE_NAME: required,
+  SEND_QUEUE_URL: required,
+  ...graphEnv,
   /** Jobs whose run was scheduled longer ago than this are dropped with a recorded reason. */
   STALE_AFTER_HOURS: z.coerce.number().positive().default(6),
 });
@@ -80,11 +85,7 @@ export const adminConfigSchema = z.object({
   SEND_QUEUE_URL: required,
   /** A fan-out run too big for the admin function is handed to the fan-out function. */
   FANOUT_FUNCTION_NAME: required,
-  META_GRAPH_URL: z.url().default('https://graph.facebook.com'),
-  META_GRAPH_VERSION: z
-    .string()
-    .regex(/^v\d+\.\d+$/)
-    .default('v24.0'),
+  ...graphEnv,
   LOOKBACK_HOURS: z.coerce.number().positive().default(6),
 });
 export type AdminConfig = z.infer<typeof adminConfigSchema>;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { adminDeps } from '#lib/aws/admin-deps.ts';
@@ -48,6 +49,11 @@ export interface RuntimeOptions {
   clockStart?: number;
   clockSpeed: number;
   log: Log;
+  /**
+   * The Powertools logger behind `log`, when it has one: handler lines then carry the request
+   * id of the local invocation (of the last one to start, when several run at once).
+   */
+  logger?: Logger;
   /** Names of the local table and queues. */
   tableName?: string;
   /** Faults the built-in simulator injects from the start. */
@@ -210,6 +216,7 @@ function wireHandlers(
       maxBodyBytes: MAX_BODY_BYTES,
     },
     webhookDeps(db, tableName, { clock, log }),
+    options.logger,
   );
   // Fan-out invocations running or handed over: the send pipeline is not idle while one is.
   let fanoutsRunning = 0;
@@ -247,6 +254,7 @@ function wireHandlers(
       },
       { continuations, log },
     ),
+    options.logger,
   );
   const graph = graphClient({
     baseUrl: graphUrl,
@@ -260,6 +268,7 @@ function wireHandlers(
       { table: tableName, queueUrl: queueUrls.send, lookbackHours: ADMIN_LOOKBACK_HOURS },
       { graph, clock, log, continuations },
     ),
+    options.logger,
   );
   const senderParts = senderDeps(
     { dynamo: db, sqs },
@@ -273,7 +282,11 @@ function wireHandlers(
     },
   );
   const jobQueue = virtualTimeJobQueue(senderParts.queue, sqs, queueUrls.send, clock);
-  const sender = createSenderHandler(DEFAULT_SENDER_OPTIONS, { ...senderParts, queue: jobQueue });
+  const sender = createSenderHandler(
+    DEFAULT_SENDER_OPTIONS,
+    { ...senderParts, queue: jobQueue },
+    options.logger,
+  );
   return {
     webhook,
     invokeFanout,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { ConfigError, readConfig, senderConfigSchema } from '#lib/config.ts';
+import { ConfigError, graphEnv, readConfig } from '#lib/config.ts';
 import { createLogger } from '#lib/logger.ts';
 import { runDemo } from './demo.ts';
 import { EmulatorStartError } from './emulators.ts';
@@ -15,7 +15,7 @@ const localConfigSchema = z.object({
   META_VERIFY_TOKEN: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(1).optional(),
   META_GRAPH_URL: z.url().optional(),
-  META_GRAPH_VERSION: senderConfigSchema.shape.META_GRAPH_VERSION,
+  META_GRAPH_VERSION: graphEnv.META_GRAPH_VERSION,
   DATA_DIR: z.string().min(1).optional(),
   CLOCK_START: z.iso
     .datetime({ offset: true })
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   );
   const adminToken = orMadeUp(config.ADMIN_TOKEN, 'ADMIN_TOKEN', madeUpSecret);
   // The demo prints its own progress: only warnings and errors interrupt it.
-  const log = createLogger('local', flags.demo ? 'WARN' : undefined);
+  const { logger, log } = createLogger('local', flags.demo ? 'WARN' : undefined);
   const simulatorFaults = config.META_SIMULATOR_FAULTS
     ? parseFaultsVariable(config.META_SIMULATOR_FAULTS)
     : undefined;
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       config.CLOCK_START === undefined && { clockStart: nextMondayUtc(Date.now()) }),
     clockSpeed: config.CLOCK_SPEED,
     log,
+    logger,
     ...(simulatorFaults && { simulatorFaults }),
   });
   if (flags.demo) {

@@ -8,7 +8,7 @@ export class InvalidInputError extends Error {
   }
 }
 
-/** A thing the caller named does not exist. */
+/** A thing the caller named does not exist (Error's own constructor keeps a `cause`). */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
@@ -19,9 +19,19 @@ export class RefusedError extends Error {
   readonly code: string;
   /** Epoch ms from which a retry may succeed, when known. */
   readonly retryAt: number | undefined;
-  constructor(message: string, code: string, retryAt?: number) {
-    super(message);
+  constructor(message: string, code: string, retryAt?: number, options?: ErrorOptions) {
+    super(message, options);
     this.code = code;
     this.retryAt = retryAt;
+  }
+}
+
+/** Meta could not be reached or failed on its side: a 5xx for the operator, worth a retry. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  readonly code: 'meta_unavailable' | 'meta_timeout' | 'meta_error';
+  constructor(message: string, code: UpstreamError['code'], options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
   }
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { AdminGraph, OptInTemplate, TokenNode, TokenPage } from '../domain/admin/graph.ts';
 import type { GraphCallResult, GraphError } from '../domain/meta-errors.ts';
-import type { GraphClient, GraphSendRequest, GraphSendResult } from '../domain/sending/ports.ts';
+import type { GraphClient, GraphSendRequest } from '../domain/sending/ports.ts';
 import { normaliseExpiry } from '../domain/subscription.ts';
 import { parseUsageHeaders } from './usage-headers.ts';
 
@@ -100,29 +100,36 @@ export function graphClient(options: GraphClientOptions): GraphClient & AdminGra
   const base = `${options.baseUrl.replace(/\/+$/, '')}/${options.version}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  /** One call: the answer's status and JSON, or why there was none. */
+  /**
+   * Every call goes out here: one fetch, one timeout, and a failure reported by its code or
+   * name only. The answer keeps its headers (Meta's usage headers).
+   */
   const exchange = async (
     url: string,
-    init: { method: 'GET' | 'POST'; body?: unknown },
+    init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: unknown },
   ): Promise<
-    | { kind: 'answered'; status: number; ok: boolean; json: unknown }
-    | Extract<GraphCallResult<never>, { kind: 'unanswered' }>
+    { kind: 'answered'; status: number; ok: boolean; json: unknown; headers: Headers } | Unanswered
   > => {
     try {
       const response = await fetch(url, {
         method: init.method,
-        ...(init.body !== undefined && {
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(init.body),
-        }),
+        headers: {
+          ...(init.body !== undefined && { 'content-type': 'application/json' }),
+          ...init.headers,
+        },
+        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
-      return { kind: 'answered', status: response.status, ok: response.ok, json: parseJson(text) };
+      return {
+        kind: 'answered',
+        status: response.status,
+        ok: response.ok,
+        json: parseJson(text),
+        headers: response.headers,
+      };
     } catch (error: unknown) {
-      const result = unanswered(error);
-      if (result.kind !== 'unanswered') throw error;
-      return result;
+      return unanswered(error);
     }
   };
   const refusedBy = (answer: { status: number; json: unknown }) => {
@@ -155,39 +162,19 @@ export function graphClient(options: GraphClientOptions): GraphClient & AdminGra
 
     async send(request) {
       const { url, headers, body } = httpRequestFor(base, request);
-      let response: Response;
-      let text: string;
-      try {
-        response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        text = await response.text();
-      } catch (error: unknown) {
-        return unanswered(error);
+      const answer = await exchange(url, { method: 'POST', headers, body });
+      if (answer.kind === 'unanswered') return answer;
+      const usage = withUsage(parseUsageHeaders(answer.headers));
+      if (!answer.ok) return { ...refusedBy(answer), ...usage };
+      const messageId =
+        request.route === 'send_api'
+          ? sendApiAnswer.safeParse(answer.json).data?.message_id
+          : marketingAnswer.safeParse(answer.json).data?.marketing_message_tracking_id;
+      // A 2xx that is not the documented success (e.g. `success: false`) is not a send.
+      if (request.route === 'marketing_messages' && messageId === undefined) {
+        return { kind: 'refused', status: answer.status, ...usage };
       }
-      const usage = parseUsageHeaders(response.headers);
-      const json = parseJson(text);
-      if (response.ok) {
-        const messageId =
-          request.route === 'send_api'
-            ? sendApiAnswer.safeParse(json).data?.message_id
-            : marketingAnswer.safeParse(json).data?.marketing_message_tracking_id;
-        // A 2xx that is not the documented success (e.g. `success: false`) is not a send.
-        if (request.route === 'marketing_messages' && messageId === undefined) {
-          return { kind: 'refused', status: response.status, ...withUsage(usage) };
-        }
-        return { kind: 'accepted', ...(messageId && { messageId }), ...withUsage(usage) };
-      }
-      const error = graphErrorOf(json);
-      return {
-        kind: 'refused',
-        status: response.status,
-        ...(error && { error }),
-        ...withUsage(usage),
-      };
+      return { kind: 'accepted', ...(messageId && { messageId }), ...usage };
     },
   };
 }
@@ -287,12 +274,15 @@ export function graphErrorOf(json: unknown): GraphError | undefined {
     ...(type !== undefined && { type }),
     ...(message !== undefined && { message }),
     ...(fbtrace_id !== undefined && { fbtraceId: fbtrace_id }),
-    // Seconds or milliseconds (unsure): values above 1e12 are taken as ms.
-    ...(next !== undefined && next > 0 && { nextEligibleAt: next > 1e12 ? next : next * 1000 }),
+    // Seconds or milliseconds (unsure), as token expiry times are.
+    ...(next !== undefined && next > 0 && { nextEligibleAt: normaliseExpiry(next) }),
   };
 }
 
-function unanswered(error: unknown): GraphSendResult {
+/** A call that got no answer: whether the request may have reached Meta, and why. */
+type Unanswered = Extract<GraphCallResult<never>, { kind: 'unanswered' }>;
+
+function unanswered(error: unknown): Unanswered {
   const code = causeCode(error);
   if (code !== undefined && NOT_SENT_CODES.has(code)) {
     return { kind: 'unanswered', requestLeft: false, cause: code };

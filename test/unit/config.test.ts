@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveMetaSecrets } from '#lib/aws/meta-secrets.ts';
-import { ConfigError, readConfig, webhookConfigSchema } from '#lib/config.ts';
+import {
+  adminConfigSchema,
+  ConfigError,
+  readConfig,
+  senderConfigSchema,
+  webhookConfigSchema,
+} from '#lib/config.ts';
 
 // Secrets Manager has no local emulator: this reader stands in for its one call.
 const aSecret = (SecretString: string) => () => ({ send: async () => ({ SecretString }) });
@@ -18,6 +24,47 @@ describe('readConfig', () => {
       readConfig(webhookConfigSchema, { TABLE_NAME: 't', META_SECRET_ARN: 'arn' }),
     ).toMatchObject({
       MAX_BODY_BYTES: 4 * 1024 * 1024,
+    });
+  });
+});
+
+describe('the sender function configuration', () => {
+  it("fills in Meta's Graph API and the staleness limit, and checks the version's shape", () => {
+    expect(readConfig(senderConfigSchema, { TABLE_NAME: 't', SEND_QUEUE_URL: 'q' })).toEqual({
+      TABLE_NAME: 't',
+      SEND_QUEUE_URL: 'q',
+      META_GRAPH_URL: 'https://graph.facebook.com',
+      META_GRAPH_VERSION: 'v24.0',
+      STALE_AFTER_HOURS: 6,
+    });
+    expect(() =>
+      readConfig(senderConfigSchema, {
+        TABLE_NAME: 't',
+        SEND_QUEUE_URL: 'q',
+        META_GRAPH_VERSION: '24',
+      }),
+    ).toThrow(/META_GRAPH_VERSION: /);
+  });
+});
+
+describe('the admin function configuration', () => {
+  it('names what is missing and fills in the defaults', () => {
+    expect(() => readConfig(adminConfigSchema, { TABLE_NAME: 't', SEND_QUEUE_URL: 'q' })).toThrow(
+      'FANOUT_FUNCTION_NAME is not set',
+    );
+    expect(
+      readConfig(adminConfigSchema, {
+        TABLE_NAME: 't',
+        SEND_QUEUE_URL: 'q',
+        FANOUT_FUNCTION_NAME: 'fanout',
+      }),
+    ).toEqual({
+      TABLE_NAME: 't',
+      SEND_QUEUE_URL: 'q',
+      FANOUT_FUNCTION_NAME: 'fanout',
+      META_GRAPH_URL: 'https://graph.facebook.com',
+      META_GRAPH_VERSION: 'v24.0',
+      LOOKBACK_HOURS: 6,
     });
   });
 });

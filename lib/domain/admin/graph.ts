@@ -1,4 +1,4 @@
-import { NotFoundError, RefusedError } from '../errors.ts';
+import { NotFoundError, RefusedError, UpstreamError } from '../errors.ts';
 import { type GraphCallResult, metaErrorFor } from '../meta-errors.ts';
 
 /** The opt-in template's fields (META_PLATFORM.md section 2). */
@@ -49,16 +49,6 @@ export interface AdminGraph {
     limit: number;
     after?: string;
   }): Promise<GraphCallResult<TokenPage>>;
-}
-
-/** Meta could not be reached or failed on its side: a 5xx for the operator, worth a retry. */
-export class UpstreamError extends Error {
-  override name = 'UpstreamError';
-  readonly code: 'meta_unavailable' | 'meta_timeout' | 'meta_error';
-  constructor(message: string, code: UpstreamError['code']) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /**

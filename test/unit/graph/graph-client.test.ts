@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphErrorOf, httpRequestFor } from '#lib/graph/graph-client.ts';
+import { graphErrorOf, httpRequestFor, optInRequestFor } from '#lib/graph/graph-client.ts';
 import { parseUsageHeaders } from '#lib/graph/usage-headers.ts';
 
 const headers = (values: Record<string, string>) => new Headers(values);
@@ -111,5 +111,41 @@ describe('httpRequestFor', () => {
     expect(legacy.headers).toEqual({});
     expect(marketing.url).toBe('https://graph.test/v24.0/act_77/messages');
     expect(marketing.headers).toEqual({ authorization: 'Bearer system' });
+  });
+});
+
+describe('the opt-in template request', () => {
+  it("is Meta's documented shape, addressed to the PSID, re-opt-in enabled", () => {
+    const request = optInRequestFor('https://graph.test/v24.0', {
+      pageId: '1001',
+      accessToken: 'page token',
+      psid: '5001',
+      template: {
+        title: 'Daily deals',
+        payload: 'daily-deals',
+        ctaText: 'GET_UPDATES',
+        timezone: 'Europe/Paris',
+      },
+    });
+
+    expect(request).toEqual({
+      url: 'https://graph.test/v24.0/1001/messages?access_token=page%20token',
+      body: {
+        recipient: { id: '5001' },
+        message: {
+          attachment: {
+            type: 'template',
+            payload: {
+              template_type: 'notification_messages',
+              title: 'Daily deals',
+              payload: 'daily-deals',
+              notification_messages_cta_text: 'GET_UPDATES',
+              notification_messages_timezone: 'Europe/Paris',
+              notification_messages_reoptin: 'ENABLED',
+            },
+          },
+        },
+      },
+    });
   });
 });

@@ -1,0 +1,393 @@
+import { readFile } from 'node:fs/promises';
+import * as z from 'zod';
+import { type Command, UsageError } from './command.ts';
+import { barChart, counted, shortInstant, table } from './format.ts';
+
+/** Every command, by its words (`pages put`, `stats`). */
+export const COMMANDS: Record<string, Command> = {
+  'pages put': {
+    usage:
+      'pages put <pageId> [--access-token <token>|-] [--route send_api|marketing_messages] [--ad-account <id>] [--campaign <id>] [--rate <1-40>] [--timezone <IANA zone>] [--status active|paused]',
+    summary: 'register or update a Page (--access-token - reads it from stdin)',
+    options: ['access-token', 'route', 'ad-account', 'campaign', 'rate', 'timezone', 'status'],
+    positionals: 1,
+    async build(values, [pageId], io) {
+      let accessToken = values['access-token'];
+      if (accessToken === '-') accessToken = (await io.readStdin()).trim();
+      return {
+        method: 'PUT',
+        path: `/admin/pages/${encodeURIComponent(pageId ?? '')}`,
+        body: withoutUndefined({
+          accessToken,
+          deliveryRoute: values.route,
+          adAccountId: values['ad-account'],
+          campaignId: values.campaign,
+          ratePerSecond: numberOrText(values.rate),
+          timezone: values.timezone,
+          status: values.status,
+        }),
+      };
+    },
+    render(body) {
+      const { created, page } = z.object({ created: z.boolean(), page: pageSchema }).parse(body);
+      return `Page ${page.pageId} ${created ? 'registered' : 'updated'}: ${describePage(page)}`;
+    },
+  },
+  'pages list': {
+    usage: 'pages list',
+    summary: 'list the registered Pages (never their tokens)',
+    options: [],
+    build: () => ({ method: 'GET', path: '/admin/pages' }),
+    render(body) {
+      const { items } = z.object({ items: z.array(pageSchema) }).parse(body);
+      if (items.length === 0) return 'No Pages registered.';
+      return table(
+        ['PAGE', 'ROUTE', 'RATE/S', 'TIMEZONE', 'STATUS', 'TOKEN', 'AD ACCOUNT', 'CAMPAIGN'],
+        items.map((page) => [
+          page.pageId,
+          page.deliveryRoute,
+          String(page.ratePerSecond),
+          page.timezone,
+          page.status === 'paused' && page.pausedReason
+            ? `paused (${page.pausedReason})`
+            : page.status,
+          page.hasAccessToken ? 'set' : 'missing',
+          page.adAccountId ?? '-',
+          page.campaignId ?? '-',
+        ]),
+        ['left', 'left', 'right'],
+      );
+    },
+  },
+  'topics put': {
+    usage: 'topics put --file <topic.json> [--id <topicId>] [--page <pageId>] [--reindex]',
+    summary:
+      'create or update a topic from a JSON file ({topicId, pageId, title, cadence, sendTime, weekday?, dayOfMonth?, message})',
+    options: ['file', 'id', 'page', 'reindex'],
+    required: ['file'],
+    async build(values) {
+      const file = values.file ?? '';
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(file, 'utf8'));
+      } catch (error: unknown) {
+        throw new UsageError(
+          `--file ${file}: ${error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'}`,
+        );
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new UsageError(`--file ${file}: must hold a JSON object`);
+      }
+      const { topicId, ...topic } = parsed as Record<string, unknown>;
+      const id = values.id ?? (typeof topicId === 'string' ? topicId : undefined);
+      if (id === undefined) throw new UsageError('give --id <topicId>, or topicId in the file');
+      return {
+        method: 'PUT',
+        path: `/admin/topics/${encodeURIComponent(id)}`,
+        query: { reindex: values.reindex ? 'true' : undefined },
+        body: { ...topic, ...(values.page !== undefined && { pageId: values.page }) },
+      };
+    },
+    render(body) {
+      const { created, topic, placement } = z
+        .object({
+          created: z.boolean(),
+          topic: topicSchema,
+          placement: z
+            .object({ scanned: z.number(), placed: z.number(), complete: z.boolean() })
+            .optional(),
+        })
+        .parse(body);
+      const lines = [
+        `Topic ${topic.topicId} ${created ? 'created' : 'updated'} on Page ${topic.pageId}: "${topic.title}"`,
+        `  sends ${topic.effectiveCadence}`,
+      ];
+      if (placement) {
+        lines.push(
+          `  due index: ${placement.placed} of ${placement.scanned} subscriptions placed${placement.complete ? '' : ' (incomplete: run again with --reindex)'}`,
+        );
+      }
+      return lines.join('\n');
+    },
+  },
+  'topics list': {
+    usage: 'topics list --page <pageId>',
+    summary: "list a Page's topics and how often they really send",
+    options: ['page'],
+    required: ['page'],
+    build: (values) => ({ method: 'GET', path: '/admin/topics', query: { pageId: values.page } }),
+    render(body) {
+      const { items } = z.object({ items: z.array(topicSchema) }).parse(body);
+      if (items.length === 0) return 'No topics.';
+      return table(
+        ['TOPIC', 'TITLE', 'CADENCE', 'SENDS'],
+        items.map((topic) => [topic.topicId, topic.title, topic.cadence, topic.effectiveCadence]),
+      );
+    },
+  },
+  'subs list': {
+    usage:
+      'subs list --page <pageId> [--topic <topicId>] [--status active|stopped|invalid|unreachable] [--limit <1-100>] [--cursor <cursor>]',
+    summary: "list a Page's subscriptions, a page at a time (never their tokens)",
+    options: ['page', 'topic', 'status', 'limit', 'cursor'],
+    required: ['page'],
+    build: (values) => ({
+      method: 'GET',
+      path: '/admin/subscriptions',
+      query: {
+        pageId: values.page,
+        topicId: values.topic,
+        status: values.status,
+        limit: values.limit,
+        cursor: values.cursor,
+      },
+    }),
+    render(body) {
+      const { items, cursor } = z
+        .object({
+          items: z.array(
+            z.looseObject({
+              psid: z.string(),
+              topicId: z.string(),
+              status: z.string(),
+              cadence: z.string().nullable(),
+              timezone: z.string(),
+              nextDueAt: z.string().nullable(),
+              lastSentAt: z.string().nullable(),
+            }),
+          ),
+          cursor: z.string().nullable(),
+        })
+        .parse(body);
+      const lines = [
+        items.length === 0
+          ? 'No subscriptions.'
+          : table(
+              ['PSID', 'TOPIC', 'STATUS', 'CADENCE', 'TIMEZONE', 'NEXT DUE', 'LAST SENT'],
+              items.map((item) => [
+                item.psid,
+                item.topicId,
+                item.status,
+                item.cadence ?? '-',
+                item.timezone,
+                shortInstant(item.nextDueAt),
+                shortInstant(item.lastSentAt),
+              ]),
+            ),
+      ];
+      if (cursor !== null) lines.push('', `More: add --cursor ${cursor}`);
+      return lines.join('\n');
+    },
+  },
+  'optin-request': {
+    usage:
+      'optin-request --topic <topicId> --psid <psid> [--page <pageId>] [--cta ALLOW|GET|GET_UPDATES|OPT_IN|SIGN_UP]',
+    summary:
+      "send a topic's opt-in template to a person (inside their 24 h window, once per 7 days)",
+    options: ['topic', 'psid', 'page', 'cta'],
+    required: ['topic', 'psid'],
+    build: (values) => ({
+      method: 'POST',
+      path: `/admin/topics/${encodeURIComponent(values.topic ?? '')}/optin-requests`,
+      body: withoutUndefined({ psid: values.psid, pageId: values.page, ctaText: values.cta }),
+    }),
+    render(body) {
+      const sent = z
+        .object({ pageId: z.string(), psid: z.string(), topicId: z.string() })
+        .parse(body);
+      return `Opt-in request for ${sent.topicId} sent to ${sent.psid} (Page ${sent.pageId}).`;
+    },
+  },
+  fanout: {
+    usage: 'fanout --cadence DAILY|WEEKLY|MONTHLY [--at <ISO instant>]',
+    summary: "run a cadence's fan-out now, as if its schedule fired at --at (default: now)",
+    options: ['cadence', 'at'],
+    required: ['cadence'],
+    build: (values) => ({
+      method: 'POST',
+      path: '/admin/fanout',
+      body: withoutUndefined({ cadence: values.cadence?.toUpperCase(), scheduledTime: values.at }),
+    }),
+    render(body) {
+      const run = z
+        .object({
+          cadence: z.string(),
+          scheduledTime: z.string(),
+          queued: z.number(),
+          scanned: z.number(),
+          partitions: z.number(),
+          handedOver: z.boolean(),
+        })
+        .parse(body);
+      return [
+        `${run.cadence} fan-out at ${run.scheduledTime}: queued ${run.queued} send job${run.queued === 1 ? '' : 's'} (${run.partitions} partitions, ${run.scanned} items read).`,
+        ...(run.handedOver ? ['The rest was handed over to the fan-out function.'] : []),
+      ].join('\n');
+    },
+  },
+  stats: {
+    usage:
+      'stats --page <pageId> [--topic <topicId>] [--from yyyy-mm-dd] [--to yyyy-mm-dd] [--counter sent|optins|stops|...]',
+    summary: 'daily counters as a bar chart (default: sent, the last 30 days)',
+    options: ['page', 'topic', 'from', 'to', 'counter'],
+    required: ['page'],
+    build: (values) => ({
+      method: 'GET',
+      path: '/admin/stats',
+      query: { pageId: values.page, topicId: values.topic, from: values.from, to: values.to },
+    }),
+    render(body, values) {
+      const counters = z.record(z.string(), z.number());
+      const report = z
+        .object({
+          pageId: z.string(),
+          topicId: z.string().nullable(),
+          from: z.string(),
+          to: z.string(),
+          days: z.array(z.looseObject({ day: z.string() })),
+          totals: counters,
+          topics: z.array(z.object({ topicId: z.string(), totals: counters })),
+        })
+        .parse(body);
+      const counter = values.counter ?? 'sent';
+      if (!(counter in report.totals)) {
+        throw new UsageError(`--counter must be one of ${Object.keys(report.totals).join(', ')}`);
+      }
+      const lines = [
+        `${counter} per day, Page ${report.pageId}, ${report.topicId === null ? 'all topics' : `topic ${report.topicId}`}, ${report.from} to ${report.to}`,
+        '',
+        ...barChart(
+          report.days.map((entry) => ({
+            label: entry.day,
+            value: typeof entry[counter] === 'number' ? entry[counter] : 0,
+          })),
+        ),
+        '',
+        `Totals: ${Object.entries(report.totals)
+          .map(([name, value]) => `${name} ${value}`)
+          .join(', ')}`,
+      ];
+      if (report.topicId === null && report.topics.length > 0) {
+        const names = Object.keys(report.totals);
+        lines.push(
+          '',
+          table(
+            ['TOPIC', ...names.map((name) => name.toUpperCase())],
+            report.topics.map((topic) => [
+              topic.topicId,
+              ...names.map((name) => String(topic.totals[name] ?? 0)),
+            ]),
+            ['left', ...names.map(() => 'right' as const)],
+          ),
+        );
+      }
+      return lines.join('\n');
+    },
+  },
+  erase: {
+    usage: 'erase --page <pageId> --psid <psid>',
+    summary: 'erase everything stored about one person of a Page',
+    options: ['page', 'psid'],
+    required: ['page', 'psid'],
+    build: (values) => ({
+      method: 'DELETE',
+      path: `/admin/contacts/${encodeURIComponent(values.page ?? '')}/${encodeURIComponent(values.psid ?? '')}`,
+    }),
+    render(body) {
+      const { pageId, psid, erased } = z
+        .object({
+          pageId: z.string(),
+          psid: z.string(),
+          erased: z.object({
+            subscriptions: z.number(),
+            contact: z.number(),
+            tokens: z.number(),
+            other: z.number(),
+          }),
+        })
+        .parse(body);
+      const parts = [
+        counted(erased.subscriptions, 'subscription'),
+        counted(erased.contact, 'contact record'),
+        counted(erased.tokens, 'token directory entry', 'token directory entries'),
+        counted(erased.other, 'other item'),
+      ].filter((part) => part !== undefined);
+      if (parts.length === 0) return `Nothing stored about ${psid} on Page ${pageId}.`;
+      return `Erased ${psid} of Page ${pageId}: ${parts.join(', ')}.`;
+    },
+  },
+  reconcile: {
+    usage: 'reconcile --page <pageId> [--after <cursor>]',
+    summary: 'add the tokens Meta has that the webhooks missed (never overriding newer state)',
+    options: ['page', 'after'],
+    required: ['page'],
+    build: (values) => ({
+      method: 'POST',
+      path: `/admin/pages/${encodeURIComponent(values.page ?? '')}/reconcile`,
+      body: withoutUndefined({ after: values.after }),
+    }),
+    render(body, values) {
+      const result = z
+        .object({
+          scanned: z.number(),
+          added: z.number(),
+          alreadyKnown: z.number(),
+          keptNewer: z.number(),
+          unmatchedTitles: z.array(z.string()),
+          unmatchedTokens: z.number(),
+          complete: z.boolean(),
+          after: z.string().nullable(),
+        })
+        .parse(body);
+      const lines = [
+        `Page ${values.page}: Meta listed ${result.scanned} tokens; ${result.added} added, ${result.alreadyKnown} already known, ${result.keptNewer} kept newer local state.`,
+      ];
+      if (result.unmatchedTitles.length > 0) {
+        lines.push(
+          `${result.unmatchedTokens} tokens name no topic of the Page: ${result.unmatchedTitles.map((title) => JSON.stringify(title)).join(', ')}`,
+        );
+      }
+      if (!result.complete && result.after !== null) {
+        lines.push(`Not finished: run again with --after ${result.after}`);
+      }
+      return lines.join('\n');
+    },
+  },
+};
+
+const pageSchema = z.looseObject({
+  pageId: z.string(),
+  deliveryRoute: z.string(),
+  ratePerSecond: z.number(),
+  timezone: z.string(),
+  status: z.string(),
+  pausedReason: z.string().optional(),
+  hasAccessToken: z.boolean(),
+  adAccountId: z.string().optional(),
+  campaignId: z.string().optional(),
+});
+
+const topicSchema = z.looseObject({
+  pageId: z.string(),
+  topicId: z.string(),
+  title: z.string(),
+  cadence: z.string(),
+  effectiveCadence: z.string(),
+});
+
+function describePage(page: z.infer<typeof pageSchema>): string {
+  const route =
+    page.deliveryRoute === 'marketing_messages'
+      ? `marketing_messages (ad account ${page.adAccountId ?? '?'}, campaign ${page.campaignId ?? '?'})`
+      : page.deliveryRoute;
+  return `${route}, ${page.ratePerSecond}/s, ${page.timezone}, ${page.status}${page.pausedReason ? ` (${page.pausedReason})` : ''}`;
+}
+
+function withoutUndefined(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** Whole numbers go as numbers; anything else as typed, for the API to name the problem. */
+function numberOrText(value: string | undefined): number | string | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
+}
