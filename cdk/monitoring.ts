@@ -7,7 +7,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StatsCounter } from '#lib/domain/ports.ts';
-import { PAGE_PAUSED_LOG_MESSAGE, STATS_LOG_MESSAGE } from '#lib/domain/stats.ts';
+import {
+  PAGE_HELD_LOG_MESSAGE,
+  PAGE_PAUSED_LOG_MESSAGE,
+  STATS_LOG_MESSAGE,
+} from '#lib/domain/stats.ts';
 import type { RecurrentFunction } from './function.ts';
 
 type FunctionName = 'webhook' | 'fanout' | 'sender';
@@ -83,6 +87,14 @@ export class RecurringNotificationsMonitoring extends Construct {
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
+    new logs.MetricFilter(this, 'PagesHeldFromSender', {
+      logGroup: functions.sender.logGroup,
+      metricNamespace: namespace,
+      metricName: 'PagesHeld',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', PAGE_HELD_LOG_MESSAGE),
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
     const counted = (metricName: string, period: Duration) =>
       new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period });
 
@@ -130,6 +142,11 @@ export class RecurringNotificationsMonitoring extends Construct {
       metric: counted('PagesPaused', fiveMinutes),
       threshold: 1,
       alarmDescription: `A Page was paused after a Page-level Meta error (sender log "${PAGE_PAUSED_LOG_MESSAGE}"): fix the Page token or permissions, then resume it.`,
+    });
+    this.alarm('PageHeld', {
+      metric: counted('PagesHeld', fiveMinutes),
+      threshold: 1,
+      alarmDescription: `Meta holds a Page's Marketing Message sends (sender log "${PAGE_HELD_LOG_MESSAGE}"): a campaign not ready or a budget spent; see heldReason in GET /admin/pages.`,
     });
     this.alarm('Api4xx', {
       metric: api.metricClientError({ statistic: 'Sum', period: fiveMinutes }),

@@ -42,7 +42,7 @@ export const COMMANDS: Record<string, Command> = {
       const { items } = z.object({ items: z.array(pageSchema) }).parse(body);
       if (items.length === 0) return 'No Pages registered.';
       return table(
-        ['PAGE', 'ROUTE', 'RATE/S', 'TIMEZONE', 'STATUS', 'TOKEN', 'AD ACCOUNT', 'CAMPAIGN'],
+        'PAGE|ROUTE|RATE/S|TIMEZONE|STATUS|TOKEN|AD ACCOUNT|CAMPAIGN|HELD'.split('|'),
         items.map((page) => [
           page.pageId,
           page.deliveryRoute,
@@ -54,6 +54,10 @@ export const COMMANDS: Record<string, Command> = {
           page.hasAccessToken ? 'set' : 'missing',
           page.adAccountId ?? '-',
           page.campaignId ?? '-',
+          // Meta's hold on the Page's MM sends, until then (a past one holds nothing), and why.
+          page.heldUntil === undefined
+            ? '-'
+            : `until ${new Date(page.heldUntil).toISOString()} (${page.heldReason ?? '?'})`,
         ]),
         ['left', 'left', 'right'],
       );
@@ -362,6 +366,8 @@ const pageSchema = z.looseObject({
   timezone: z.string(),
   status: z.string(),
   pausedReason: z.string().optional(),
+  heldUntil: z.number().optional(),
+  heldReason: z.string().optional(),
   hasAccessToken: z.boolean(),
   adAccountId: z.string().optional(),
   campaignId: z.string().optional(),

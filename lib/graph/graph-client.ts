@@ -23,7 +23,11 @@ const errorBody = z.object({
     fbtrace_id: z.string().optional(),
     // Undocumented (unsure): where a cooldown error may say when the token is eligible again.
     error_data: z
-      .object({ next_eligible_time: z.coerce.number().optional() })
+      .object({
+        next_eligible_time: z.coerce.number().optional(),
+        // META_PLATFORM.md section 5: authoritative for retry and hold times when present.
+        remaining_seconds: z.coerce.number().optional().catch(undefined),
+      })
       .loose()
       .optional()
       .catch(undefined),
@@ -268,6 +272,7 @@ export function graphErrorOf(json: unknown): GraphError | undefined {
   if (!parsed.success) return undefined;
   const { code, error_subcode, type, message, fbtrace_id, error_data } = parsed.data.error;
   const next = error_data?.next_eligible_time;
+  const remaining = error_data?.remaining_seconds;
   return {
     code,
     ...(error_subcode !== undefined && { subcode: error_subcode }),
@@ -276,6 +281,9 @@ export function graphErrorOf(json: unknown): GraphError | undefined {
     ...(fbtrace_id !== undefined && { fbtraceId: fbtrace_id }),
     // Seconds or milliseconds (unsure), as token expiry times are.
     ...(next !== undefined && next > 0 && { nextEligibleAt: normaliseExpiry(next) }),
+    ...(remaining !== undefined &&
+      Number.isFinite(remaining) &&
+      remaining >= 0 && { remainingMs: remaining * 1000 }),
   };
 }
 

@@ -2,7 +2,11 @@ import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '#lib/aws/table-definition.ts';
-import { PAGE_PAUSED_LOG_MESSAGE, STATS_LOG_MESSAGE } from '#lib/domain/stats.ts';
+import {
+  PAGE_HELD_LOG_MESSAGE,
+  PAGE_PAUSED_LOG_MESSAGE,
+  STATS_LOG_MESSAGE,
+} from '#lib/domain/stats.ts';
 import { FANOUT_SCHEDULES, fanoutScheduleInput } from '#lib/schedules.ts';
 import type { RecurringNotifications } from '../../cdk/recurring-notifications.ts';
 import { actionsOf, logicalId, permissionsOf, statementsOf, synthesize } from './synth.ts';
@@ -525,6 +529,22 @@ describe('RecurringNotifications with its defaults', () => {
       alarmOn('PagesPaused', { Namespace: 'Recurrent/Test', Threshold: 1 });
     });
 
+    it(`counts "${PAGE_HELD_LOG_MESSAGE}" lines of the sender and alarms on one`, () => {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: functionProps('sender').LoggingConfig.LogGroup.Ref },
+        FilterPattern: `{ $.message = "${PAGE_HELD_LOG_MESSAGE}" }`,
+        MetricTransformations: [
+          {
+            MetricName: 'PagesHeld',
+            MetricNamespace: 'Recurrent/Test',
+            MetricValue: '1',
+            Unit: 'Count',
+          },
+        ],
+      });
+      alarmOn('PagesHeld', { Namespace: 'Recurrent/Test', Threshold: 1 });
+    });
+
     it.each([
       ['webhook', 'optins', 'OptIns'],
       ['webhook', 'stops', 'Stops'],
@@ -550,8 +570,8 @@ describe('RecurringNotifications with its defaults', () => {
       },
     );
 
-    it('has 15 alarms, none with an action when no topic is given, and one dashboard', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+    it('has 16 alarms, none with an action when no topic is given, and one dashboard', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template.resourceCountIs('AWS::SNS::Topic', 0);

@@ -5,6 +5,7 @@ import { adminDeps } from '#lib/aws/admin-deps.ts';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
 import { dynamoContactStore } from '#lib/aws/dynamo-contact-store.ts';
 import { dynamoFanoutRuns } from '#lib/aws/dynamo-fanout-store.ts';
+import { dynamoSendStore } from '#lib/aws/dynamo-send-store.ts';
 import { dynamoStatsStore } from '#lib/aws/dynamo-stats-store.ts';
 import { keys, shardOf } from '#lib/aws/keys.ts';
 import { DUE_SHARDS } from '#lib/aws/table-definition.ts';
@@ -396,6 +397,40 @@ describe('PUT /admin/pages/{pageId}', () => {
 });
 
 describe('GET /admin/pages', () => {
+  it('shows when and why Meta holds a Page’s MM sends, kept by an update, cleared by active', async () => {
+    const body = {
+      accessToken: secret('page'),
+      deliveryRoute: 'marketing_messages',
+      adAccountId: '1',
+      campaignId: '2',
+    };
+    await call('PUT', '/admin/pages/7210', { body });
+    const until = Date.parse('2026-12-01T10:00:00Z');
+    await dynamoSendStore(db.client, db.table).holdPage(
+      '7210',
+      until,
+      'meta error 100/2300002: campaign-not-ready',
+    );
+
+    const listed = await call('GET', '/admin/pages');
+    await call('PUT', '/admin/pages/7210', { body: { timezone: 'Asia/Tokyo' } });
+    const kept = await item(keys.page('7210'));
+    await call('PUT', '/admin/pages/7210', { body: { status: 'active' } });
+    const cleared = await item(keys.page('7210'));
+
+    expect(listed.body.items).toContainEqual(
+      expect.objectContaining({
+        pageId: '7210',
+        status: 'active',
+        heldUntil: until,
+        heldReason: 'meta error 100/2300002: campaign-not-ready',
+      }),
+    );
+    expect(kept).toMatchObject({ timezone: 'Asia/Tokyo', heldUntil: until });
+    expect(cleared?.heldUntil).toBeUndefined();
+    expect(cleared?.heldReason).toBeUndefined();
+  });
+
   it('lists the registered Pages without their tokens', async () => {
     const accessToken = secret('page');
     await call('PUT', '/admin/pages/7201', { body: { accessToken, timezone: 'Europe/Berlin' } });

@@ -536,7 +536,9 @@ describe('sends', () => {
     const refusals = results.flatMap((result) =>
       result.kind === 'refused' && result.error ? [classifyMetaError(result.error)] : [],
     );
-    expect(refusals).toEqual(['cooldown', 'cooldown']);
+    // The simulator still answers an early MM send with 2300052, which section 5 reads as a
+    // conversation gap; Meta's MM cooldown is 2300035, which the simulator should answer.
+    expect(refusals).toEqual(['cooldown', 'conversation-gap']);
     expect(results[2]).toMatchObject({ messageId: expect.any(String), usage: expect.any(Object) });
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSqsClient } from '#lib/aws/clients.ts';
 import { dynamoSendStore } from '#lib/aws/dynamo-send-store.ts';
 import { toSubscription } from '#lib/aws/dynamo-subscription-store.ts';
@@ -859,4 +859,85 @@ describeSendStoreContract('dynamoSendStore', {
     return answer.Item && toSubscription(answer.Item);
   },
   freshKey: () => ({ pageId: unique('page'), psid: unique('psid'), topicId: TOPIC_ID }),
+});
+
+describe('sender: MM states on DynamoDB Local', () => {
+  const mmPage = () =>
+    aPage({ deliveryRoute: 'marketing_messages', adAccountId: unique('acct'), campaignId: 'c-1' });
+
+  it('stops every subscription that holds the token on 2300034, and no other', async () => {
+    const page = await mmPage();
+    const subscription = await aSubscription(page);
+    const { psid, token } = subscription;
+    const sibling = await aSubscription(page, { psid, token, topicId: 'other-topic' });
+    const older = await aSubscription(page, { psid, token: secret('OLD'), topicId: 'old-topic' });
+    graph.program(token, metaError(100, 2300034));
+
+    const { response } = await sendJobs([aJob(subscription)]);
+
+    expect(failedIds(response)).toEqual([]);
+    expect(await stored(subscription)).toMatchObject({ status: 'stopped' });
+    expect(await stored(sibling)).toMatchObject({
+      status: 'stopped',
+      statusReason: expect.stringContaining('100/2300034'),
+    });
+    expect((await stored(sibling))?.duePk).toBeUndefined();
+    expect((await stored(older))?.status).toBe('active');
+  });
+
+  it('skips a frequency-capped person and does not retry them within 24 h', async () => {
+    const page = await mmPage();
+    const subscription = await aSubscription(page);
+    const sibling = await aSubscription(page, {
+      psid: subscription.psid,
+      token: subscription.token,
+      topicId: 'other-topic',
+    });
+    graph.program(subscription.token, metaError(2300043));
+    const before = Date.now();
+
+    const first = await sendJobs([aJob(subscription)]);
+    // The slot was given back: only the cap keeps the same job from a second request.
+    const again = await sendJobs([aJob(subscription)]);
+
+    expect(failedIds(first.response)).toEqual([]);
+    expect(failedIds(again.response)).toEqual([]);
+    expect(graph.requestsFor(subscription.token)).toHaveLength(1);
+    const item = await stored(subscription);
+    expect(item).toMatchObject({ status: 'active', lastSlot: PREVIOUS_SLOT });
+    expect(item?.cappedUntil).toBeGreaterThanOrEqual(before + DAY_MS);
+    expect((await stored(sibling))?.cappedUntil).toBe(item?.cappedUntil);
+    expect(await stats(page.pageId)).toMatchObject({ fcap: 1 });
+    expect(logsAbout(subscription.psid)).toContainEqual(
+      expect.objectContaining({ message: 'send job skipped', reason: 'frequency-capped' }),
+    );
+  });
+
+  it('holds the Page on a campaign not ready for remaining_seconds, then sends again', async () => {
+    const page = await mmPage();
+    const subscription = await aSubscription(page);
+    const notReady = metaError(100, 2300002);
+    (notReady.body as { error: Record<string, unknown> }).error.error_data = {
+      remaining_seconds: 2,
+    };
+    graph.program(subscription.token, notReady);
+
+    const first = await sendJobs([aJob(subscription)]);
+    const held = await storedPage(page.pageId);
+    const during = await sendJobs([aJob(subscription)]);
+    await vi.waitUntil(() => Date.now() > Number(held?.heldUntil), { timeout: 5_000 });
+    const after = await sendJobs([aJob(subscription)]);
+
+    expect(failedIds(first.response)).toHaveLength(1);
+    expect(held).toMatchObject({
+      status: 'active',
+      heldReason: expect.stringContaining('campaign-not-ready'),
+    });
+    expect(Number(held?.heldUntil)).toBeLessThanOrEqual(Date.now());
+    expect(failedIds(during.response)).toHaveLength(1);
+    expect(failedIds(after.response)).toEqual([]);
+    expect(graph.requestsFor(subscription.token)).toHaveLength(2);
+    expect(await stats(page.pageId)).toMatchObject({ deferred: 2, sent: 1 });
+    expect(await stats(page.pageId)).not.toHaveProperty('failed');
+  });
 });

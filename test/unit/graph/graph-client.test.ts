@@ -83,6 +83,16 @@ describe('graphErrorOf', () => {
     expect(millis?.nextEligibleAt).toBe(1_790_000_000_000);
   });
 
+  it('reads error_data.remaining_seconds as milliseconds', () => {
+    const error = graphErrorOf({
+      error: { code: 100, error_subcode: 2300002, error_data: { remaining_seconds: 1_800 } },
+    });
+    const without = graphErrorOf({ error: { code: 100, error_data: { remaining_seconds: 'x' } } });
+
+    expect(error).toMatchObject({ code: 100, subcode: 2300002, remainingMs: 1_800_000 });
+    expect(without?.remainingMs).toBeUndefined();
+  });
+
   it('is undefined for a body that is not an error', () => {
     expect(graphErrorOf('bad gateway')).toBeUndefined();
     expect(graphErrorOf({ error: { message: 'no code' } })).toBeUndefined();
