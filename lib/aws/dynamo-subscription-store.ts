@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { SubscriptionStore } from '../domain/ports.ts';
-import type { Subscription, SubscriptionKey } from '../domain/subscription.ts';
+import type { DuePlacement } from '../domain/due-placement.ts';
+import type { SaveOutcome, SubscriptionStore } from '../domain/ports.ts';
+import type { Subscription, SubscriptionKey, SubscriptionStatus } from '../domain/subscription.ts';
 import { cadenceSchema } from '../domain/topic.ts';
 import { batchGet, batchWrite } from './dynamo-batch.ts';
 import { duePartitionOf, keys, topicZoneEntry } from './keys.ts';
@@ -54,135 +55,167 @@ export function toSubscription(item: Record<string, unknown>): Subscription {
   return subscriptionItem.parse(item);
 }
 
+const { dueIndex } = TABLE;
+
 /** Subscriptions, their due-index keys, topic zones and the token directory. */
 export function dynamoSubscriptionStore(
   client: DynamoDBDocumentClient,
   table: string,
 ): SubscriptionStore {
-  const { dueIndex } = TABLE;
   return {
     async getMany(subscriptionKeys) {
       const items = await batchGet(client, table, subscriptionKeys.map(keys.subscription));
       return items.map(toSubscription);
     },
-
-    async saveFromEvent(next, placement, previous) {
-      const names: Record<string, string> = { '#version': 'version' };
-      const values: Record<string, unknown> = { ':next': (previous?.version ?? 0) + 1 };
-      const sets = ['#version = :next'];
-      const removes: string[] = [];
-      for (const field of EVENT_FIELDS) {
-        names[`#${field}`] = field;
-        const value = next[field];
-        if (value === undefined) removes.push(`#${field}`);
-        else {
-          sets.push(`#${field} = :${field}`);
-          values[`:${field}`] = value;
-        }
-      }
-      names['#subPage'] = TABLE.pageIndex.partitionKey;
-      names['#subSort'] = TABLE.pageIndex.sortKey;
-      sets.push('#subPage = :subPage', '#subSort = :subSort');
-      values[':subPage'] = next.pageId;
-      values[':subSort'] = keys.pageIndexSort(next);
-      names['#duePk'] = dueIndex.partitionKey;
-      names['#dueSk'] = dueIndex.sortKey;
-      if (placement) {
-        sets.push('#duePk = :duePk', '#dueSk = :dueSk');
-        values[':duePk'] = duePartitionOf(next, placement);
-        values[':dueSk'] = next.psid;
-      } else {
-        removes.push('#duePk', '#dueSk');
-      }
-      let condition = 'attribute_not_exists(pk)';
-      if (previous) {
-        condition = '#version = :previous';
-        values[':previous'] = previous.version ?? 0;
-      }
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.subscription(next),
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return 'saved';
-      } catch (error: unknown) {
-        if (error instanceof ConditionalCheckFailedException) return 'conflict';
-        throw error;
-      }
-    },
-
-    async markStatus(key, status, reason) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.subscription(key),
-            UpdateExpression:
-              'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#version': 'version',
-              '#duePk': dueIndex.partitionKey,
-              '#dueSk': dueIndex.sortKey,
-            },
-            ExpressionAttributeValues: { ':status': status, ':reason': reason, ':one': 1 },
-          }),
-        );
-      } catch (error: unknown) {
-        // Erased meanwhile: there is nothing left to mark.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    },
-
-    async addTopicZones(pageId, topicId, zones) {
-      if (zones.length === 0) return;
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: keys.topicZones(pageId, topicId),
-          UpdateExpression: 'ADD zones :zones SET pageId = :pageId, topicId = :topicId',
-          ExpressionAttributeValues: {
-            ':zones': new Set(zones.map(topicZoneEntry)),
-            ':pageId': pageId,
-            ':topicId': topicId,
-          },
-        }),
-      );
-    },
-
-    async rememberTokens(entries) {
-      await batchWrite(
-        client,
-        table,
-        entries.map(({ token, key }) => ({
-          PutRequest: {
-            Item: {
-              ...keys.token(token),
-              pageId: key.pageId,
-              psid: key.psid,
-              topicId: key.topicId,
-            },
-          },
-        })),
-      );
-    },
-
-    async findByToken(token) {
-      const answer = await client.send(
-        new GetCommand({ TableName: table, Key: keys.token(token) }),
-      );
-      if (!answer.Item) return undefined;
-      const { pageId, psid, topicId } = z
-        .object({ pageId: z.string(), psid: z.string(), topicId: z.string() })
-        .parse(answer.Item);
-      return { pageId, psid, topicId } satisfies SubscriptionKey;
-    },
+    saveFromEvent: (next, placement, previous) =>
+      saveFromEvent(client, table, next, placement, previous),
+    markStatus: (key, status, reason) => markStatus(client, table, key, status, reason),
+    addTopicZones: (pageId, topicId, zones) => addTopicZones(client, table, pageId, topicId, zones),
+    rememberTokens: (entries) => rememberTokens(client, table, entries),
+    findByToken: (token) => findByToken(client, table, token),
   };
+}
+
+/** One UpdateItem of the event's fields, the page index and the due-index keys, on the version. */
+async function saveFromEvent(
+  client: DynamoDBDocumentClient,
+  table: string,
+  next: Subscription,
+  placement: DuePlacement | undefined,
+  previous: Subscription | undefined,
+): Promise<SaveOutcome> {
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Record<string, unknown> = { ':next': (previous?.version ?? 0) + 1 };
+  const sets = ['#version = :next'];
+  const removes: string[] = [];
+  for (const field of EVENT_FIELDS) {
+    names[`#${field}`] = field;
+    const value = next[field];
+    if (value === undefined) removes.push(`#${field}`);
+    else {
+      sets.push(`#${field} = :${field}`);
+      values[`:${field}`] = value;
+    }
+  }
+  names['#subPage'] = TABLE.pageIndex.partitionKey;
+  names['#subSort'] = TABLE.pageIndex.sortKey;
+  sets.push('#subPage = :subPage', '#subSort = :subSort');
+  values[':subPage'] = next.pageId;
+  values[':subSort'] = keys.pageIndexSort(next);
+  names['#duePk'] = dueIndex.partitionKey;
+  names['#dueSk'] = dueIndex.sortKey;
+  if (placement) {
+    sets.push('#duePk = :duePk', '#dueSk = :dueSk');
+    values[':duePk'] = duePartitionOf(next, placement);
+    values[':dueSk'] = next.psid;
+  } else {
+    removes.push('#duePk', '#dueSk');
+  }
+  let condition = 'attribute_not_exists(pk)';
+  if (previous) {
+    condition = '#version = :previous';
+    values[':previous'] = previous.version ?? 0;
+  }
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.subscription(next),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return 'saved';
+  } catch (error: unknown) {
+    if (error instanceof ConditionalCheckFailedException) return 'conflict';
+    throw error;
+  }
+}
+
+async function markStatus(
+  client: DynamoDBDocumentClient,
+  table: string,
+  key: SubscriptionKey,
+  status: SubscriptionStatus,
+  reason: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.subscription(key),
+        UpdateExpression:
+          'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#version': 'version',
+          '#duePk': dueIndex.partitionKey,
+          '#dueSk': dueIndex.sortKey,
+        },
+        ExpressionAttributeValues: { ':status': status, ':reason': reason, ':one': 1 },
+      }),
+    );
+  } catch (error: unknown) {
+    // Erased meanwhile: there is nothing left to mark.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+async function addTopicZones(
+  client: DynamoDBDocumentClient,
+  table: string,
+  pageId: string,
+  topicId: string,
+  zones: readonly DuePlacement[],
+): Promise<void> {
+  if (zones.length === 0) return;
+  await client.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.topicZones(pageId, topicId),
+      UpdateExpression: 'ADD zones :zones SET pageId = :pageId, topicId = :topicId',
+      ExpressionAttributeValues: {
+        ':zones': new Set(zones.map(topicZoneEntry)),
+        ':pageId': pageId,
+        ':topicId': topicId,
+      },
+    }),
+  );
+}
+
+async function rememberTokens(
+  client: DynamoDBDocumentClient,
+  table: string,
+  entries: readonly { token: string; key: SubscriptionKey }[],
+): Promise<void> {
+  await batchWrite(
+    client,
+    table,
+    entries.map(({ token, key }) => ({
+      PutRequest: {
+        Item: {
+          ...keys.token(token),
+          pageId: key.pageId,
+          psid: key.psid,
+          topicId: key.topicId,
+        },
+      },
+    })),
+  );
+}
+
+async function findByToken(
+  client: DynamoDBDocumentClient,
+  table: string,
+  token: string,
+): Promise<SubscriptionKey | undefined> {
+  const answer = await client.send(new GetCommand({ TableName: table, Key: keys.token(token) }));
+  if (!answer.Item) return undefined;
+  const { pageId, psid, topicId } = z
+    .object({ pageId: z.string(), psid: z.string(), topicId: z.string() })
+    .parse(answer.Item);
+  return { pageId, psid, topicId } satisfies SubscriptionKey;
 }
