@@ -61,9 +61,13 @@ export class RecurringNotificationsMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: RecurringNotificationsMonitoringProps) {
     super(scope, id);
     this.alarmTopic = props.alarmTopic;
-    const { functions, api, sendQueue, deadLetterQueues, namespace } = props;
-    const fiveMinutes = Duration.minutes(5);
+    this.addMetricFilters(props);
+    this.addAlarms(props);
+    this.dashboard = this.addDashboard(props);
+  }
 
+  /** A metric per counter of the `stats counted` lines, for the dashboard. */
+  private addMetricFilters({ functions, namespace }: RecurringNotificationsMonitoringProps): void {
     for (const { field, metricName, from } of COUNTED_METRICS) {
       for (const name of from) {
         new logs.MetricFilter(this, `${metricName}From${capitalized(name)}`, {
@@ -79,6 +83,13 @@ export class RecurringNotificationsMonitoring extends Construct {
         });
       }
     }
+  }
+
+  /** One alarm per thing an operator must act on, in the order the dashboard lists them. */
+  private addAlarms(props: RecurringNotificationsMonitoringProps): void {
+    const { functions, api, sendQueue, deadLetterQueues, namespace } = props;
+    const fiveMinutes = Duration.minutes(5);
+    // Page-level metrics feed alarms, not graphs, so their filters are made here.
     new logs.MetricFilter(this, 'PagesPausedFromSender', {
       logGroup: functions.sender.logGroup,
       metricNamespace: namespace,
@@ -159,11 +170,18 @@ export class RecurringNotificationsMonitoring extends Construct {
       threshold: API_5XX_PER_5_MINUTES,
       alarmDescription: 'The API answers 5xx: Meta retries, but deliveries are not being stored.',
     });
+  }
 
+  /** Counts, queue depth, latencies and the alarms, over two weeks. */
+  private addDashboard(props: RecurringNotificationsMonitoringProps): cloudwatch.Dashboard {
+    const { functions, api, sendQueue, deadLetterQueues, namespace } = props;
+    const fiveMinutes = Duration.minutes(5);
+    const counted = (metricName: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period });
     const day = Duration.days(1);
     const minute = Duration.minutes(1);
     const sentPerMinute = counted('Sent', minute);
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(14),
       widgets: [
         [

@@ -1,12 +1,12 @@
-import { createHmac } from 'node:crypto';
 import type { Clock } from '#lib/clock.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
 import type { Log } from '#lib/log.ts';
+import { createDeliveryAttempts } from './webhook-attempts.ts';
 
 /**
  * Meta's webhook deliveries: events wait until their clock time, are batched per Page (one
- * `entry` with every pending `messaging` event and `changes` item), signed over the exact bytes,
- * and retried with backoff in real time while our endpoint fails or is too slow.
+ * `entry` with every pending `messaging` event and `changes` item) and signed over the exact bytes;
+ * `webhook-attempts.ts` posts them and retries while our endpoint fails or is too slow.
  */
 
 /** One event for the webhook, due at a clock instant. */
@@ -81,11 +81,6 @@ export class SettleTimeoutError extends Error {
   override name = 'SettleTimeoutError';
 }
 
-interface Batch {
-  record: DeliveryRecord;
-  phase: 'in-flight' | 'waiting' | 'ready';
-}
-
 /**
  * Meta escapes everything outside ASCII as `\uXXXX` (and `/` as `\/`) in the bytes it signs, so
  * a receiver that re-serialises parsed JSON computes another signature.
@@ -98,14 +93,9 @@ export function metaJson(value: unknown): string {
 
 /** Builds the webhook queue; nothing leaves before `enqueue` and a due clock. */
 export function createWebhookDelivery(options: WebhookDeliveryOptions) {
-  const { clock, appSecret, log } = options;
-  const maxAttempts = options.maxAttempts ?? 20;
-  const backoffMs = options.backoffMs ?? 1000;
-  const maxBackoffMs = options.maxBackoffMs ?? 300_000;
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const { clock, appSecret } = options;
   const maxBatchSize = options.maxBatchSize ?? 100;
   const pollMs = options.pollMs ?? 20;
-  const unsubscribeOnGiveUp = options.unsubscribeOnGiveUp ?? true;
 
   let url = options.url;
   let stopped = false;
@@ -113,12 +103,8 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
   let pumpScheduled = false;
   let pollTimer: NodeJS.Timeout | undefined;
   const pending: OutgoingEvent[] = [];
-  const batches: Batch[] = [];
   const records: DeliveryRecord[] = [];
-  const busyPages = new Set<string>();
-  const unsubscribed = new Set<string>();
-  const timers = new Set<NodeJS.Timeout>();
-  const aborts = new Set<AbortController>();
+  const attempts = createDeliveryAttempts(options, { target: () => url, wake: pump });
 
   function schedulePump() {
     if (pumpScheduled || stopped) return;
@@ -131,17 +117,15 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
 
   function pump() {
     if (stopped) return;
-    for (const batch of batches) {
-      if (batch.phase === 'ready' && !busyPages.has(batch.record.pageId)) attempt(batch);
-    }
+    attempts.attemptReady();
     const now = clock.now();
     const duePages = new Set<string>();
     for (const event of pending) {
-      if (event.dueAt <= now && !busyPages.has(event.pageId)) duePages.add(event.pageId);
+      if (event.dueAt <= now && !attempts.isBusy(event.pageId)) duePages.add(event.pageId);
     }
     for (const pageId of duePages) {
       // A dropped batch leaves the Page free: keep forming until it is busy or has nothing due.
-      while (!busyPages.has(pageId) && hasDue(pageId, now)) formBatch(pageId, now);
+      while (!attempts.isBusy(pageId) && hasDue(pending, pageId, now)) formBatch(pageId, now);
     }
     if (pollTimer === undefined && pending.some((event) => event.dueAt > clock.now())) {
       pollTimer = setTimeout(() => {
@@ -152,134 +136,21 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
     }
   }
 
-  function hasDue(pageId: string, now: number): boolean {
-    return pending.some((event) => event.pageId === pageId && event.dueAt <= now);
-  }
-
   function formBatch(pageId: string, now: number) {
-    const taken: OutgoingEvent[] = [];
-    for (let index = 0; index < pending.length && taken.length < maxBatchSize; ) {
-      const event = pending[index];
-      if (event && event.pageId === pageId && event.dueAt <= now) {
-        taken.push(event);
-        pending.splice(index, 1);
-      } else {
-        index += 1;
-      }
-    }
-    const messaging = taken.flatMap((event) => (event.kind === 'messaging' ? [event.event] : []));
-    const changes = taken.flatMap((event) => (event.kind === 'change' ? [event.change] : []));
-    const body = metaJson({
-      object: 'page',
-      entry: [
-        {
-          id: pageId,
-          time: now,
-          ...(messaging.length > 0 && { messaging }),
-          ...(changes.length > 0 && { changes }),
-        },
-      ],
-    });
-    const record: DeliveryRecord = {
-      id: nextId++,
-      pageId,
-      body,
-      signature: signBody(body, appSecret),
-      events: taken.length,
-      fields: [...new Set(taken.map(fieldOf))],
-      createdAt: now,
-      state: 'pending',
-      attempts: [],
-    };
+    const taken = takeDue(pending, pageId, now, maxBatchSize);
+    const record = signedRecord(nextId++, pageId, now, taken, appSecret);
     records.push(record);
     const target = url;
-    if (target === undefined || unsubscribed.has(pageId)) {
+    if (target === undefined || !attempts.isSubscribed(pageId)) {
       record.state = 'dropped';
       record.droppedBecause = target === undefined ? 'no-webhook-url' : 'unsubscribed';
       return;
     }
-    const batch: Batch = { record, phase: 'ready' };
-    batches.push(batch);
-    attempt(batch);
-  }
-
-  function attempt(batch: Batch) {
-    const { record } = batch;
-    const target = url;
-    if (target === undefined) {
-      finish(batch, 'dropped');
-      record.droppedBecause = 'no-webhook-url';
-      return;
-    }
-    batch.phase = 'in-flight';
-    busyPages.add(record.pageId);
-    const entry: DeliveryAttempt = { at: clock.now() };
-    record.attempts.push(entry);
-    const abort = new AbortController();
-    aborts.add(abort);
-    const timer = setTimeout(() => abort.abort(new Error('timeout')), timeoutMs);
-    timers.add(timer);
-    post(target, record, abort.signal)
-      .then((status) => {
-        entry.status = status;
-      })
-      .catch((error: unknown) => {
-        entry.error = abort.signal.aborted ? 'timeout' : errorCode(error);
-      })
-      .finally(() => {
-        clearTimeout(timer);
-        timers.delete(timer);
-        aborts.delete(abort);
-        busyPages.delete(record.pageId);
-        if (stopped) return;
-        const ok = entry.status !== undefined && entry.status >= 200 && entry.status < 300;
-        if (ok) {
-          finish(batch, 'delivered');
-        } else if (record.attempts.length >= maxAttempts) {
-          finish(batch, 'failed');
-          log.warn('meta simulator: webhook delivery given up', {
-            pageId: record.pageId,
-            attempts: record.attempts.length,
-          });
-          if (unsubscribeOnGiveUp) unsubscribed.add(record.pageId);
-        } else {
-          batch.phase = 'waiting';
-          const delay = Math.min(maxBackoffMs, backoffMs * 2 ** (record.attempts.length - 1));
-          const retry = setTimeout(() => {
-            timers.delete(retry);
-            batch.phase = 'ready';
-            pump();
-          }, delay);
-          timers.add(retry);
-        }
-        pump();
-      });
-  }
-
-  function finish(batch: Batch, state: DeliveryRecord['state']) {
-    batch.record.state = state;
-    const index = batches.indexOf(batch);
-    if (index >= 0) batches.splice(index, 1);
-  }
-
-  async function post(target: string, record: DeliveryRecord, signal: AbortSignal) {
-    const response = await fetch(target, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'facebookexternalua',
-        'x-hub-signature-256': record.signature,
-        'x-hub-signature': `sha1=${createHmac('sha1', appSecret).update(record.body).digest('hex')}`,
-      },
-      body: record.body,
-      signal,
-    });
-    await response.arrayBuffer();
-    return response.status;
+    attempts.start(record);
   }
 
   function idle(dueOnly: boolean): boolean {
-    if (batches.length > 0) return false;
+    if (attempts.unfinished() > 0) return false;
     if (!dueOnly) return pending.length === 0;
     const now = clock.now();
     return pending.every((event) => event.dueAt > now);
@@ -299,22 +170,14 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
     },
 
     /** Subscribes the app to a Page again after Meta gave up on it. */
-    resubscribe(pageId: string): void {
-      unsubscribed.delete(pageId);
-    },
+    resubscribe: attempts.resubscribe,
 
     /** Whether Meta still delivers this Page's events. */
-    isSubscribed(pageId: string): boolean {
-      return !unsubscribed.has(pageId);
-    },
+    isSubscribed: attempts.isSubscribed,
 
     /** Every delivery so far, oldest first (copies). */
     records(): DeliveryRecord[] {
-      return records.map((record) => ({
-        ...record,
-        fields: [...record.fields],
-        attempts: record.attempts.map((entry) => ({ ...entry })),
-      }));
+      return records.map(copyOf);
     },
 
     /** Events waiting for their clock time. */
@@ -331,7 +194,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
         if (stopped) return;
         if (performance.now() > deadline) {
           throw new SettleTimeoutError(
-            `webhook deliveries still pending after ${settle.timeoutMs ?? 10_000} ms: ${batches.length} in flight or retrying, ${pending.length} events waiting (clock ${new Date(clock.now()).toISOString()})`,
+            `webhook deliveries still pending after ${settle.timeoutMs ?? 10_000} ms: ${attempts.unfinished()} in flight or retrying, ${pending.length} events waiting (clock ${new Date(clock.now()).toISOString()})`,
           );
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -342,11 +205,69 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions) {
     stop(): void {
       stopped = true;
       if (pollTimer !== undefined) clearTimeout(pollTimer);
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      for (const abort of aborts) abort.abort(new Error('simulator stopped'));
-      aborts.clear();
+      attempts.stop();
     },
+  };
+}
+
+function hasDue(pending: readonly OutgoingEvent[], pageId: string, now: number): boolean {
+  return pending.some((event) => event.pageId === pageId && event.dueAt <= now);
+}
+
+/** Takes out of `pending`, in order, up to `max` events of the Page due by `now`. */
+function takeDue(pending: OutgoingEvent[], pageId: string, now: number, max: number) {
+  const taken: OutgoingEvent[] = [];
+  for (let index = 0; index < pending.length && taken.length < max; ) {
+    const event = pending[index];
+    if (event && event.pageId === pageId && event.dueAt <= now) {
+      taken.push(event);
+      pending.splice(index, 1);
+    } else {
+      index += 1;
+    }
+  }
+  return taken;
+}
+
+/** One delivery of the events as a single Page `entry`, signed over the bytes Meta would send. */
+function signedRecord(
+  id: number,
+  pageId: string,
+  now: number,
+  taken: readonly OutgoingEvent[],
+  appSecret: string,
+): DeliveryRecord {
+  const messaging = taken.flatMap((event) => (event.kind === 'messaging' ? [event.event] : []));
+  const changes = taken.flatMap((event) => (event.kind === 'change' ? [event.change] : []));
+  const body = metaJson({
+    object: 'page',
+    entry: [
+      {
+        id: pageId,
+        time: now,
+        ...(messaging.length > 0 && { messaging }),
+        ...(changes.length > 0 && { changes }),
+      },
+    ],
+  });
+  return {
+    id,
+    pageId,
+    body,
+    signature: signBody(body, appSecret),
+    events: taken.length,
+    fields: [...new Set(taken.map(fieldOf))],
+    createdAt: now,
+    state: 'pending',
+    attempts: [],
+  };
+}
+
+function copyOf(record: DeliveryRecord): DeliveryRecord {
+  return {
+    ...record,
+    fields: [...record.fields],
+    attempts: record.attempts.map((entry) => ({ ...entry })),
   };
 }
 
@@ -355,14 +276,4 @@ function fieldOf(event: OutgoingEvent): string {
   if ('optin' in event.event) return 'messaging_optins';
   if ('message' in event.event) return 'messages';
   return 'messaging';
-}
-
-function errorCode(error: unknown): string {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-    if (typeof current === 'object' && 'code' in current && typeof current.code === 'string') {
-      return current.code;
-    }
-    current = typeof current === 'object' && 'cause' in current ? current.cause : undefined;
-  }
-  return error instanceof Error ? error.name : 'unknown';
 }
