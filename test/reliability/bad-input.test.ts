@@ -661,6 +661,45 @@ describe('forged and malformed input', () => {
   });
 });
 
+describe('input that would not fit in one DynamoDB item', () => {
+  /** A topic body whose image payload is the given JSON text, which may be too deep to build. */
+  const topicWithPayload = (payload: string) =>
+    `{"pageId":"${PAGE_ID}","title":"Too big","cadence":"DAILY","sendTime":"09:00",` +
+    `"message":{"attachment":{"type":"image","payload":${payload}}}}`;
+  const nested = (levels: number) => `{"deep":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+  it.each([
+    [
+      'over 64 KiB as JSON',
+      `{"padding":"${'x'.repeat(200_000)}"}`,
+      /^message: at most 65536 bytes/,
+    ],
+    ['nested 40 levels deep', nested(40), /^message: at most 16 levels/],
+    ['nested 100,000 levels deep', nested(100_000), /^message: at most 16 levels/],
+    [
+      'with a number beyond the safe integers',
+      '{"id":18446744073709551616}',
+      /^message: numbers must/,
+    ],
+    ['with a number below 1e-130', '{"ratio":1e-200}', /^message: numbers must/],
+  ])(
+    'answers a topic message %s with 400 naming the field, and stores nothing',
+    async (_, payload, reason) => {
+      const before = itemKeys(await harness.items());
+
+      const answer = await harness.request('PUT', '/admin/topics/too-big', {
+        headers: { ...json, authorization: `Bearer ${harness.secrets.adminToken}` },
+        body: topicWithPayload(payload),
+      });
+
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text).error.message).toMatch(reason);
+      const after = itemKeys(await harness.items());
+      expect([...after].filter((key) => !before.has(key))).toEqual([]);
+    },
+  );
+});
+
 /** Errors are JSON `{"error":{"code","message"}}`; a handshake answers its challenge as text. */
 function isErrorBody(text: string): boolean {
   try {
