@@ -698,6 +698,50 @@ describe('input that would not fit in one DynamoDB item', () => {
       expect([...after].filter((key) => !before.has(key))).toEqual([]);
     },
   );
+
+  it('ignores an opt-in too big to store, logs why, and applies the rest of its delivery', async () => {
+    const before = itemKeys(await harness.items());
+    const big = anOptin({
+      pageId: PAGE_ID,
+      psid: 'big-title',
+      topicId: 'deals',
+      token: aSecret('big-token'),
+      title: 'T'.repeat(600_000),
+      timezone: 'Pacific/Chatham',
+      timestamp: START + 100,
+    });
+    const beside = anOptin({
+      pageId: PAGE_ID,
+      psid: 'next-to-big',
+      topicId: 'deals',
+      token: aSecret('beside-token'),
+      timestamp: START + 100,
+    });
+
+    const answer = await harness.webhook(aDelivery([big, beside]));
+
+    expect(answer.status).toBe(200);
+    const added = (await harness.items()).filter(
+      (item) => !before.has(`${String(item.pk)}|${String(item.sk)}`),
+    );
+    // Neither its subscription, nor its contact, nor its token directory entry.
+    expect(
+      added.filter((item) => String(item.pk).includes('big-title') || item.psid === 'big-title'),
+    ).toEqual([]);
+    expect(added.filter((item) => item.psid === 'next-to-big').map((item) => item.sk)).toEqual(
+      expect.arrayContaining(['TOPIC#deals', 'SUB']),
+    );
+    // The zone of the ignored opt-in was not recorded either: nothing of it is half-written.
+    const zones = (await harness.items()).find(
+      (item) => item.pk === `PAGE#${PAGE_ID}` && item.sk === 'ZONES#deals',
+    );
+    expect([...((zones?.zones as Set<string> | undefined) ?? [])]).not.toContain(
+      'DAILY#Pacific/Chatham',
+    );
+    expect(harness.log.lines.join('\n')).toContain(
+      'an event whose optin.title is longer than 4096 characters',
+    );
+  });
 });
 
 /** Errors are JSON `{"error":{"code","message"}}`; a handshake answers its challenge as text. */
