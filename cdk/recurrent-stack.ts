@@ -29,6 +29,9 @@ export interface RecurrentStackProps extends StackProps {
   readonly encryptionKeyArn?: string;
 }
 
+/** The output that lists an operator's steps after the first deploy; printed last. */
+export const NEXT_STEPS_OUTPUT = 'WhatToDoNext';
+
 /** One deployment of Recurrent, with the outputs an operator needs. */
 export class RecurrentStack extends Stack {
   readonly recurrent: RecurringNotifications;
@@ -51,12 +54,13 @@ export class RecurrentStack extends Stack {
       }),
     });
     const { recurrent } = this;
+    const adminUrl = `${recurrent.apiStage.url}admin/`;
     new CfnOutput(this, 'WebhookUrl', {
       value: recurrent.webhookUrl,
       description: "Callback URL for Meta's webhook settings",
     });
     new CfnOutput(this, 'AdminBaseUrl', {
-      value: `${recurrent.apiStage.url}admin/`,
+      value: adminUrl,
       description: 'The admin API (IAM auth): recurrent --url <this> ... signs its requests',
     });
     new CfnOutput(this, 'TableName', { value: recurrent.table.tableName });
@@ -74,6 +78,17 @@ export class RecurrentStack extends Stack {
     });
     new CfnOutput(this, 'DashboardName', {
       value: recurrent.monitoring.dashboard.dashboardName,
+    });
+    // The CDK CLI prints outputs sorted by name: this name sorts after every other one.
+    new CfnOutput(this, NEXT_STEPS_OUTPUT, {
+      description: 'What to do after the first deploy, in order (README, Deploy)',
+      value: [
+        `1. Put the Meta app secret into the appSecret key of the secret ${recurrent.metaSecret.secretArn} (the webhook refuses to start until then).`,
+        `2. In Meta's app dashboard, set the callback URL to ${recurrent.webhookUrl} and the verify token to that secret's verifyToken.`,
+        '3. Subscribe each Page to the messages and messaging_optins webhook fields (and marketing_message_* on the Marketing Message API).',
+        `4. Register each Page and its topics: npx recurrent --url ${adminUrl} pages put <pageId> --access-token - < token.txt, then topics put --file <topic>.json.`,
+        `5. Check the setup: npx recurrent --url ${adminUrl} doctor.`,
+      ].join(' '),
     });
   }
 

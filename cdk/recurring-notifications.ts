@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -94,7 +95,8 @@ export interface RecurringNotificationsProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * Where alarms notify.
-   * @default alarms without actions (visible in the console and on the dashboard)
+   * @default alarms without actions (visible in the console and on the dashboard), and a
+   * `recurrent:noAlarmTarget` warning at synth
    */
   readonly alarmTopic?: sns.ITopic;
   /**
@@ -109,6 +111,9 @@ export interface RecurringNotificationsProps {
    */
   readonly metricNamespace?: string;
 }
+
+/** The id of the warning that no alarm notifies anyone, to acknowledge it on purpose. */
+export const NO_ALARM_TARGET_WARNING = 'recurrent:noAlarmTarget';
 
 /** The sender's timeout: the send queue's visibility timeout is six times it, as AWS advises. */
 const SENDER_TIMEOUT = Duration.seconds(SEND_QUEUE.senderTimeoutSeconds);
@@ -225,6 +230,18 @@ export class RecurringNotifications extends Construct {
       namespace: props.metricNamespace ?? `Recurrent/${Stack.of(this).stackName}`,
       ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
     });
+    if (!props.alarmTopic) this.warnNoAlarmTarget();
+  }
+
+  /** Said at synth and deploy: without a target, a failing deployment alarms nobody. */
+  private warnNoAlarmTarget(): void {
+    const alarms = this.node.findAll().filter((c) => c instanceof cloudwatch.Alarm).length;
+    Annotations.of(this).addWarningV2(
+      NO_ALARM_TARGET_WARNING,
+      `No alarm target: the ${alarms} alarms notify nobody. Deploy the app with ` +
+        '`npx cdk deploy -c alarmEmail=you@example.com`, or give RecurringNotifications an ' +
+        '`alarmTopic` (an SNS topic) in your own CDK app.',
+    );
   }
 
   /** Meta's webhook: writes what deliveries say, reads the Meta secret. */

@@ -661,6 +661,89 @@ describe('forged and malformed input', () => {
   });
 });
 
+describe('input that would not fit in one DynamoDB item', () => {
+  /** A topic body whose image payload is the given JSON text, which may be too deep to build. */
+  const topicWithPayload = (payload: string) =>
+    `{"pageId":"${PAGE_ID}","title":"Too big","cadence":"DAILY","sendTime":"09:00",` +
+    `"message":{"attachment":{"type":"image","payload":${payload}}}}`;
+  const nested = (levels: number) => `{"deep":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+  it.each([
+    [
+      'over 64 KiB as JSON',
+      `{"padding":"${'x'.repeat(200_000)}"}`,
+      /^message: at most 65536 bytes/,
+    ],
+    ['nested 40 levels deep', nested(40), /^message: at most 16 levels/],
+    ['nested 100,000 levels deep', nested(100_000), /^message: at most 16 levels/],
+    [
+      'with a number beyond the safe integers',
+      '{"id":18446744073709551616}',
+      /^message: numbers must/,
+    ],
+    ['with a number below 1e-130', '{"ratio":1e-200}', /^message: numbers must/],
+  ])(
+    'answers a topic message %s with 400 naming the field, and stores nothing',
+    async (_, payload, reason) => {
+      const before = itemKeys(await harness.items());
+
+      const answer = await harness.request('PUT', '/admin/topics/too-big', {
+        headers: { ...json, authorization: `Bearer ${harness.secrets.adminToken}` },
+        body: topicWithPayload(payload),
+      });
+
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text).error.message).toMatch(reason);
+      const after = itemKeys(await harness.items());
+      expect([...after].filter((key) => !before.has(key))).toEqual([]);
+    },
+  );
+
+  it('ignores an opt-in too big to store, logs why, and applies the rest of its delivery', async () => {
+    const before = itemKeys(await harness.items());
+    const big = anOptin({
+      pageId: PAGE_ID,
+      psid: 'big-title',
+      topicId: 'deals',
+      token: aSecret('big-token'),
+      title: 'T'.repeat(600_000),
+      timezone: 'Pacific/Chatham',
+      timestamp: START + 100,
+    });
+    const beside = anOptin({
+      pageId: PAGE_ID,
+      psid: 'next-to-big',
+      topicId: 'deals',
+      token: aSecret('beside-token'),
+      timestamp: START + 100,
+    });
+
+    const answer = await harness.webhook(aDelivery([big, beside]));
+
+    expect(answer.status).toBe(200);
+    const added = (await harness.items()).filter(
+      (item) => !before.has(`${String(item.pk)}|${String(item.sk)}`),
+    );
+    // Neither its subscription, nor its contact, nor its token directory entry.
+    expect(
+      added.filter((item) => String(item.pk).includes('big-title') || item.psid === 'big-title'),
+    ).toEqual([]);
+    expect(added.filter((item) => item.psid === 'next-to-big').map((item) => item.sk)).toEqual(
+      expect.arrayContaining(['TOPIC#deals', 'SUB']),
+    );
+    // The zone of the ignored opt-in was not recorded either: nothing of it is half-written.
+    const zones = (await harness.items()).find(
+      (item) => item.pk === `PAGE#${PAGE_ID}` && item.sk === 'ZONES#deals',
+    );
+    expect([...((zones?.zones as Set<string> | undefined) ?? [])]).not.toContain(
+      'DAILY#Pacific/Chatham',
+    );
+    expect(harness.log.lines.join('\n')).toContain(
+      'an event whose optin.title is longer than 4096 characters',
+    );
+  });
+});
+
 /** Errors are JSON `{"error":{"code","message"}}`; a handshake answers its challenge as text. */
 function isErrorBody(text: string): boolean {
   try {

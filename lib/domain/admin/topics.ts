@@ -14,7 +14,7 @@ import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
 import { subscriptionId } from '../subscription.ts';
-import { cadenceSchema, type Topic } from '../topic.ts';
+import { cadenceSchema, type Topic, unstorableMessage } from '../topic.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import { requirePage } from './pages.ts';
 import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './ports.ts';
@@ -54,7 +54,10 @@ const attachmentSchema = z
     },
   );
 
-/** A Send API `message` object: text or one attachment, with optional quick replies. */
+/**
+ * A Send API `message` object: text or one attachment, with optional quick replies, small and
+ * shallow enough to be stored in the topic's item.
+ */
 export const sendApiMessageSchema = z
   .strictObject(
     {
@@ -75,6 +78,10 @@ export const sendApiMessageSchema = z
   )
   .refine((message) => (message.text === undefined) !== (message.attachment === undefined), {
     message: 'needs exactly one of text or attachment',
+  })
+  .superRefine((message, context) => {
+    const reason = unstorableMessage(message);
+    if (reason !== undefined) context.addIssue({ code: 'custom', message: reason });
   });
 
 const topicBodySchema = z

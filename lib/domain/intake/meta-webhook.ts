@@ -142,14 +142,30 @@ export function parseDelivery(text: string): ParsedDelivery {
   // One event that can never be stored must not fail its delivery for good (Meta would retry
   // it for an hour, then unsubscribe the app from the Page): it is ignored like any malformed one.
   parsed.events = parsed.events.filter((event) => {
-    const field = unstorableId(event);
-    if (field !== undefined) parsed.ignored.push(`an event whose ${field} cannot be an id`);
-    return field === undefined;
+    const reason = unstorable(event);
+    if (reason !== undefined) parsed.ignored.push(`an event whose ${reason}`);
+    return reason === undefined;
   });
   return parsed;
 }
 
+/**
+ * The longest title, token, token status or zone a subscription keeps. Meta's titles have at
+ * most 65 characters and its tokens a few hundred; the bound keeps a subscription item far
+ * below DynamoDB's 400 KB, which a 4 MiB delivery could otherwise exceed.
+ */
+export const STORED_TEXT_MAX_CHARS = 4096;
+
 const storableId = idSchema('id');
+
+/** Why an event can never be stored, or undefined when it can. */
+function unstorable(event: WebhookEvent): string | undefined {
+  const id = unstorableId(event);
+  if (id !== undefined) return `${id} cannot be an id`;
+  const text = overlongText(event);
+  if (text !== undefined) return `${text} is longer than ${STORED_TEXT_MAX_CHARS} characters`;
+  return undefined;
+}
 
 /** The first id of an event that cannot be part of a table key (`#`-separated, size-capped). */
 function unstorableId(event: WebhookEvent): string | undefined {
@@ -157,6 +173,18 @@ function unstorableId(event: WebhookEvent): string | undefined {
   if ('psid' in event) ids.push(['sender.id', event.psid]);
   if ('topicId' in event) ids.push(['optin.payload', event.topicId]);
   return ids.find(([, id]) => !storableId.safeParse(id).success)?.[0];
+}
+
+/** The first text of a subscription event too long to keep, as Meta names it. */
+function overlongText(event: WebhookEvent): string | undefined {
+  if (event.kind !== 'optin' && event.kind !== 'stop' && event.kind !== 'resume') return undefined;
+  const texts: [string, string | undefined][] = [
+    ['optin.notification_messages_token', event.token],
+    ['optin.title', event.title],
+    ['optin.notification_messages_timezone', event.timezone],
+    ['optin.user_token_status', event.kind === 'optin' ? event.tokenStatus : undefined],
+  ];
+  return texts.find(([, text]) => text !== undefined && text.length > STORED_TEXT_MAX_CHARS)?.[0];
 }
 
 function parseMessaging(raw: unknown, pageId: string, entryTime: number, out: ParsedDelivery) {

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#lib/domain/errors.ts';
-import { normaliseStatus, parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
+import {
+  normaliseStatus,
+  parseDelivery,
+  STORED_TEXT_MAX_CHARS,
+} from '#lib/domain/intake/meta-webhook.ts';
 import { normaliseExpiry } from '#lib/domain/subscription.ts';
 import { fixtureText } from '../../../support/fixtures.ts';
+import { aDelivery, anOptin } from '../../../support/meta-payloads.ts';
 
 describe('parseDelivery', () => {
   it('reads every entry and every event of a batched delivery', () => {
@@ -130,6 +135,48 @@ describe('parseDelivery', () => {
 
     expect(parsed.events).toHaveLength(1);
     expect(parsed.ignored[0]).toMatch(/malformed/);
+  });
+
+  it.each([
+    ['optin.title', { title: 'x'.repeat(STORED_TEXT_MAX_CHARS + 1) }],
+    ['optin.notification_messages_token', { token: 't'.repeat(STORED_TEXT_MAX_CHARS + 1) }],
+    ['optin.notification_messages_timezone', { timezone: 'z'.repeat(STORED_TEXT_MAX_CHARS + 1) }],
+  ])(
+    'ignores an optin whose %s is too long to keep, without dropping its neighbours',
+    (field, fields) => {
+      const parsed = parseDelivery(
+        aDelivery([anOptin({ psid: '1', ...fields }), anOptin({ psid: '2' })]),
+      );
+
+      expect(parsed.events.map((event) => 'psid' in event && event.psid)).toEqual(['2']);
+      expect(parsed.ignored).toEqual([
+        `an event whose ${field} is longer than ${STORED_TEXT_MAX_CHARS} characters`,
+      ]);
+    },
+  );
+
+  it('ignores a stop whose token is too long to keep, and an optin whose token status is', () => {
+    const long = 's'.repeat(STORED_TEXT_MAX_CHARS + 1);
+    const stop = anOptin({ psid: '1', status: 'STOP_NOTIFICATIONS', token: long });
+    const optin = anOptin({ psid: '2' });
+    Object.assign(optin.optin, { user_token_status: long });
+    const body = aDelivery([stop, optin]);
+
+    const parsed = parseDelivery(body);
+
+    expect(parsed.events).toEqual([]);
+    expect(parsed.ignored).toEqual([
+      `an event whose optin.notification_messages_token is longer than ${STORED_TEXT_MAX_CHARS} characters`,
+      `an event whose optin.user_token_status is longer than ${STORED_TEXT_MAX_CHARS} characters`,
+    ]);
+  });
+
+  it('keeps texts of exactly the longest length', () => {
+    const longest = 'x'.repeat(STORED_TEXT_MAX_CHARS);
+    const parsed = parseDelivery(aDelivery([anOptin({ title: longest, token: longest })]));
+
+    expect(parsed.ignored).toEqual([]);
+    expect(parsed.events[0]).toMatchObject({ kind: 'optin', title: longest, token: longest });
   });
 });
 
