@@ -74,12 +74,23 @@ export function senderEnvironment(
   };
 }
 
-/** The admin API's: the table, the send queue, the fan-out to hand over to, Meta's Graph API. */
+/** The dead-letter queues the admin API's diagnostics expect empty. */
+export interface DeadLetterQueues {
+  send: sqs.IQueue;
+  schedule: sqs.IQueue;
+  fanoutFailure: sqs.IQueue;
+}
+
+/**
+ * The admin API's: the table, the send queue, the fan-out to hand over to, Meta's Graph API,
+ * and the dead-letter queues its diagnostics read.
+ */
 export function adminEnvironment(
   table: dynamodb.ITable,
   sendQueue: sqs.IQueue,
   fanout: lambda.IFunction,
   props: EnvironmentProps,
+  deadLetterQueues: DeadLetterQueues,
 ): EnvironmentOf<typeof adminConfigSchema> {
   return {
     TABLE_NAME: table.tableName,
@@ -87,6 +98,9 @@ export function adminEnvironment(
     FANOUT_FUNCTION_NAME: fanout.functionName,
     ...graphEnvironment(props),
     LOOKBACK_HOURS: lookbackHours(props),
+    SEND_DLQ_URL: deadLetterQueues.send.queueUrl,
+    SCHEDULE_DLQ_URL: deadLetterQueues.schedule.queueUrl,
+    FANOUT_FAILURE_QUEUE_URL: deadLetterQueues.fanoutFailure.queueUrl,
   };
 }
 

@@ -333,7 +333,11 @@ export class RecurringNotifications extends Construct {
       memorySize: 512,
       // API Gateway's own integration limit is 30 s.
       timeout: Duration.seconds(29),
-      environment: adminEnvironment(this.table, this.sendQueue, this.fanout, props),
+      environment: adminEnvironment(this.table, this.sendQueue, this.fanout, props, {
+        send: this.sendDeadLetterQueue,
+        schedule: this.scheduleDeadLetterQueue,
+        fanoutFailure: this.fanoutFailureQueue,
+      }),
     });
     // Pages and topics (Put, TransactWrite), listings (Query, BatchGet), placements, opt-in
     // claims and stats (Update), reconciled tokens (BatchWrite), contact erasure (Delete).
@@ -348,6 +352,14 @@ export class RecurringNotifications extends Construct {
     ]);
     grantIndexQuery(admin, this.table, [TABLE.pageIndex.name, TABLE.dueIndex.name]);
     this.sendQueue.grant(admin, 'sqs:SendMessage');
+    // The diagnostics count what waits in each dead-letter queue.
+    for (const queue of [
+      this.sendDeadLetterQueue,
+      this.scheduleDeadLetterQueue,
+      this.fanoutFailureQueue,
+    ]) {
+      queue.grant(admin, 'sqs:GetQueueAttributes');
+    }
     // A fan-out run too big for the admin request continues in the fan-out function.
     admin.addToRolePolicy(
       new iam.PolicyStatement({

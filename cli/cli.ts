@@ -69,11 +69,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`recurrent: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  if (!answer.ok) return answer.exitCode;
+  if (!answer.ok) {
+    if (command.unanswered) io.stderr(command.unanswered);
+    return answer.exitCode;
+  }
   const { body } = answer;
+  const exitCode = command.exitCode?.(body) ?? 0;
   if (values.json) {
     io.stdout(`${JSON.stringify(body, null, 2)}\n`);
-    return 0;
+    return exitCode;
   }
   try {
     io.stdout(`${command.render(body, values)}\n`);
@@ -82,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr('recurrent: the answer was not what this version of the CLI expects; try --json\n');
     return 1;
   }
-  return 0;
+  return exitCode;
 }
 
 function checkArguments(

@@ -70,6 +70,10 @@ export interface Command {
   positionals?: number;
   build(values: Values, positionals: readonly string[], io: CliIo): Promise<ApiCall> | ApiCall;
   render(body: unknown, values: Values): string;
+  /** The exit code of an answer, when an answer can itself report a failure; else 0. */
+  exitCode?(body: unknown): number;
+  /** Printed on stderr, after the reason, when the call gets no successful answer. */
+  unanswered?: string;
 }
 
 /** A problem with how the CLI was called: exit code 2, with the usage. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { type Command, UsageError } from './command.ts';
+import { doctorCommand } from './doctor.ts';
 import { barChart, counted, shortInstant, table } from './format.ts';
 
 /** Every command, by its words (`pages put`, `stats`). */
@@ -357,6 +358,7 @@ export const COMMANDS: Record<string, Command> = {
       return lines.join('\n');
     },
   },
+  doctor: doctorCommand,
 };
 
 const pageSchema = z.looseObject({

@@ -5,8 +5,10 @@ import type { Context } from 'aws-lambda';
 import { adminDeps } from '#lib/aws/admin-deps.ts';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { lambdaContinuations } from '#lib/aws/lambda-continuations.ts';
+import { watchedQueues } from '#lib/aws/sqs-queue-depths.ts';
 import { systemClock } from '#lib/clock.ts';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
+import { parseDiagnostics, runDiagnostics } from '#lib/domain/admin/diagnostics.ts';
 import { eraseContact, parseEraseContact } from '#lib/domain/admin/erase-contact.ts';
 import type { AdminRequest } from '#lib/domain/admin/input.ts';
 import { parseOptInRequest, requestOptIn } from '#lib/domain/admin/optin-request.ts';
@@ -76,6 +78,11 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
     },
     { method: 'GET', path: '/admin/stats', handler: (r) => readStats(parseStats(r), deps) },
     {
+      method: 'GET',
+      path: '/admin/diagnostics',
+      handler: (r) => runDiagnostics(parseDiagnostics(r), deps),
+    },
+    {
       method: 'DELETE',
       path: '/admin/contacts/{pageId}/{psid}',
       handler: (r) => eraseContact(parseEraseContact(r), deps),
@@ -111,6 +118,11 @@ export const handler = lazyHandler(() => {
       table: config.TABLE_NAME,
       queueUrl: config.SEND_QUEUE_URL,
       lookbackHours: config.LOOKBACK_HOURS,
+      deadLetterQueues: watchedQueues({
+        send: config.SEND_DLQ_URL,
+        schedule: config.SCHEDULE_DLQ_URL,
+        'fanout-failure': config.FANOUT_FAILURE_QUEUE_URL,
+      }),
     },
     {
       graph: graphClient({ baseUrl: config.META_GRAPH_URL, version: config.META_GRAPH_VERSION }),

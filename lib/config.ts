@@ -87,5 +87,9 @@ export const adminConfigSchema = z.object({
   FANOUT_FUNCTION_NAME: required,
   ...graphEnv,
   LOOKBACK_HOURS: z.coerce.number().positive().default(6),
+  /** The dead-letter queues `GET /admin/diagnostics` expects empty. */
+  SEND_DLQ_URL: required.optional(),
+  SCHEDULE_DLQ_URL: required.optional(),
+  FANOUT_FAILURE_QUEUE_URL: required.optional(),
 });
 export type AdminConfig = z.infer<typeof adminConfigSchema>;

@@ -265,7 +265,12 @@ function wireHandlers(
     { adminToken: options.adminToken },
     adminDeps(
       { dynamo: db, sqs },
-      { table: tableName, queueUrl: queueUrls.send, lookbackHours: ADMIN_LOOKBACK_HOURS },
+      {
+        table: tableName,
+        queueUrl: queueUrls.send,
+        lookbackHours: ADMIN_LOOKBACK_HOURS,
+        deadLetterQueues: [{ name: 'send', url: queueUrls.deadLetter }],
+      },
       { graph, clock, log, continuations },
     ),
     options.logger,

@@ -11,7 +11,9 @@ import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoPageIndex } from './dynamo-page-index.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
 import { fanoutDeps } from './fanout-deps.ts';
+import { sqsQueueDepths, type WatchedQueue } from './sqs-queue-depths.ts';
 
 /**
  * An operator-started fan-out leaves this much of the admin invocation (29 s on AWS) to answer;
@@ -19,10 +21,16 @@ import { fanoutDeps } from './fanout-deps.ts';
  */
 const ADMIN_FANOUT_RESERVE_MS = 5_000;
 
-/** The admin API's ports: the one table, the send queue, the Graph API. */
+/** The admin API's ports: the one table, the send queue, the dead-letter queues, the Graph API. */
 export function adminDeps(
   clients: { dynamo: DynamoDBDocumentClient; sqs: SQSClient },
-  config: { table: string; queueUrl: string; lookbackHours: number },
+  config: {
+    table: string;
+    queueUrl: string;
+    lookbackHours: number;
+    /** What the diagnostics expect empty; none when not given. */
+    deadLetterQueues?: readonly WatchedQueue[];
+  },
   parts: {
     graph: AdminGraph;
     clock: Clock;
@@ -39,6 +47,8 @@ export function adminDeps(
     stats: dynamoStatsStore(dynamo, config.table),
     eraser: dynamoContactEraser(dynamo, config.table),
     graph: parts.graph,
+    webhookDeliveries: dynamoWebhookDeliveries(dynamo, config.table),
+    queueDepths: sqsQueueDepths(clients.sqs, config.deadLetterQueues ?? []),
     fanout: {
       ...fanoutDeps(clients, config, { continuations: parts.continuations, log: parts.log }),
       reserveMs: ADMIN_FANOUT_RESERVE_MS,

@@ -27,6 +27,8 @@ export const keys = {
   }),
   /** Tokens are stored hashed in this key so the key itself reveals nothing. */
   token: (token: string) => ({ pk: `TOKEN#${sha256(token)}`, sk: 'SUB' }),
+  /** When the webhook last took a signed delivery for a Page (apart from the Page's partition). */
+  webhookDelivery: (pageId: string) => ({ pk: `WEBHOOK#${pageId}`, sk: 'LAST' }),
   /** The last completed fan-out run of a cadence. */
   fanoutRun: (cadence: Cadence) => ({ pk: `RUN#${cadence}`, sk: 'STATE' }),
   /** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */

@@ -7,6 +7,7 @@ import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoEventArchive } from './dynamo-event-archive.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
 
 /** The webhook's ports, all on the one table. */
 export function webhookDeps(
@@ -16,6 +17,7 @@ export function webhookDeps(
 ): IngestDeps {
   return {
     archive: dynamoEventArchive(client, table),
+    deliveries: dynamoWebhookDeliveries(client, table),
     catalog: dynamoCatalog(client, table),
     subscriptions: dynamoSubscriptionStore(client, table),
     contacts: dynamoContactStore(client, table),

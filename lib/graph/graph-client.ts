@@ -3,6 +3,7 @@ import type { AdminGraph, OptInTemplate, TokenNode, TokenPage } from '../domain/
 import type { GraphCallResult, GraphError } from '../domain/meta-errors.ts';
 import type { GraphClient, GraphSendRequest } from '../domain/sending/ports.ts';
 import { normaliseExpiry } from '../domain/subscription.ts';
+import { setupReads } from './setup-reads.ts';
 import { parseUsageHeaders } from './usage-headers.ts';
 
 export interface GraphClientOptions {
@@ -142,6 +143,18 @@ export function graphClient(options: GraphClientOptions): GraphClient & AdminGra
   };
 
   return {
+    ...setupReads(async (path, query, accessToken) => {
+      const search = new URLSearchParams(query);
+      const url = `${base}/${path}${search.size > 0 ? `?${search}` : ''}`;
+      const answer = await exchange(url, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      if (answer.kind === 'unanswered') return answer;
+      if (!answer.ok) return refusedBy(answer);
+      return { kind: 'ok', value: answer.json };
+    }),
+
     async requestOptIn(request) {
       const { url, body } = optInRequestFor(base, request);
       const answer = await exchange(url, { method: 'POST', body });

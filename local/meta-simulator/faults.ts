@@ -8,7 +8,8 @@ export type GraphRoute =
   | 'marketing_messages'
   | 'campaign'
   | 'token_list'
-  | 'token_read';
+  | 'token_read'
+  | 'setup_read';
 
 /** An error to answer instead of the real outcome, for a token, a Page or a route. */
 export interface InjectedError {

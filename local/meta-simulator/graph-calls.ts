@@ -91,6 +91,10 @@ export function resolveCall(
   if (method === 'GET' && second === undefined && first.startsWith('notification_messages_')) {
     return tokenReadCall(request);
   }
+  if (method === 'GET') {
+    const setupRead = setupReadCall(request);
+    if (setupRead) return setupRead;
+  }
   return graphErrors.unknownPath(url.pathname);
 }
 
@@ -230,6 +234,56 @@ function tokenReadCall({ model, accessToken, first }: Request): Call {
     authorise: () => model.authoriseTokenRead(token, accessToken),
     run: () => model.readToken(token),
   };
+}
+
+/**
+ * The reads of a setup check: `debug_token`, `{page}/subscribed_apps`, `act_<id>`, a campaign,
+ * a Page. Each needs the token that owns the object, as any other call on it does.
+ */
+function setupReadCall({ model, params, accessToken, first, second }: Request): Call | undefined {
+  const read = (usageKey: string, authorise: Call['authorise'], run: Call['run']): Call => ({
+    route: 'setup_read',
+    usageKey,
+    authorise,
+    run,
+  });
+  if (first === 'debug_token' && second === undefined) {
+    const input = typeof params.input_token === 'string' ? params.input_token : undefined;
+    return read(
+      first,
+      () => model.authoriseToken(accessToken),
+      () => model.debugToken(input),
+    );
+  }
+  if (second === 'subscribed_apps') {
+    return read(
+      first,
+      () => model.authorisePage(first, accessToken, 'GET'),
+      () => model.subscribedApps(first),
+    );
+  }
+  if (second !== undefined) return undefined;
+  if (first.startsWith('act_')) {
+    const adAccountId = first.slice('act_'.length);
+    return read(
+      first,
+      () => model.authoriseAdAccount(adAccountId, accessToken, 'GET'),
+      () => model.readAdAccount(adAccountId),
+    );
+  }
+  const campaignAccount = model.campaignAccount(first);
+  if (campaignAccount !== undefined) {
+    return read(
+      first,
+      () => model.authoriseAdAccount(campaignAccount, accessToken, 'GET'),
+      () => model.readCampaign(first),
+    );
+  }
+  return read(
+    first,
+    () => model.authorisePage(first, accessToken, 'GET'),
+    () => model.readPage(first),
+  );
 }
 
 function invalid(error: z.ZodError): GraphErrorSpec {

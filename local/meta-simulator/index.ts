@@ -27,6 +27,10 @@
  *   `\/`, signed with sha256 and sha1 headers. A failed batch is retried with the same bytes
  *   (newer events may overtake it, as at Meta); when given up, the Page is unsubscribed until
  *   `resubscribe`. Without a webhook URL events are recorded as dropped.
+ * - Setup reads (`GET /{page}`, `/debug_token`, `/{page}/subscribed_apps`, `act_<id>`, a
+ *   campaign): one simulated app; a Page's token carries every permission Recurrent needs and
+ *   the app is subscribed to every field it reads, until a test changes them; a campaign made
+ *   with `addCampaign` is a day old unless told otherwise, one made over Graph is new.
  * - Timeouts (fault): the call is acted on (a send happens, `answered: false`) unless
  *   `timeoutProcessesRequest: false`, then the connection is cut after `hangMs`.
  */
@@ -130,6 +134,8 @@ export interface MetaSimulator {
     pageId: string;
     name?: string;
     id?: string;
+    /** Default a day before now: a campaign made earlier, past its warm-up. */
+    createdAt?: number;
   }): string;
   /** Returns the person's PSID (generated when not given). */
   addPerson(person: PersonSetup): { pageId: string; psid: string };
@@ -140,6 +146,18 @@ export interface MetaSimulator {
   ): void;
   /** A token without an opt-in request or webhook (e.g. a pre-2023 WEEKLY one). */
   seedToken(seed: TokenSeed): TokenView;
+  /** Changes a Page's token permissions or the app's subscribed webhook fields on it. */
+  updatePageSetup(
+    pageId: string,
+    patch: { permissions?: readonly string[]; subscribedFields?: readonly string[] },
+  ): void;
+  /** Sets an ad account's Graph `account_status` (1 active, 2 disabled, 3 unsettled, ...). */
+  updateAdAccount(adAccountId: string, patch: { accountStatus: number }): void;
+  /** Pauses or resumes a campaign, or moves its creation time (its warm-up counts from it). */
+  updateCampaign(
+    campaignId: string,
+    patch: { status?: 'ACTIVE' | 'PAUSED'; createdAt?: number },
+  ): void;
 
   /** The person messages the Page: opens the 24 h window, delivers a `messages` webhook. */
   personWrites(pageId: string, psid: string, text?: string): void;
@@ -190,6 +208,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
   const model = createMetaModel({
     ...options,
     emit: (event) => delivery.enqueue(event),
+    appDelivers: (pageId) => delivery.isSubscribed(pageId),
   });
   for (const page of options.pages ?? []) model.addPage(page);
   const limiter = createRateLimiter({ ...options.rateLimit, realNow });
@@ -235,6 +254,9 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     addPerson: (person) => model.addPerson(person),
     updatePerson: (pageId, psid, patch) => model.updatePerson(pageId, psid, patch),
     seedToken: (seed) => model.seedToken(seed),
+    updatePageSetup: (pageId, patch) => model.updatePageSetup(pageId, patch),
+    updateAdAccount: (adAccountId, patch) => model.updateAdAccount(adAccountId, patch),
+    updateCampaign: (campaignId, patch) => model.updateCampaign(campaignId, patch),
     personWrites: (pageId, psid, text) => model.personWrites(pageId, psid, text),
     personStops: (pageId, psid, topicId) => model.personStops(pageId, psid, topicId),
     personResumes: (pageId, psid, topicId) => model.personResumes(pageId, psid, topicId),

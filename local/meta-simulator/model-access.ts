@@ -14,6 +14,11 @@ export function accessChecks(state: ModelState) {
       return undefined;
     },
 
+    /** Checks only that an access token is someone's (calls about the token itself). */
+    authoriseToken(accessToken: string | undefined) {
+      return knownAccessToken(state, accessToken) ? undefined : graphErrors.invalidAccessToken();
+    },
+
     /** Checks a system-user token against an ad account (id without `act_`). */
     authoriseAdAccount(adAccountId: string, accessToken: string | undefined, method: string) {
       if (!knownAccessToken(state, accessToken)) return graphErrors.invalidAccessToken();

@@ -4,6 +4,9 @@ import { inboundEvent, optInEvent, statusEvent } from './meta-events.ts';
 import {
   checkZone,
   createToken,
+  DAY_MS,
+  DEFAULT_PERMISSIONS,
+  DEFAULT_SUBSCRIBED_FIELDS,
   type ModelState,
   pageOf,
   personKey,
@@ -42,6 +45,7 @@ export function pageSetup(state: ModelState) {
         adAccounts.set(setup.adAccountId, {
           id: setup.adAccountId,
           systemUserToken: setup.systemUserToken,
+          accountStatus: account?.accountStatus ?? 1,
         });
       }
       pages.set(setup.id, {
@@ -50,6 +54,8 @@ export function pageSetup(state: ModelState) {
         timezone,
         ...(setup.adAccountId !== undefined && { adAccountId: setup.adAccountId }),
         ...(setup.ratePerSecond !== undefined && { ratePerSecond: setup.ratePerSecond }),
+        permissions: new Set(setup.permissions ?? DEFAULT_PERMISSIONS),
+        subscribedFields: new Set(setup.subscribedFields ?? DEFAULT_SUBSCRIBED_FIELDS),
       });
     },
 
@@ -63,12 +69,16 @@ export function pageSetup(state: ModelState) {
       return pages.get(pageId)?.ratePerSecond;
     },
 
-    /** Creates a campaign in an ad account for one of its Pages; returns its id. */
+    /**
+     * Registers a campaign an operator made at Meta earlier; returns its id. It is active and,
+     * unless `createdAt` says otherwise, a day old (past its warm-up).
+     */
     addCampaign(input: {
       adAccountId: string;
       pageId: string;
       name?: string;
       id?: string;
+      createdAt?: number;
     }): string {
       if (!adAccounts.has(input.adAccountId)) {
         throw new SimulatorSetupError(`no ad account '${input.adAccountId}' in the simulator`);
@@ -80,6 +90,8 @@ export function pageSetup(state: ModelState) {
         adAccountId: input.adAccountId,
         pageId: input.pageId,
         name: input.name ?? `Campaign ${id}`,
+        status: 'ACTIVE',
+        createdAt: input.createdAt ?? state.clock.now() - DAY_MS,
       });
       return id;
     },
@@ -99,7 +111,14 @@ export function pageSetup(state: ModelState) {
         };
       }
       const id = numericId(15);
-      campaigns.set(id, { id, adAccountId, pageId: input.pageId, name: input.name });
+      campaigns.set(id, {
+        id,
+        adAccountId,
+        pageId: input.pageId,
+        name: input.name,
+        status: 'ACTIVE',
+        createdAt: state.clock.now(),
+      });
       return { ok: true, value: { id } };
     },
   };

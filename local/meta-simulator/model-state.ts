@@ -37,6 +37,18 @@ export interface PageState {
   timezone: string;
   adAccountId?: string;
   ratePerSecond?: number;
+  /** Permissions the Page's access token carries (`debug_token` scopes). */
+  permissions: Set<string>;
+  /** Webhook fields the app is subscribed to on the Page (`subscribed_apps`). */
+  subscribedFields: Set<string>;
+}
+
+/** An ad account of the Marketing Message API. */
+export interface AdAccountState {
+  id: string;
+  systemUserToken: string;
+  /** Graph's `account_status`: 1 active, 2 disabled, 3 unsettled, 9 in grace period, ... */
+  accountStatus: number;
 }
 
 /** A person on one Page. */
@@ -61,7 +73,32 @@ export interface CampaignState {
   adAccountId: string;
   pageId: string;
   name: string;
+  /** `ACTIVE` or `PAUSED`; Graph answers it as `status` and `effective_status`. */
+  status: 'ACTIVE' | 'PAUSED';
+  /** Clock time of creation: sends need about 60 minutes of warm-up after it. */
+  createdAt: number;
 }
+
+/** The simulated app: whose webhooks the Pages deliver and whose tokens they hold. */
+export const SIMULATED_APP = { id: '100000000000001', name: 'Recurrent (simulated)' } as const;
+
+/** The permissions a Page token gets unless a test revokes some. */
+export const DEFAULT_PERMISSIONS: readonly string[] = [
+  'pages_messaging',
+  'pages_manage_metadata',
+  'ads_management',
+  'paid_marketing_messages',
+];
+
+/** The webhook fields the app is subscribed to on a new Page: every field Recurrent reads. */
+export const DEFAULT_SUBSCRIBED_FIELDS: readonly string[] = [
+  'messages',
+  'messaging_optins',
+  'marketing_message_deliveries',
+  'marketing_message_reads',
+  'marketing_message_clicks',
+  'marketing_message_delivery_failed',
+];
 
 /** Everything the platform knows, and the rules it was created with (defaults applied). */
 export interface ModelState {
@@ -79,7 +116,7 @@ export interface ModelState {
   asyncFailures: boolean;
   legacyCountries: ReadonlySet<string>;
   pages: Map<string, PageState>;
-  adAccounts: Map<string, { id: string; systemUserToken: string }>;
+  adAccounts: Map<string, AdAccountState>;
   campaigns: Map<string, CampaignState>;
   people: Map<string, PersonState>;
   /** People per Page: Meta's daily call budget is 200 per engaged user. */

@@ -56,6 +56,8 @@ export interface MetaModelOptions extends ModelBehaviour {
   random?: () => number;
   /** Receives every webhook event the platform produces. */
   emit: (event: OutgoingEvent) => void;
+  /** Whether webhooks still reach the app for a Page (Meta unsubscribes it after failures). */
+  appDelivers?: (pageId: string) => boolean;
 }
 
 /** A Page as registered with the simulator. */
@@ -69,6 +71,10 @@ export interface PageSetup {
   systemUserToken?: string;
   /** Calls per second before rate-limit errors; default from the simulator's options. */
   ratePerSecond?: number;
+  /** The access token's permissions; default every one Recurrent needs on either route. */
+  permissions?: readonly string[];
+  /** The webhook fields the app is subscribed to; default every field Recurrent reads. */
+  subscribedFields?: readonly string[];
 }
 
 export interface PersonSetup {

@@ -1,4 +1,5 @@
 import { accessChecks } from './model-access.ts';
+import { setupReads } from './model-diagnostics.ts';
 import { tokenReads } from './model-reads.ts';
 import { sendActions } from './model-sends.ts';
 import { pageSetup, peopleActions } from './model-setup.ts';
@@ -38,5 +39,6 @@ export function createMetaModel(options: MetaModelOptions) {
     ...accessChecks(state),
     ...sendActions(state),
     ...tokenReads(state),
+    ...setupReads(state),
   };
 }

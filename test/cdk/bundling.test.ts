@@ -36,6 +36,7 @@ const ACTION_OF: Readonly<Record<string, string>> = {
   ChangeMessageVisibilityCommand: 'sqs:ChangeMessageVisibility',
   ChangeMessageVisibilityBatchCommand: 'sqs:ChangeMessageVisibility',
   DeleteMessageBatchCommand: 'sqs:DeleteMessage',
+  GetQueueAttributesCommand: 'sqs:GetQueueAttributes',
   InvokeCommand: 'lambda:InvokeFunction',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
 };

@@ -87,6 +87,9 @@ describe('RecurringNotifications with its defaults', () => {
         META_GRAPH_URL: 'https://graph.facebook.com',
         META_GRAPH_VERSION: 'v24.0',
         LOOKBACK_HOURS: '6',
+        SEND_DLQ_URL: ref(recurrent.sendDeadLetterQueue),
+        SCHEDULE_DLQ_URL: ref(recurrent.scheduleDeadLetterQueue),
+        FANOUT_FAILURE_QUEUE_URL: ref(recurrent.fanoutFailureQueue),
         NODE_OPTIONS: '--enable-source-maps',
       });
     });
@@ -426,6 +429,22 @@ describe('RecurringNotifications with its defaults', () => {
         resource: arn(recurrent.fanout),
       });
       expect(actionsOf(statements)).not.toContain('secretsmanager:GetSecretValue');
+    });
+
+    it('lets the admin function count the messages in each dead-letter queue, and only that', () => {
+      const queues = [
+        recurrent.sendDeadLetterQueue,
+        recurrent.scheduleDeadLetterQueue,
+        recurrent.fanoutFailureQueue,
+      ].map(arn);
+      const onQueues = permissionsOf(roleStatements('admin')).filter(
+        ({ resource }) =>
+          JSON.stringify(resource).includes('Dlq') || JSON.stringify(resource).includes('Failure'),
+      );
+      expect(onQueues).toEqual([
+        { actions: ['sqs:GetQueueAttributes'], resource: expect.arrayContaining(queues) },
+      ]);
+      expect(onQueues[0]?.resource).toHaveLength(3);
     });
 
     it('gives no function table-management rights, and only the admin function delete rights', () => {

@@ -23,6 +23,7 @@ function webhookWithLogger() {
   const { logger, log } = createLogger('webhook');
   const deps: IngestDeps = {
     archive: { archive: async () => 'new', markApplied: async () => {} },
+    deliveries: { recordDelivery: async () => {} },
     stats: { add: async () => {} },
     catalog: unused('catalog'),
     subscriptions: unused('subscriptions'),

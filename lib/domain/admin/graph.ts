@@ -35,8 +35,56 @@ export interface TokenPage {
   after?: string;
 }
 
-/** Meta's Graph API, for what operators do: opt-in requests and the token list. */
-export interface AdminGraph {
+/** What `debug_token` says of an access token. */
+export interface TokenDebug {
+  valid: boolean;
+  /** The app the token was issued for. */
+  appId?: string;
+  scopes: string[];
+}
+
+/** One app subscribed to a Page's webhooks, with its fields. */
+export interface SubscribedApp {
+  appId: string;
+  fields: string[];
+}
+
+/** A Marketing Message API campaign as Graph reads it. */
+export interface CampaignInfo {
+  /** `effective_status` when Graph gives it, else `status`: `ACTIVE`, `PAUSED`, ... */
+  status: string;
+  /** Epoch ms. */
+  createdAt?: number;
+}
+
+/** The reads that check a Page's setup at Meta; tokens go in headers, never in answers. */
+export interface SetupGraph {
+  /** `GET /{page-id}?fields=id,name` with the Page's token. */
+  readPage(request: {
+    pageId: string;
+    accessToken: string;
+  }): Promise<GraphCallResult<{ id: string; name?: string }>>;
+  /** `GET /debug_token` about the token itself. */
+  debugToken(request: { accessToken: string }): Promise<GraphCallResult<TokenDebug>>;
+  /** `GET /{page-id}/subscribed_apps`. */
+  subscribedApps(request: {
+    pageId: string;
+    accessToken: string;
+  }): Promise<GraphCallResult<SubscribedApp[]>>;
+  /** `GET act_<id>?fields=account_status`. */
+  readAdAccount(request: {
+    adAccountId: string;
+    accessToken: string;
+  }): Promise<GraphCallResult<{ accountStatus: number }>>;
+  /** `GET <campaign-id>?fields=status,effective_status,created_time`. */
+  readCampaign(request: {
+    campaignId: string;
+    accessToken: string;
+  }): Promise<GraphCallResult<CampaignInfo>>;
+}
+
+/** Meta's Graph API, for what operators do: opt-in requests, the token list, setup checks. */
+export interface AdminGraph extends SetupGraph {
   requestOptIn(request: {
     pageId: string;
     accessToken: string;

@@ -12,6 +12,7 @@ import type {
 } from '../ports.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
+import type { QueueDepths, WebhookDeliveries } from './diagnostics.ts';
 import type { AdminGraph } from './graph.ts';
 
 /** Pages and topics as operators manage them. */
@@ -126,6 +127,9 @@ export interface AdminDeps {
   stats: StatsStore & StatsReader;
   eraser: ContactEraser;
   graph: AdminGraph;
+  /** What `GET /admin/diagnostics` reads besides Meta: the webhook's and the DLQs' health. */
+  webhookDeliveries: WebhookDeliveries;
+  queueDepths: QueueDepths;
   /** The fan-out's ports, for runs an operator starts. */
   fanout: Omit<FanoutDeps, 'timeLeft'>;
   clock: Clock;

@@ -23,8 +23,15 @@ import {
 import type { Topic } from '../topic.ts';
 import { parseDelivery, type WebhookEvent } from './meta-webhook.ts';
 
+/** When the webhook last took a signed delivery per Page: what `doctor` reads. */
+export interface DeliveryLog {
+  /** Records that a signed delivery for these Pages arrived at `at`; may skip frequent repeats. */
+  recordDelivery(pageIds: readonly string[], at: number): Promise<void>;
+}
+
 export interface IngestDeps {
   archive: EventArchive;
+  deliveries: DeliveryLog;
   catalog: Catalog;
   subscriptions: SubscriptionStore;
   contacts: ContactStore;
@@ -54,12 +61,16 @@ const CONCURRENCY = 64;
  */
 export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Promise<IngestResult> {
   const parsed = parseDelivery(delivery.body);
+  const receivedAt = deps.clock.now();
   const previously = await deps.archive.archive({
     hash: delivery.hash,
     body: delivery.body,
-    receivedAt: deps.clock.now(),
+    receivedAt,
   });
-  if (previously === 'applied') return { duplicate: true, applied: 0, ignored: 0 };
+  if (previously === 'applied') {
+    await recordDelivery(parsed.events, receivedAt, deps);
+    return { duplicate: true, applied: 0, ignored: 0 };
+  }
   if (parsed.ignored.length > 0) {
     deps.log.info('webhook content ignored', { object: parsed.object, ignored: parsed.ignored });
   }
@@ -75,7 +86,25 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
   // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
   if (Object.keys(totals).length > 0) deps.log.info(STATS_LOG_MESSAGE, totals);
   await deps.archive.markApplied(delivery.hash);
+  await recordDelivery(parsed.events, receivedAt, deps);
   return { duplicate: false, applied: parsed.events.length, ignored: parsed.ignored.length };
+}
+
+/** Best effort: a delivery applied is not failed (and retried by Meta) for its health record. */
+async function recordDelivery(
+  events: readonly WebhookEvent[],
+  at: number,
+  deps: Pick<IngestDeps, 'deliveries' | 'log'>,
+): Promise<void> {
+  const pageIds = [...new Set(events.map((event) => event.pageId))];
+  if (pageIds.length === 0) return;
+  try {
+    await deps.deliveries.recordDelivery(pageIds, at);
+  } catch (error: unknown) {
+    deps.log.warn('webhook delivery not recorded', {
+      error: error instanceof Error ? error.name : String(error),
+    });
+  }
 }
 
 function isSubscriptionEvent(event: WebhookEvent): event is SubscriptionEvent {
