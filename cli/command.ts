@@ -78,3 +78,13 @@ export interface Command {
 
 /** A problem with how the CLI was called: exit code 2, with the usage. */
 export class UsageError extends Error {}
+
+/** A request body without the options that were not given. */
+export function withoutUndefined(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** Whole numbers go as numbers; anything else as typed, for the API to name the problem. */
+export function numberOrText(value: string | undefined): number | string | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
+}

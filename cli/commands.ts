@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { type Command, UsageError } from './command.ts';
+import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { barChart, counted, shortInstant, table } from './format.ts';
 
@@ -389,13 +389,4 @@ function describePage(page: z.infer<typeof pageSchema>): string {
       ? `marketing_messages (ad account ${page.adAccountId ?? '?'}, campaign ${page.campaignId ?? '?'})`
       : page.deliveryRoute;
   return `${route}, ${page.ratePerSecond}/s, ${page.timezone}, ${page.status}${page.pausedReason ? ` (${page.pausedReason})` : ''}`;
-}
-
-function withoutUndefined(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-}
-
-/** Whole numbers go as numbers; anything else as typed, for the API to name the problem. */
-function numberOrText(value: string | undefined): number | string | undefined {
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -4,8 +4,7 @@ import { type ModelResult, SimulatorSetupError } from './model-types.ts';
 
 /**
  * The Graph reads an operator's setup check makes (a Page, its token's permissions, the app's
- * webhook fields on it, an ad account, a campaign), answered as Meta documents them, and the
- * control calls a test breaks that setup with.
+ * webhook fields on it, an ad account, a campaign), answered as Meta documents them.
  */
 export function setupReads(state: ModelState) {
   const { pages, adAccounts, campaigns } = state;
@@ -103,7 +102,14 @@ export function setupReads(state: ModelState) {
     campaignAccount(campaignId: string): string | undefined {
       return campaigns.get(campaignId)?.adAccountId;
     },
+  };
+}
 
+/** The control calls a test breaks an operator's setup with, from now on. */
+export function setupControls(state: ModelState) {
+  const { adAccounts, campaigns } = state;
+
+  return {
     /** Changes a Page's token permissions or the app's webhook fields on it, from now on. */
     updatePageSetup(
       pageId: string,

@@ -1,5 +1,5 @@
 import { accessChecks } from './model-access.ts';
-import { setupReads } from './model-diagnostics.ts';
+import { setupControls, setupReads } from './model-diagnostics.ts';
 import { tokenReads } from './model-reads.ts';
 import { sendActions } from './model-sends.ts';
 import { pageSetup, peopleActions } from './model-setup.ts';
@@ -40,5 +40,6 @@ export function createMetaModel(options: MetaModelOptions) {
     ...sendActions(state),
     ...tokenReads(state),
     ...setupReads(state),
+    ...setupControls(state),
   };
 }
