@@ -637,12 +637,18 @@ describe('forged and malformed input', () => {
       // Only a defined topic puts a subscription in the due index.
       expect(stored?.duePk !== undefined).toBe(i % 2 === 0);
     }
-    // Besides subscriptions: archives, token directory entries, topic zones and counters only.
+    // Besides subscriptions: archives, token directory entries, topic zones, counters and the
+    // Page's last signed delivery only.
     expect(
       added
         .map((item) => String(item.pk).split('#')[0])
-        .filter((prefix) => !['SUB', 'EVT', 'TOKEN', 'PAGE', 'STATS'].includes(prefix ?? '')),
+        .filter(
+          (prefix) => !['SUB', 'EVT', 'TOKEN', 'PAGE', 'STATS', 'WEBHOOK'].includes(prefix ?? ''),
+        ),
     ).toEqual([]);
+    expect(
+      added.filter((item) => String(item.pk).startsWith('WEBHOOK#')).map((item) => item.pk),
+    ).toEqual([`WEBHOOK#${PAGE_ID}`]);
     expect(added.filter((item) => /#r\d/.test(String(item.pk)))).toEqual([]);
     expect((await harness.request('GET', '/health')).status).toBe(200);
   });
