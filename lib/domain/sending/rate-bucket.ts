@@ -69,9 +69,12 @@ export function effectiveRate(ratePerSecond: number, state: BucketState, now: nu
   return slowed ? rate * clampFactor(state.slowFactor ?? 1) : rate;
 }
 
-/** Milliseconds one token stands for at `rate` per second (rounded to microseconds). */
+/**
+ * Milliseconds one token stands for at `rate` per second, rounded up to microseconds: rounded
+ * down, 1/33 s would be 30.303 ms and one second could hold a 34th token.
+ */
 export function intervalMs(rate: number): number {
-  return Math.round(1_000_000 / rate) / 1000;
+  return Math.ceil(1_000_000 / rate) / 1000;
 }
 
 /** Decides the write for one take from the last known state of the bucket. */

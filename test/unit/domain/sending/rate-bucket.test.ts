@@ -239,8 +239,16 @@ describe('usagePressure', () => {
 });
 
 describe('intervalMs', () => {
-  it('rounds a token to microseconds so stored instants stay exact', () => {
-    expect(intervalMs(300)).toBe(3.333);
+  it('rounds a token up to microseconds so stored instants stay exact', () => {
+    expect(intervalMs(300)).toBe(3.334);
     expect(intervalMs(20)).toBe(50);
+  });
+
+  it('never fits more tokens than the rate into one second', () => {
+    for (const rate of [7, 19, 20, 33, 38.4, 40]) {
+      const interval = intervalMs(rate);
+      // Tokens at 0, interval, 2 * interval, ...: those before 1,000 ms share the first second.
+      expect(Math.ceil(1000 / interval)).toBeLessThanOrEqual(Math.ceil(rate));
+    }
   });
 });
