@@ -31,7 +31,7 @@ import { startQueuePoller } from './queue-poller.ts';
 import { createSendQueues } from './queues.ts';
 import { createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
 import { MAX_BODY_BYTES, mirrorPagesInto, type Route, serve } from './runtime-server.ts';
-import { startScheduler } from './scheduler.ts';
+import { type CatchUp, startScheduler } from './scheduler.ts';
 import { readSendPipeline, type SendPipelineState } from './send-pipeline.ts';
 import { virtualTimeJobQueue } from './virtual-time-queue.ts';
 
@@ -65,6 +65,8 @@ export interface RuntimeOptions {
   useRunningEmulators?: boolean;
   /** Graph answer timeout of the sender and the admin API; the client's default when absent. */
   graphTimeoutMs?: number;
+  /** What a clock jump fires of the schedules it passed; every run when absent. */
+  scheduleCatchUp?: CatchUp;
 }
 
 /** The running system: its URL, its clock, the simulator when used, and a way to stop it all. */
@@ -81,6 +83,11 @@ export interface Runtime {
    * the put-backs' time (also `GET /_local/pipeline`).
    */
   pipeline(): Promise<SendPipelineState>;
+  /**
+   * Moves the clock forward to `to` (or leaves it where it is, when it already reads later) and
+   * resolves once the schedules it passed have run, as `POST /_local/clock` does.
+   */
+  moveClock(to: number): Promise<void>;
   /** Processes besides this one that belong to the runtime (DynamoDB Local's JVM). */
   childPids: number[];
   stop(): Promise<void>;
@@ -146,12 +153,17 @@ async function wire(
       batchesRunning: () => schedules.poller.running,
       fanoutsRunning: () => handlers.fanoutsRunning(),
       waitingOnClock: () => handlers.jobQueue.waitingOnClock(),
+      earliestWake: () => handlers.jobQueue.earliestWake(),
     });
+  const afterClockMove = async () => {
+    await schedules.scheduler.catchUp();
+    await handlers.jobQueue.wake();
+  };
   const url = await listen(options, storage, stops, {
     clock,
     simulator,
     handlers,
-    scheduler: schedules.scheduler,
+    afterClockMove,
     pipeline,
   });
   return {
@@ -162,6 +174,10 @@ async function wire(
     queueUrls: storage.queueUrls,
     counters: schedules.counters,
     pipeline,
+    async moveClock(to) {
+      clock.advanceTo(Math.max(to, clock.now()));
+      await afterClockMove();
+    },
   };
 }
 
@@ -324,6 +340,7 @@ function startSchedules(
       await jobQueue.wake();
     },
     log,
+    ...(options.scheduleCatchUp && { catchUp: options.scheduleCatchUp }),
   });
   const poller = startQueuePoller({
     sqs,
@@ -347,13 +364,13 @@ async function listen(
     clock: RuntimeClock;
     simulator: MetaSimulator | undefined;
     handlers: Handlers;
-    scheduler: { catchUp(): Promise<void> };
+    afterClockMove: () => Promise<void>;
     pipeline: () => Promise<SendPipelineState>;
   },
 ): Promise<string> {
   const { log } = options;
-  const { clock, simulator, handlers, scheduler } = parts;
-  const { webhook, admin, jobQueue } = handlers;
+  const { clock, simulator, handlers } = parts;
+  const { webhook, admin } = handlers;
   const health = async () => {
     await raw.send(new ListTablesCommand({ Limit: 1 }));
     await sqs.send(
@@ -373,10 +390,7 @@ async function listen(
     clock,
     health,
     ...(simulator && { simulator }),
-    afterClockMove: async () => {
-      await scheduler.catchUp();
-      await jobQueue.wake();
-    },
+    afterClockMove: parts.afterClockMove,
     pipeline: parts.pipeline,
     log,
   });
