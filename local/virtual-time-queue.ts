@@ -1,12 +1,20 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { deferSeconds } from '#lib/aws/sqs-send-queue.ts';
 import type { JobQueue } from '#lib/domain/sending/ports.ts';
 import type { RuntimeClock } from './runtime-clock.ts';
+
+/**
+ * A put-back SQS brings back this soon by itself is left to it: its receipt handle may be
+ * stale by the time a wake would use it, and a wake through a stale handle could make a
+ * message visible that is already being handled again.
+ */
+const LEAVE_TO_SQS_MS = 1_000;
 
 /**
  * The sender's put-backs on a clock that may run fast or jump: SQS counts real seconds, so
  * a delay is shortened by the clock's speed, and a message whose delay has passed on the
  * runtime clock is made visible again by `wake`: at once after a jump, and by a timer when
- * the clock reaches it (after a jump, SQS's real seconds would hold it back longer).
+ * the clock reaches it, unless SQS is about to bring it back anyway.
  */
 export function virtualTimeJobQueue(
   inner: JobQueue,
@@ -18,20 +26,23 @@ export function virtualTimeJobQueue(
   waitingOnClock(): number;
   earliestWake(): number | undefined;
 } {
-  const waiting = new Map<string, number>();
+  /** Per receipt handle: when it is due on the runtime clock, and when SQS shows it again. */
+  const waiting = new Map<string, { dueAt: number; visibleAt: number }>();
   let timer: NodeJS.Timeout | undefined;
   const earliestWake = () => {
+    const now = clock.now();
     let earliest: number | undefined;
-    for (const dueAt of waiting.values()) {
-      if (earliest === undefined || dueAt < earliest) earliest = dueAt;
+    for (const { dueAt } of waiting.values()) {
+      if (dueAt > now && (earliest === undefined || dueAt < earliest)) earliest = dueAt;
     }
     return earliest;
   };
   const wake = async () => {
     const now = clock.now();
-    for (const [handle, dueAt] of waiting) {
+    for (const [handle, { dueAt, visibleAt }] of waiting) {
       if (dueAt > now) continue;
       waiting.delete(handle);
+      if (visibleAt - performance.now() <= LEAVE_TO_SQS_MS) continue;
       try {
         await sqs.send(
           new ChangeMessageVisibilityCommand({
@@ -59,10 +70,17 @@ export function virtualTimeJobQueue(
   };
   return {
     async defer(entries) {
-      for (const { handle, delayMs } of entries) waiting.set(handle, clock.now() + delayMs);
-      await inner.defer(
-        entries.map(({ handle, delayMs }) => ({ handle, delayMs: delayMs / clock.speed })),
-      );
+      const scaled = entries.map(({ handle, delayMs }) => ({
+        handle,
+        delayMs: delayMs / clock.speed,
+      }));
+      for (const [index, { handle, delayMs }] of entries.entries()) {
+        waiting.set(handle, {
+          dueAt: clock.now() + delayMs,
+          visibleAt: performance.now() + deferSeconds(scaled[index]?.delayMs ?? 0) * 1000,
+        });
+      }
+      await inner.defer(scaled);
       arm();
     },
     /**
@@ -72,10 +90,10 @@ export function virtualTimeJobQueue(
     waitingOnClock() {
       const now = clock.now();
       let count = 0;
-      for (const dueAt of waiting.values()) if (dueAt > now) count++;
+      for (const { dueAt } of waiting.values()) if (dueAt > now) count++;
       return count;
     },
-    /** The runtime-clock time the first put-back waits for; undefined when none waits. */
+    /** The runtime-clock time the first put-back still ahead waits for; undefined when none. */
     earliestWake,
     wake,
   };
