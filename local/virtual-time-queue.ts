@@ -1,5 +1,6 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { deferSeconds } from '#lib/aws/sqs-send-queue.ts';
+import { chunk } from '#lib/concurrency.ts';
 import type { JobQueue } from '#lib/domain/sending/ports.ts';
 import type { RuntimeClock } from './runtime-clock.ts';
 
@@ -39,28 +40,41 @@ export function virtualTimeJobQueue(
   };
   const wake = async () => {
     const now = clock.now();
+    const handles: string[] = [];
     for (const [handle, { dueAt, visibleAt }] of waiting) {
       if (dueAt > now) continue;
       waiting.delete(handle);
-      if (visibleAt - performance.now() <= LEAVE_TO_SQS_MS) continue;
+      if (visibleAt - performance.now() > LEAVE_TO_SQS_MS) handles.push(handle);
+    }
+    for (const batch of chunk(handles, 10)) {
       try {
+        // An entry that fails was already received again under a new handle: nothing to wake.
         await sqs.send(
-          new ChangeMessageVisibilityCommand({
+          new ChangeMessageVisibilityBatchCommand({
             QueueUrl: queueUrl,
-            ReceiptHandle: handle,
-            VisibilityTimeout: 0,
+            Entries: batch.map((handle, index) => ({
+              Id: String(index),
+              ReceiptHandle: handle,
+              VisibilityTimeout: 0,
+            })),
           }),
         );
       } catch {
-        // Already received again under a new handle: nothing left to wake.
+        // SQS shows these again at their own time.
       }
     }
     arm();
   };
-  /** Wakes the earliest put-back when the clock reaches its time (unless a jump does first). */
+  /**
+   * Wakes the earliest put-back when the clock reaches its time (unless a jump does first); at
+   * once for one that came due while a wake was under way, past the time that wake read.
+   */
   const arm = () => {
     clearTimeout(timer);
-    const earliest = earliestWake();
+    let earliest: number | undefined;
+    for (const { dueAt } of waiting.values()) {
+      if (earliest === undefined || dueAt < earliest) earliest = dueAt;
+    }
     if (earliest === undefined) return;
     timer = setTimeout(
       () => void wake().catch(() => undefined),
