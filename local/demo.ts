@@ -1,4 +1,4 @@
-import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
+import { mapWithConcurrency } from '#lib/concurrency.ts';
 import { nextSlotAfter, type SlotRule } from '#lib/domain/slots.ts';
 import { FANOUT_SCHEDULES } from '#lib/schedules.ts';
 import { dayLine, liveLine, sendsChart, summaryTable, type TopicSend } from './demo-report.ts';
@@ -52,7 +52,6 @@ const IDLE_TIMEOUT_MS = 180_000;
 const IDLE_POLL_MS = 20;
 const SETTLE_TIMEOUT_MS = 300_000;
 const OPT_IN_CONCURRENCY = 16;
-const OPT_IN_GROUP = 100;
 
 export interface DemoResult {
   ok: boolean;
@@ -124,22 +123,22 @@ async function optIn(
     pageId: options.pageIds[Math.floor(i / ZONES.length) % options.pageIds.length] ?? '',
     timezone: ZONES[i % ZONES.length] ?? 'UTC',
   }));
-  // A group writes, then its Pages ask them: Meta batches the webhooks of a group's people.
-  let asked = 0;
-  for (const group of chunk(people, OPT_IN_GROUP)) {
-    for (const { psid, pageId, timezone } of group) {
-      simulator.addPerson({ pageId, psid, timezone });
-      simulator.personWrites(pageId, psid, 'hi');
-    }
-    await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
-    await mapWithConcurrency(group, OPT_IN_CONCURRENCY, async ({ psid, pageId }) => {
-      for (const { topicId } of TOPICS) {
-        await admin('POST', `/admin/topics/${topicId}/optin-requests`, { psid, pageId });
-      }
-    });
-    asked += group.length;
-    if (options.live) options.write(`\r  opt-in requests: ${asked}/${people.length} people`);
+  // Everyone writes first: Meta batches their webhooks, up to 100 events a delivery per Page.
+  for (const { psid, pageId, timezone } of people) {
+    simulator.addPerson({ pageId, psid, timezone });
+    simulator.personWrites(pageId, psid, 'hi');
   }
+  await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
+  // Then the Pages ask them, several requests at once; the acceptances arrive batched too.
+  let asked = 0;
+  await mapWithConcurrency(people, OPT_IN_CONCURRENCY, async ({ psid, pageId }) => {
+    for (const { topicId } of TOPICS) {
+      await admin('POST', `/admin/topics/${topicId}/optin-requests`, { psid, pageId });
+    }
+    asked++;
+    if (options.live && asked % 100 === 0)
+      options.write(`\r  opt-in requests: ${asked}/${people.length} people`);
+  });
   await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
   if (options.live) options.write('\r');
   return people;
