@@ -21,7 +21,7 @@ export type DuePosition = z.infer<typeof duePositionSchema>;
 
 /** One due-index partition to read for one slot, with its cooldown thresholds. */
 const partitionWorkSchema = z.object({
-  /** The index's own id of the partition: opaque, but sorted in the order runs take them. */
+  /** The index's own id of the partition: opaque; a run takes partitions by turn, then id. */
   partition: z.string(),
   /** Its index among its group's partitions: a run reads every group's first one first. */
   turn: z.number().int().nonnegative().optional(),
