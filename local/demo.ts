@@ -1,12 +1,15 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '#lib/aws/clients.ts';
 import { mapWithConcurrency } from '#lib/concurrency.ts';
+import { nextSlotAfter, type SlotRule } from '#lib/domain/slots.ts';
+import { FANOUT_SCHEDULES } from '#lib/schedules.ts';
+import { dayLine, liveLine, sendsChart, summaryTable, type TopicSend } from './demo-report.ts';
 import type { Runtime } from './runtime.ts';
+import { firstRunAtOrAfter, lastRunAtOrBefore } from './scheduler.ts';
 
 /**
- * `npm start -- --demo`: a Page, two topics and N simulated people who opt in through the
- * real flow (they write, the Page asks, they accept), then a simulated week on the runtime
- * clock with a live progress line, a summary, and a check of Meta's rules on what was sent.
+ * `npm start -- --demo`: five Pages, two topics each and N simulated people who opt in through
+ * the real flow (they write, the Page asks, they accept), then a simulated week on the runtime
+ * clock, jumping from one instant something is due to the next, with a progress line per day,
+ * a summary, a chart, and a check of Meta's rules on what was sent.
  */
 const ZONES = [
   'Europe/Paris',
@@ -20,7 +23,17 @@ const ZONES = [
   'Africa/Lagos',
   'Pacific/Auckland',
 ];
-const PAGE_ID = 'demo-page';
+/**
+ * People are spread over several Pages, as an agency's would be: each Page sends at most
+ * Meta's 40 calls a second, and the Pages' sends of one instant go out side by side. A
+ * small demo uses fewer, each with someone in every zone.
+ */
+const PAGE_COUNT = 5;
+const PAGE_RATE_PER_SECOND = 40;
+const PAGE_IDS = Array.from(
+  { length: PAGE_COUNT },
+  (_, i) => `demo-page-${String(i + 1).padStart(2, '0')}`,
+);
 const TOPICS = [
   { topicId: 'daily-deals', title: 'Daily deals', cadence: 'DAILY', sendTime: '09:00' },
   {
@@ -31,9 +44,14 @@ const TOPICS = [
     weekday: 1,
   },
 ] as const;
-const STEP_MS = 15 * 60_000;
-const WEEK_MS = 7 * 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
+const WEEK_DAYS = 7;
 const LEGACY_COOLDOWN_MS = 48 * 3_600_000;
+/** Real time the send pipeline gets to come to rest after a jump before the demo gives up. */
+const IDLE_TIMEOUT_MS = 180_000;
+const IDLE_POLL_MS = 20;
+const SETTLE_TIMEOUT_MS = 300_000;
+const OPT_IN_CONCURRENCY = 16;
 
 export interface DemoResult {
   ok: boolean;
@@ -42,73 +60,179 @@ export interface DemoResult {
   problems: string[];
 }
 
+export interface DemoOptions {
+  people: number;
+  adminToken: string;
+  write: (text: string) => void;
+  /** A terminal: redraw one live line with `\r`; otherwise print plain lines only. */
+  live: boolean;
+}
+
 /** Runs the demo against a started runtime (with its simulator); resolves with the outcome. */
-export async function runDemo(
-  runtime: Runtime,
-  options: { people: number; adminToken: string; write: (text: string) => void },
-): Promise<DemoResult> {
-  const { simulator } = runtime;
-  if (!simulator)
+export async function runDemo(runtime: Runtime, options: DemoOptions): Promise<DemoResult> {
+  if (!runtime.simulator)
     throw new Error('the demo needs the built-in Meta simulator: unset META_GRAPH_URL');
   const admin = adminClient(runtime.url, options.adminToken);
   const say = (line: string) => options.write(`${line}\n`);
+  const pageIds = PAGE_IDS.slice(0, Math.ceil(options.people / ZONES.length));
+  await registerPages(admin, pageIds);
+  say(
+    `${pageIds.length} Pages at ${PAGE_RATE_PER_SECOND} sends/s each, with topics ${TOPICS.map((topic) => topic.title).join(' and ')}`,
+  );
+  const optInStarted = performance.now();
+  const people = await optIn(runtime, admin, { ...options, pageIds });
+  say(
+    `  ${people.length} people wrote to a Page and opted in to both topics (${seconds(optInStarted)} s)`,
+  );
+  const zones = [...new Set(people.map((person) => person.timezone))];
+  const start = runtime.clock.now();
+  const weekStarted = performance.now();
+  await liveThroughWeek(runtime, admin, options, { start, zones, pageIds });
+  say(`  the simulated week took ${seconds(weekStarted)} s`);
+  return summarise(runtime, { people: people.length, start }, say);
+}
 
-  await admin('PUT', `/admin/pages/${PAGE_ID}`, {
-    accessToken: 'demo-page-token',
-    timezone: 'Europe/Paris',
-    ratePerSecond: 40, // Meta's per-Page ceiling, the most the admin API accepts.
-  });
-  for (const { topicId, ...topic } of TOPICS) {
-    await admin('PUT', `/admin/topics/${topicId}`, {
-      pageId: PAGE_ID,
-      ...topic,
-      message: { text: `${topic.title}: something worth opening` },
+async function registerPages(admin: Admin, pageIds: readonly string[]): Promise<void> {
+  for (const pageId of pageIds) {
+    await admin('PUT', `/admin/pages/${pageId}`, {
+      accessToken: `${pageId}-token`,
+      timezone: 'Europe/Paris',
+      ratePerSecond: PAGE_RATE_PER_SECOND,
     });
+    for (const { topicId, ...topic } of TOPICS) {
+      await admin('PUT', `/admin/topics/${topicId}`, {
+        pageId,
+        ...topic,
+        message: { text: `${topic.title}: something worth opening` },
+      });
+    }
   }
-  say(`Page ${PAGE_ID} with topics ${TOPICS.map((topic) => topic.title).join(' and ')}`);
+}
 
+/** Every person writes to their Page, which asks them for both topics; they accept. */
+async function optIn(
+  runtime: Runtime,
+  admin: Admin,
+  options: DemoOptions & { pageIds: readonly string[] },
+) {
+  const simulator = runtime.simulator;
+  if (!simulator) throw new Error('the demo needs the built-in Meta simulator');
+  // Ten people in a row take the ten zones, then the next Page: every Page has every zone.
   const people = Array.from({ length: options.people }, (_, i) => ({
     psid: `demo-${String(i).padStart(6, '0')}`,
+    pageId: options.pageIds[Math.floor(i / ZONES.length) % options.pageIds.length] ?? '',
     timezone: ZONES[i % ZONES.length] ?? 'UTC',
   }));
+  // Everyone writes first: Meta batches their webhooks, up to 100 events a delivery per Page.
+  for (const { psid, pageId, timezone } of people) {
+    simulator.addPerson({ pageId, psid, timezone });
+    simulator.personWrites(pageId, psid, 'hi');
+  }
+  await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
+  // Then the Pages ask them, several requests at once; the acceptances arrive batched too.
   let asked = 0;
-  await mapWithConcurrency(people, 16, async ({ psid, timezone }) => {
-    simulator.addPerson({ pageId: PAGE_ID, psid, timezone });
-    simulator.personWrites(PAGE_ID, psid, 'hi');
-    await simulator.settle({ dueOnly: true });
+  await mapWithConcurrency(people, OPT_IN_CONCURRENCY, async ({ psid, pageId }) => {
     for (const { topicId } of TOPICS) {
-      await admin('POST', `/admin/topics/${topicId}/optin-requests`, { psid });
+      await admin('POST', `/admin/topics/${topicId}/optin-requests`, { psid, pageId });
     }
     asked++;
-    if (asked % 100 === 0) options.write(`\r  opt-in requests: ${asked}/${people.length} people`);
+    if (options.live && asked % 100 === 0)
+      options.write(`\r  opt-in requests: ${asked}/${people.length} people`);
   });
-  await simulator.settle({ timeoutMs: 120_000 });
-  say(`\r  ${people.length} people wrote to the Page and opted in to both topics`);
+  await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
+  if (options.live) options.write('\r');
+  return people;
+}
 
-  const start = runtime.clock.now();
-  const sqs = createSqsClient();
-  for (let at = start + STEP_MS; at <= start + WEEK_MS; at += STEP_MS) {
-    await admin('POST', '/_local/clock', { now: new Date(at).toISOString() });
-    await drained(sqs, runtime.queueUrls.send, () => tokenSends(runtime).length);
-    const stats = await totals(admin);
-    options.write(
-      `\r  ${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC | queued ${runtime.counters.queued} | sent ${tokenSends(runtime).length} | deferred ${stats.deferred} | failed ${stats.failed}   `,
+/**
+ * Moves the clock from one instant something can be due to the next (a fan-out run with a
+ * topic's send time in some zone, or the time a put-back job waits for), waiting each time
+ * for the send pipeline to come to rest; prints a line as each simulated day ends.
+ */
+async function liveThroughWeek(
+  runtime: Runtime,
+  admin: Admin,
+  options: DemoOptions,
+  week: { start: number; zones: readonly string[]; pageIds: readonly string[] },
+): Promise<void> {
+  const end = week.start + WEEK_DAYS * DAY_MS;
+  let dayStart = week.start;
+  let tally = { queued: 0, sent: 0, deferred: 0, failed: 0 };
+  const count = async () => {
+    tally = {
+      queued: runtime.counters.queued,
+      sent: tokenSends(runtime).length,
+      ...(await totals(admin, week.pageIds)),
+    };
+  };
+  for (;;) {
+    const state = await pipelineAtRest(runtime);
+    const now = runtime.clock.now();
+    const next = Math.min(
+      nextDueRun(week.zones, now),
+      state.nextWakeAt ?? Number.POSITIVE_INFINITY,
     );
+    while (dayStart + DAY_MS <= Math.min(next, end)) {
+      await count();
+      const line = dayLine({ day: dayStart, ...tally });
+      options.write(options.live ? `\r${line.padEnd(100)}\n` : `${line}\n`);
+      dayStart += DAY_MS;
+    }
+    if (next > end) break;
+    await runtime.moveClock(next);
+    if (options.live) {
+      tally = { ...tally, queued: runtime.counters.queued, sent: tokenSends(runtime).length };
+      options.write(`\r${liveLine(next, tally).padEnd(100)}`);
+    }
   }
-  say('');
-  return summarise(runtime, people.length, say);
+  if (options.live) options.write(`\r${' '.repeat(100)}\r`);
+}
+
+/**
+ * The next fan-out run whose window holds a slot of some topic in some zone: the slots after
+ * the last run at or before `now` (runs up to it have fired), each at the run that covers it.
+ */
+function nextDueRun(zones: readonly string[], now: number): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const topic of TOPICS) {
+    const schedule = FANOUT_SCHEDULES.find((candidate) => candidate.cadence === topic.cadence);
+    if (!schedule) throw new Error(`no fan-out schedule for ${topic.cadence}`);
+    const rule: SlotRule = topic;
+    const lastRun = lastRunAtOrBefore(schedule, now);
+    for (const zone of zones) {
+      next = Math.min(next, firstRunAtOrAfter(schedule, nextSlotAfter(rule, zone, lastRun)));
+    }
+  }
+  return next;
+}
+
+/** Resolves once nothing runs and every job left waits on the clock. */
+async function pipelineAtRest(runtime: Runtime) {
+  const deadline = Date.now() + IDLE_TIMEOUT_MS;
+  for (;;) {
+    const state = await runtime.pipeline();
+    if (state.idle) return state;
+    if (Date.now() > deadline)
+      throw new Error(`the send pipeline did not come to rest: ${JSON.stringify(state)}`);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+  }
 }
 
 /** Marketing messages sent with a token (the simulator also records the opt-in requests). */
-function tokenSends(runtime: Runtime) {
+function tokenSends(runtime: Runtime): TopicSend[] {
   return (runtime.simulator?.sent() ?? []).flatMap((entry) =>
     entry.token !== undefined && entry.topicId !== undefined
-      ? [{ ...entry, token: entry.token, topicId: entry.topicId }]
+      ? [{ psid: entry.psid, token: entry.token, topicId: entry.topicId, at: entry.at }]
       : [],
   );
 }
 
-function summarise(runtime: Runtime, people: number, say: (line: string) => void): DemoResult {
+/** Prints the summary and the chart, and checks Meta's rules on what reached the simulator. */
+function summarise(
+  runtime: Runtime,
+  week: { people: number; start: number },
+  say: (line: string) => void,
+): DemoResult {
   const sent = tokenSends(runtime);
   const problems: string[] = [];
   const byToken = new Map<string, number[]>();
@@ -122,25 +246,28 @@ function summarise(runtime: Runtime, people: number, say: (line: string) => void
         problems.push(`a token got two sends ${gap} ms apart (${token.slice(0, 6)}…)`);
     }
   }
-  say('Summary of the simulated week');
   for (const { topicId, title } of TOPICS) {
-    const ofTopic = sent.filter((entry) => entry.topicId === topicId);
-    const perPerson = new Map<string, number>();
-    for (const entry of ofTopic) perPerson.set(entry.psid, (perPerson.get(entry.psid) ?? 0) + 1);
-    const counts = [...perPerson.values()];
-    say(
-      `  ${title.padEnd(14)} ${String(ofTopic.length).padStart(7)} sends to ${perPerson.size} people (${Math.min(...counts, 0) || Math.min(...counts)} to ${Math.max(0, ...counts)} each)`,
+    const reached = new Set(
+      sent.filter((entry) => entry.topicId === topicId).map((entry) => entry.psid),
     );
-    if (perPerson.size < people)
-      problems.push(`${people - perPerson.size} people never got ${title}`);
+    if (reached.size < week.people)
+      problems.push(`${week.people - reached.size} people never got ${title}`);
   }
+  say('Summary of the simulated week');
+  for (const line of summaryTable(TOPICS, sent)) say(line);
   say(`  Meta simulator: ${runtime.simulator?.rateLimitErrors() ?? 0} rate-limit errors`);
+  say('Sends per day (UTC) and topic');
+  for (const line of sendsChart(TOPICS, sent, { start: week.start, days: WEEK_DAYS })) say(line);
   say(
     problems.length === 0
-      ? '  Meta rules held: no token got two sends within 48 h.'
-      : `  Problems:\n    ${problems.join('\n    ')}`,
+      ? 'Meta rules held: no token got two sends within 48 h, everyone got every topic.'
+      : `Problems:\n  ${problems.join('\n  ')}`,
   );
-  return { ok: problems.length === 0, people, sent: sent.length, problems };
+  return { ok: problems.length === 0, people: week.people, sent: sent.length, problems };
+}
+
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(0);
 }
 
 type Admin = (method: string, path: string, body?: unknown) => Promise<unknown>;
@@ -158,38 +285,19 @@ function adminClient(baseUrl: string, token: string): Admin {
   };
 }
 
-async function totals(admin: Admin): Promise<{ deferred: number; failed: number }> {
-  const answer = (await admin('GET', `/admin/stats?pageId=${PAGE_ID}`)) as {
-    totals?: Record<string, number>;
-  };
-  return { deferred: answer.totals?.deferred ?? 0, failed: answer.totals?.failed ?? 0 };
-}
-
-/**
- * Waits until the send queue has nothing visible and the sends stopped moving: at once when
- * nothing is in flight either, or after 2 s when only put-back (deferred) jobs remain.
- */
-async function drained(
-  sqs: ReturnType<typeof createSqsClient>,
-  queueUrl: string,
-  sentCount: () => number,
-): Promise<void> {
-  let last = -1;
-  let stableSince = Date.now();
-  for (;;) {
-    const answer = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    const visible = Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0);
-    const inFlight = Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    const sent = sentCount();
-    if (visible > 0 || sent !== last) stableSince = Date.now();
-    last = sent;
-    const stableMs = Date.now() - stableSince;
-    if (visible === 0 && ((inFlight === 0 && stableMs >= 300) || stableMs >= 2_000)) return;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+/** Deferred and failed jobs so far, summed over the demo's Pages (the admin API's counters). */
+async function totals(
+  admin: Admin,
+  pageIds: readonly string[],
+): Promise<{ deferred: number; failed: number }> {
+  const answers = (await Promise.all(
+    pageIds.map((pageId) => admin('GET', `/admin/stats?pageId=${pageId}`)),
+  )) as { totals?: Record<string, number> }[];
+  let deferred = 0;
+  let failed = 0;
+  for (const answer of answers) {
+    deferred += answer.totals?.deferred ?? 0;
+    failed += answer.totals?.failed ?? 0;
   }
+  return { deferred, failed };
 }

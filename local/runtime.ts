@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { adminDeps } from '#lib/aws/admin-deps.ts';
@@ -14,7 +13,6 @@ import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { adminConfigSchema, fanoutConfigSchema } from '#lib/config.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
-import type { Log } from '#lib/log.ts';
 import { FANOUT_SCHEDULES } from '#lib/schedules.ts';
 import { createAdminHandler } from '../functions/admin.ts';
 import { createFanoutHandler } from '../functions/fanout.ts';
@@ -22,50 +20,17 @@ import { createSenderHandler } from '../functions/sender.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
 import { lambdaContext } from './api-gateway.ts';
 import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './emulators.ts';
-import {
-  type FaultConfig,
-  type MetaSimulator,
-  startMetaSimulator,
-} from './meta-simulator/index.ts';
+import { type MetaSimulator, startMetaSimulator } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
 import { createSendQueues } from './queues.ts';
 import { createRuntimeClock, type RuntimeClock } from './runtime-clock.ts';
+import type { RuntimeOptions } from './runtime-options.ts';
 import { MAX_BODY_BYTES, mirrorPagesInto, type Route, serve } from './runtime-server.ts';
 import { startScheduler } from './scheduler.ts';
 import { readSendPipeline, type SendPipelineState } from './send-pipeline.ts';
 import { virtualTimeJobQueue } from './virtual-time-queue.ts';
 
-/** Everything the one-machine runtime needs; `local/start.ts` reads it from the environment. */
-export interface RuntimeOptions {
-  port: number;
-  appSecret: string;
-  verifyToken: string;
-  adminToken: string;
-  /** Meta's Graph API; when absent the built-in Meta simulator is started and used. */
-  graphUrl?: string;
-  graphVersion: string;
-  /** DynamoDB Local and queue files; in memory when absent. */
-  dataDir?: string;
-  clockStart?: number;
-  clockSpeed: number;
-  log: Log;
-  /**
-   * The Powertools logger behind `log`, when it has one: handler lines then carry the request
-   * id of the local invocation (of the last one to start, when several run at once).
-   */
-  logger?: Logger;
-  /** Names of the local table and queues. */
-  tableName?: string;
-  /** Faults the built-in simulator injects from the start. */
-  simulatorFaults?: FaultConfig;
-  /**
-   * Use the DynamoDB and SQS endpoints already in `AWS_ENDPOINT_URL_*` instead of starting
-   * emulators (tests share one pair; each runtime then needs its own `tableName`).
-   */
-  useRunningEmulators?: boolean;
-  /** Graph answer timeout of the sender and the admin API; the client's default when absent. */
-  graphTimeoutMs?: number;
-}
+export type { RuntimeOptions } from './runtime-options.ts';
 
 /** The running system: its URL, its clock, the simulator when used, and a way to stop it all. */
 export interface Runtime {
@@ -81,6 +46,11 @@ export interface Runtime {
    * the put-backs' time (also `GET /_local/pipeline`).
    */
   pipeline(): Promise<SendPipelineState>;
+  /**
+   * Moves the clock forward to `to` (or leaves it where it is, when it already reads later) and
+   * resolves once the schedules it passed have run, as `POST /_local/clock` does.
+   */
+  moveClock(to: number): Promise<void>;
   /** Processes besides this one that belong to the runtime (DynamoDB Local's JVM). */
   childPids: number[];
   stop(): Promise<void>;
@@ -146,12 +116,17 @@ async function wire(
       batchesRunning: () => schedules.poller.running,
       fanoutsRunning: () => handlers.fanoutsRunning(),
       waitingOnClock: () => handlers.jobQueue.waitingOnClock(),
+      earliestWake: () => handlers.jobQueue.earliestWake(),
     });
+  const afterClockMove = async () => {
+    await schedules.scheduler.catchUp();
+    await handlers.jobQueue.wake();
+  };
   const url = await listen(options, storage, stops, {
     clock,
     simulator,
     handlers,
-    scheduler: schedules.scheduler,
+    afterClockMove,
     pipeline,
   });
   return {
@@ -162,6 +137,10 @@ async function wire(
     queueUrls: storage.queueUrls,
     counters: schedules.counters,
     pipeline,
+    async moveClock(to) {
+      clock.advanceTo(Math.max(to, clock.now()));
+      await afterClockMove();
+    },
   };
 }
 
@@ -324,6 +303,7 @@ function startSchedules(
       await jobQueue.wake();
     },
     log,
+    ...(options.scheduleCatchUp && { catchUp: options.scheduleCatchUp }),
   });
   const poller = startQueuePoller({
     sqs,
@@ -347,13 +327,13 @@ async function listen(
     clock: RuntimeClock;
     simulator: MetaSimulator | undefined;
     handlers: Handlers;
-    scheduler: { catchUp(): Promise<void> };
+    afterClockMove: () => Promise<void>;
     pipeline: () => Promise<SendPipelineState>;
   },
 ): Promise<string> {
   const { log } = options;
-  const { clock, simulator, handlers, scheduler } = parts;
-  const { webhook, admin, jobQueue } = handlers;
+  const { clock, simulator, handlers } = parts;
+  const { webhook, admin } = handlers;
   const health = async () => {
     await raw.send(new ListTablesCommand({ Limit: 1 }));
     await sqs.send(
@@ -373,10 +353,7 @@ async function listen(
     clock,
     health,
     ...(simulator && { simulator }),
-    afterClockMove: async () => {
-      await scheduler.catchUp();
-      await jobQueue.wake();
-    },
+    afterClockMove: parts.afterClockMove,
     pipeline: parts.pipeline,
     log,
   });

@@ -9,12 +9,20 @@ export interface LocalScheduler {
   stop(): Promise<void>;
 }
 
+/**
+ * What a clock jump fires: every boundary it passed, in turn (as EventBridge Scheduler would
+ * have), or only the latest boundary of each schedule, whose run reads the whole window since
+ * the last completed one (as a fan-out after downtime does; at most the lookback back).
+ */
+export type CatchUp = 'every-run' | 'latest-run';
+
 const ATTEMPTS = 3;
 
 /**
  * Fires each schedule at every multiple of its period, starting after the clock's reading
  * at start. When the clock jumps, every boundary it passed fires in turn (each run only
- * reads the slots since the previous one, so this is cheap when nothing is due).
+ * reads the slots since the previous one, so this is cheap when nothing is due), or with
+ * `latest-run` only the last one of each schedule.
  */
 export function startScheduler(options: {
   clock: RuntimeClock;
@@ -22,8 +30,10 @@ export function startScheduler(options: {
   fire: (schedule: FanoutSchedule, scheduledTime: number) => Promise<void>;
   log: Log;
   tickMs?: number;
+  catchUp?: CatchUp;
 }): LocalScheduler {
   const { clock, schedules, fire, log } = options;
+  const latestOnly = options.catchUp === 'latest-run';
   const next = new Map(
     schedules.map((schedule) => [schedule.id, boundaryAfter(clock.now(), schedule)]),
   );
@@ -37,8 +47,12 @@ export function startScheduler(options: {
         .filter(({ at }) => at <= clock.now())
         .sort((a, b) => a.at - b.at)[0];
       if (!due || stopped) return;
-      next.set(due.schedule.id, due.at + due.schedule.everyMinutes * 60_000);
-      await fireWithRetries(due.schedule, due.at);
+      const period = due.schedule.everyMinutes * 60_000;
+      const at = latestOnly
+        ? due.at + Math.floor((clock.now() - due.at) / period) * period
+        : due.at;
+      next.set(due.schedule.id, at + period);
+      await fireWithRetries(due.schedule, at);
     }
   };
 
@@ -75,6 +89,17 @@ export function startScheduler(options: {
 }
 
 function boundaryAfter(now: number, schedule: FanoutSchedule): number {
+  return firstRunAtOrAfter(schedule, now + 1);
+}
+
+/** The last run of `schedule` at or before `instant`: every slot up to it was in a window. */
+export function lastRunAtOrBefore(schedule: FanoutSchedule, instant: number): number {
   const period = schedule.everyMinutes * 60_000;
-  return (Math.floor(now / period) + 1) * period;
+  return Math.floor(instant / period) * period;
+}
+
+/** The first run of `schedule` at or after `instant`: the one whose window holds a slot there. */
+export function firstRunAtOrAfter(schedule: FanoutSchedule, instant: number): number {
+  const period = schedule.everyMinutes * 60_000;
+  return Math.ceil(instant / period) * period;
 }

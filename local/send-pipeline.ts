@@ -14,6 +14,8 @@ export interface SendPipelineState {
   notVisible: number;
   /** Of `notVisible`, the jobs the sender put back until a later time on the runtime clock. */
   waitingOnClock: number;
+  /** When the first of those comes back (epoch ms on the runtime clock); absent when none. */
+  nextWakeAt?: number;
   batchesRunning: number;
   fanoutsRunning: number;
   /** Nothing runs and every job left waits on the clock: nothing more is sent before that time. */
@@ -27,6 +29,7 @@ export interface PipelineCounts {
   batchesRunning(): number;
   fanoutsRunning(): number;
   waitingOnClock(): number;
+  earliestWake(): number | undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function readSendPipeline(
     batchesRunning: counts.batchesRunning(),
     fanoutsRunning: counts.fanoutsRunning(),
   };
+  const nextWakeAt = counts.earliestWake();
   const idle =
     before === 0 &&
     state.batchesRunning === 0 &&
@@ -65,5 +69,10 @@ export async function readSendPipeline(
     state.visible === 0 &&
     state.delayed === 0 &&
     state.notVisible <= state.waitingOnClock;
-  return { ...state, idle, drained: idle && state.notVisible === 0 };
+  return {
+    ...state,
+    ...(nextWakeAt !== undefined && { nextWakeAt }),
+    idle,
+    drained: idle && state.notVisible === 0,
+  };
 }

@@ -51,8 +51,8 @@ async function main(): Promise<void> {
     () => 'recurrent-dev',
   );
   const adminToken = orMadeUp(config.ADMIN_TOKEN, 'ADMIN_TOKEN', madeUpSecret);
-  // The demo prints its own progress: only warnings and errors interrupt it.
-  const { logger, log } = createLogger('local', flags.demo ? 'WARN' : undefined);
+  // The demo prints its own progress and tallies (deferrals included): only errors interrupt it.
+  const { logger, log } = createLogger('local', flags.demo ? 'ERROR' : undefined);
   const simulatorFaults = config.META_SIMULATOR_FAULTS
     ? parseFaultsVariable(config.META_SIMULATOR_FAULTS)
     : undefined;
@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     ...(flags.demo &&
       config.CLOCK_START === undefined && { clockStart: nextMondayUtc(Date.now()) }),
     clockSpeed: config.CLOCK_SPEED,
+    // Its jumps skip idle hours: one run per schedule reads all of them, as after downtime.
+    ...(flags.demo && { scheduleCatchUp: 'latest-run' as const }),
     log,
     logger,
     ...(simulatorFaults && { simulatorFaults }),
@@ -141,6 +143,7 @@ async function demo(
       people: options.people,
       adminToken: options.adminToken,
       write: (text) => process.stdout.write(text),
+      live: process.stdout.isTTY === true,
     });
     clearInterval(sampler);
     console.log(

@@ -5,7 +5,7 @@ import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
 import { dynamoDueIndex, dynamoFanoutRuns } from '#lib/aws/dynamo-fanout-store.ts';
 import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
-import { keys } from '#lib/aws/keys.ts';
+import { duePartitionOf, keys } from '#lib/aws/keys.ts';
 import { duePlacement } from '#lib/domain/due-placement.ts';
 import {
   type FanoutDeps,
@@ -373,6 +373,58 @@ describe('large runs', () => {
     expect(await dynamoFanoutRuns(db.client, db.table).lastCompleted('DAILY')).toBe(
       at('2026-11-23T08:15:00Z'),
     );
+  });
+
+  it("queues several Pages' jobs one Page at a time, so a sender batch holds every Page", async () => {
+    const catalog = dynamoCatalog(db.client, db.table);
+    const pageIds = ['2001', '2002', '2003'];
+    for (const pageId of pageIds) {
+      await catalog.putPage(aPage({ pageId }));
+      const topic = aTopic({ pageId });
+      await catalog.putTopic(topic);
+      for (let i = 0; i < 40; i++) await aSubscription(topic, { psid: `${pageId}-${i}` });
+    }
+
+    const result = await run('DAILY', '2026-11-23T08:15:00Z');
+
+    expect(result.queued).toBe(120);
+    expect(enqueued).toHaveLength(120);
+    // SQS hands the sender 10 at a time: each such run of the queue holds all three Pages.
+    for (let i = 0; i < enqueued.length; i += 10) {
+      const pages = new Set(enqueued.slice(i, i + 10).map((entry) => entry.job.pageId));
+      expect([...pages].sort()).toEqual(pageIds);
+    }
+    expect((await queuedJobs()).map((job) => job.psid).sort()).toEqual(
+      pageIds.flatMap((pageId) => Array.from({ length: 40 }, (_, i) => `${pageId}-${i}`)).sort(),
+    );
+  });
+
+  it('goes on in id order with a continuation of a release that read partitions so', async () => {
+    const topic = aTopic();
+    await dynamoCatalog(db.client, db.table).putTopic(topic);
+    const psids = Array.from({ length: 60 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    for (const psid of psids) await aSubscription(topic, { psid });
+    const placement = { cadence: 'DAILY', zone: 'Europe/Paris' } as const;
+    const partitionOf = (psid: string) =>
+      duePartitionOf({ pageId: '2001', topicId: 'daily', psid }, placement);
+    // That release had read every partition up to shard 3's id (#10 to #15 sort before #2).
+    const startedThrough = partitionOf(
+      psids.find((psid) => partitionOf(psid).endsWith('#3')) ?? '',
+    );
+
+    await runFanout(
+      parseFanoutInput({
+        cadence: 'DAILY',
+        scheduledTime: at('2026-11-23T08:15:00Z'),
+        continuation: { windowFrom: at('2026-11-23T07:45:00Z'), startedThrough, inProgress: [] },
+      }),
+      deps(),
+    );
+
+    expect(psidsOf(await queuedJobs())).toEqual(
+      psids.filter((psid) => partitionOf(psid) > startedThrough),
+    );
+    expect(handedOver).toEqual([]);
   });
 
   it('retries the entries SendMessageBatch reports as failed and drops none', async () => {

@@ -7,6 +7,7 @@ import { deliveryRouteSchema, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import { type SlotRule, slotsBetween } from '../slots.ts';
 import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
+import { comparePositions, inPageTurns, type PartitionPosition } from './page-turns.ts';
 
 /** Jobs are queued in multiples of this (10 per SendMessageBatch call, several calls at once). */
 const FLUSH_SIZE = 100;
@@ -20,8 +21,10 @@ export type DuePosition = z.infer<typeof duePositionSchema>;
 
 /** One due-index partition to read for one slot, with its cooldown thresholds. */
 const partitionWorkSchema = z.object({
-  /** The index's own id of the partition: opaque, but sorted in the order runs take them. */
+  /** The index's own id of the partition: opaque; a run takes partitions by turn, then id. */
   partition: z.string(),
+  /** Its index among its group's partitions: a run reads every group's first one first. */
+  turn: z.number().int().nonnegative().optional(),
   pageId: z.string(),
   topicId: z.string(),
   slot: z.number(),
@@ -38,8 +41,16 @@ export type PartitionWork = z.infer<typeof partitionWorkSchema>;
 
 const continuationSchema = z.object({
   windowFrom: z.number(),
-  /** Every partition id up to this one was started; the unfinished ones are in `inProgress`. */
+  /**
+   * Every partition up to this one (by turn, then id) was started; the unfinished ones are in
+   * `inProgress`.
+   */
   startedThrough: z.string(),
+  /**
+   * The turn of `startedThrough`. Absent from the continuations of releases that read
+   * partitions in id order alone: such a run goes on in that order.
+   */
+  startedThroughTurn: z.number().int().nonnegative().optional(),
   inProgress: z.array(partitionWorkSchema),
 });
 
@@ -130,36 +141,46 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
   if (windowFrom >= scheduledTime)
     return { queued: 0, scanned: 0, partitions: 0, handedOver: false };
 
+  const byTurns = continuation === undefined || continuation.startedThroughTurn !== undefined;
+  const positionOf = (work: PartitionWork): PartitionPosition => ({
+    turn: byTurns ? (work.turn ?? 0) : 0,
+    partition: work.partition,
+  });
+  let startedThrough: PartitionPosition = {
+    turn: continuation?.startedThroughTurn ?? 0,
+    partition: continuation?.startedThrough ?? '',
+  };
+  const started = (work: PartitionWork) => comparePositions(positionOf(work), startedThrough) <= 0;
   const planned = planPartitions(
     await deps.catalog.listPlans(),
     cadence,
     windowFrom,
     scheduledTime,
     deps,
-  );
+  ).sort((a, b) => comparePositions(positionOf(a), positionOf(b)));
   const todo = continuation
-    ? [
-        ...continuation.inProgress,
-        ...planned.filter((work) => work.partition > continuation.startedThrough),
-      ]
+    ? [...continuation.inProgress, ...planned.filter((work) => !started(work))]
     : planned;
 
   const result: FanoutResult = { queued: 0, scanned: 0, partitions: 0, handedOver: false };
   const unfinished: PartitionWork[] = [];
   let next = 0;
-  let startedThrough = continuation?.startedThrough ?? '';
   const outOfTime = () => deps.timeLeft() < deps.reserveMs;
-  // Jobs from small partitions are pooled so SendMessageBatch calls go out full (10 a call).
-  const pending: { job: SendJob; delaySeconds: number }[] = [];
+  // Jobs from small partitions are pooled so SendMessageBatch calls go out full (10 a call),
+  // and queued one Page at a time so a sender batch holds as many Pages as the pool does.
+  let pending: { job: SendJob; delaySeconds: number }[] = [];
   const flush = async (all: boolean) => {
     const count = all ? pending.length : pending.length - (pending.length % FLUSH_SIZE);
-    if (count > 0) await deps.queue.enqueue(pending.splice(0, count));
+    if (count === 0) return;
+    const ordered = inPageTurns(pending, (entry) => entry.job.pageId);
+    pending = ordered.slice(count);
+    await deps.queue.enqueue(ordered.slice(0, count));
   };
 
   const worker = async () => {
     while (next < todo.length && !outOfTime()) {
       let work = todo[next++] as PartitionWork;
-      if (work.partition > startedThrough) startedThrough = work.partition;
+      if (!started(work)) startedThrough = positionOf(work);
       result.partitions++;
       for (;;) {
         const page = await deps.dueIndex.query(work);
@@ -188,13 +209,14 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
 
   if (unfinished.length > 0 || next < todo.length) {
     // Untaken work sorts after `startedThrough` except continuation leftovers, kept explicitly.
-    const untakenLeftovers = todo.slice(next).filter((work) => work.partition <= startedThrough);
+    const untakenLeftovers = todo.slice(next).filter(started);
     await deps.continuations.handOver({
       cadence,
       scheduledTime,
       continuation: {
         windowFrom,
-        startedThrough,
+        startedThrough: startedThrough.partition,
+        ...(byTurns && { startedThroughTurn: startedThrough.turn }),
         inProgress: [...unfinished, ...untakenLeftovers],
       },
     });
@@ -209,15 +231,16 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
 }
 
 /**
- * Every due partition of a (topic, zone) with a slot in the window, sorted by id. Only the
- * latest slot of a window counts: a caught-up run sends once, not once per missed slot.
+ * Every due partition of a (topic, zone) with a slot in the window, each group's first
+ * partition before any group's second (then by id), so Pages take turns. Only the latest slot
+ * of a window counts: a caught-up run sends once, not once per missed slot.
  */
 export function planPartitions(
   plans: readonly PagePlan[],
   cadence: Cadence,
   windowFrom: number,
   windowTo: number,
-  deps: Pick<FanoutDeps, 'dueIndex' | 'log'>,
+  deps: { dueIndex: Pick<FanoutDeps['dueIndex'], 'partitionsFor'>; log: Log },
 ): PartitionWork[] {
   const work: PartitionWork[] = [];
   for (const { page, topics, zones } of plans) {
@@ -238,9 +261,10 @@ export function planPartitions(
           const threshold = lastSlotThreshold(common);
           const calendarThreshold = lastSlotThreshold({ ...common, frequency: cadence });
           const group = { cadence, pageId: page.pageId, topicId: topic.topicId, zone };
-          for (const partition of deps.dueIndex.partitionsFor(group)) {
+          for (const [turn, partition] of deps.dueIndex.partitionsFor(group).entries()) {
             work.push({
               partition,
+              turn,
               pageId: page.pageId,
               topicId: topic.topicId,
               slot,
@@ -261,7 +285,12 @@ export function planPartitions(
       }
     }
   }
-  return work.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+  return work.sort((a, b) =>
+    comparePositions(
+      { turn: a.turn ?? 0, partition: a.partition },
+      { turn: b.turn ?? 0, partition: b.partition },
+    ),
+  );
 }
 
 /**

@@ -14,9 +14,12 @@ export interface ChildRuntime {
   exited: Promise<number | null>;
 }
 
-/** Starts `node local/start.ts` with exactly `env` (plus PATH and HOME). */
-export function startChildRuntime(env: Record<string, string>): ChildRuntime {
-  const child = spawn(NODE, [START], {
+/** Starts `node local/start.ts [args]` with exactly `env` (plus PATH and HOME). */
+export function startChildRuntime(
+  env: Record<string, string>,
+  args: readonly string[] = [],
+): ChildRuntime {
+  const child = spawn(NODE, [START, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
