@@ -219,7 +219,9 @@ function wallTime(instant: number, zone: string): string {
   return DateTime.fromMillis(instant, { zone }).toFormat('yyyy-MM-dd HH:mm');
 }
 
-describe('cadence properties', () => {
+// Each property walks a year of slots in luxon 150 times: a few seconds alone, several times
+// that on a loaded machine, so the limit is generous. It bounds a hang, not a speed.
+describe('cadence properties', { timeout: 60_000 }, () => {
   it('never sends a token twice within its route cooldown or its Page-zone calendar period', () => {
     fc.assert(
       fc.property(historyArb, (history) => {
