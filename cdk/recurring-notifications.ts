@@ -26,7 +26,7 @@ import {
 } from './environment.ts';
 import { handlerEntry, RecurrentFunction } from './function.ts';
 import { RecurringNotificationsMonitoring } from './monitoring.ts';
-import { scheduleFanouts } from './schedules.ts';
+import { scheduleRuns } from './schedules.ts';
 import {
   createMetaSecret,
   createQueue,
@@ -184,7 +184,6 @@ export class RecurringNotifications extends Construct {
     this.webhook = this.createWebhook(common, props);
     this.fanout = this.createFanout(common, props);
     this.sender = this.createSender(common, props);
-    this.schedules = scheduleFanouts(this, this.fanout, this.scheduleDeadLetterQueue);
 
     const api = createApi(
       this,
@@ -200,6 +199,7 @@ export class RecurringNotifications extends Construct {
       integration: new HttpLambdaIntegration('WebhookIntegration', this.webhook),
     });
     this.admin = this.createAdmin(common, props);
+    this.schedules = scheduleRuns(this, this, this.scheduleDeadLetterQueue);
     this.api.addRoutes({
       path: '/admin/{proxy+}',
       methods: [HttpMethod.ANY],

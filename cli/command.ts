@@ -31,7 +31,7 @@ export const OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   counter: { type: 'string' },
-  after: { type: 'string' },
+  'default-topic': { type: 'string' },
 } as const;
 
 export type Option = keyof typeof OPTIONS;

@@ -2,15 +2,25 @@ import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { doctorCommand } from './doctor.ts';
-import { barChart, counted, shortInstant, table } from './format.ts';
+import { barChart, shortInstant, table } from './format.ts';
+import { eraseCommand, reconcileCommand } from './people-commands.ts';
 
 /** Every command, by its words (`pages put`, `stats`). */
 export const COMMANDS: Record<string, Command> = {
   'pages put': {
     usage:
-      'pages put <pageId> [--access-token <token>|-] [--route send_api|marketing_messages] [--ad-account <id>] [--campaign <id>] [--rate <1-40>] [--timezone <IANA zone>] [--status active|paused]',
+      'pages put <pageId> [--access-token <token>|-] [--route send_api|marketing_messages] [--ad-account <id>] [--campaign <id>] [--rate <1-40>] [--timezone <IANA zone>] [--status active|paused] [--default-topic <topicId>|-]',
     summary: 'register or update a Page (--access-token - reads it from stdin)',
-    options: ['access-token', 'route', 'ad-account', 'campaign', 'rate', 'timezone', 'status'],
+    options: [
+      'access-token',
+      'route',
+      'ad-account',
+      'campaign',
+      'rate',
+      'timezone',
+      'status',
+      'default-topic',
+    ],
     positionals: 1,
     async build(values, [pageId], io) {
       let accessToken = values['access-token'];
@@ -26,6 +36,8 @@ export const COMMANDS: Record<string, Command> = {
           ratePerSecond: numberOrText(values.rate),
           timezone: values.timezone,
           status: values.status,
+          // `-` removes the default topic.
+          defaultTopicId: values['default-topic'] === '-' ? null : values['default-topic'],
         }),
       };
     },
@@ -289,75 +301,8 @@ export const COMMANDS: Record<string, Command> = {
       return lines.join('\n');
     },
   },
-  erase: {
-    usage: 'erase --page <pageId> --psid <psid>',
-    summary: 'erase everything stored about one person of a Page',
-    options: ['page', 'psid'],
-    required: ['page', 'psid'],
-    build: (values) => ({
-      method: 'DELETE',
-      path: `/admin/contacts/${encodeURIComponent(values.page ?? '')}/${encodeURIComponent(values.psid ?? '')}`,
-    }),
-    render(body) {
-      const { pageId, psid, erased } = z
-        .object({
-          pageId: z.string(),
-          psid: z.string(),
-          erased: z.object({
-            subscriptions: z.number(),
-            contact: z.number(),
-            tokens: z.number(),
-            other: z.number(),
-          }),
-        })
-        .parse(body);
-      const parts = [
-        counted(erased.subscriptions, 'subscription'),
-        counted(erased.contact, 'contact record'),
-        counted(erased.tokens, 'token directory entry', 'token directory entries'),
-        counted(erased.other, 'other item'),
-      ].filter((part) => part !== undefined);
-      if (parts.length === 0) return `Nothing stored about ${psid} on Page ${pageId}.`;
-      return `Erased ${psid} of Page ${pageId}: ${parts.join(', ')}.`;
-    },
-  },
-  reconcile: {
-    usage: 'reconcile --page <pageId> [--after <cursor>]',
-    summary: 'add the tokens Meta has that the webhooks missed (never overriding newer state)',
-    options: ['page', 'after'],
-    required: ['page'],
-    build: (values) => ({
-      method: 'POST',
-      path: `/admin/pages/${encodeURIComponent(values.page ?? '')}/reconcile`,
-      body: withoutUndefined({ after: values.after }),
-    }),
-    render(body, values) {
-      const result = z
-        .object({
-          scanned: z.number(),
-          added: z.number(),
-          alreadyKnown: z.number(),
-          keptNewer: z.number(),
-          unmatchedTitles: z.array(z.string()),
-          unmatchedTokens: z.number(),
-          complete: z.boolean(),
-          after: z.string().nullable(),
-        })
-        .parse(body);
-      const lines = [
-        `Page ${values.page}: Meta listed ${result.scanned} tokens; ${result.added} added, ${result.alreadyKnown} already known, ${result.keptNewer} kept newer local state.`,
-      ];
-      if (result.unmatchedTitles.length > 0) {
-        lines.push(
-          `${result.unmatchedTokens} tokens name no topic of the Page: ${result.unmatchedTitles.map((title) => JSON.stringify(title)).join(', ')}`,
-        );
-      }
-      if (!result.complete && result.after !== null) {
-        lines.push(`Not finished: run again with --after ${result.after}`);
-      }
-      return lines.join('\n');
-    },
-  },
+  erase: eraseCommand,
+  reconcile: reconcileCommand,
   doctor: doctorCommand,
 };
 
@@ -373,6 +318,7 @@ const pageSchema = z.looseObject({
   hasAccessToken: z.boolean(),
   adAccountId: z.string().optional(),
   campaignId: z.string().optional(),
+  defaultTopicId: z.string().optional(),
 });
 
 const topicSchema = z.looseObject({
@@ -388,5 +334,6 @@ function describePage(page: z.infer<typeof pageSchema>): string {
     page.deliveryRoute === 'marketing_messages'
       ? `marketing_messages (ad account ${page.adAccountId ?? '?'}, campaign ${page.campaignId ?? '?'})`
       : page.deliveryRoute;
-  return `${route}, ${page.ratePerSecond}/s, ${page.timezone}, ${page.status}${page.pausedReason ? ` (${page.pausedReason})` : ''}`;
+  const joins = page.defaultTopicId ? `, people only Meta lists join ${page.defaultTopicId}` : '';
+  return `${route}, ${page.ratePerSecond}/s, ${page.timezone}, ${page.status}${page.pausedReason ? ` (${page.pausedReason})` : ''}${joins}`;
 }

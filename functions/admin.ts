@@ -16,6 +16,12 @@ import { listPages, parsePutPage, putPage } from '#lib/domain/admin/pages.ts';
 import type { AdminDeps } from '#lib/domain/admin/ports.ts';
 import { parseReconcile, reconcilePage } from '#lib/domain/admin/reconcile.ts';
 import { parseAdminFanout, runAdminFanout } from '#lib/domain/admin/run-fanout-now.ts';
+import {
+  isReconcileSchedule,
+  parseReconcileSchedule,
+  runScheduledReconcile,
+  type ScheduledReconcileResult,
+} from '#lib/domain/admin/scheduled-reconcile.ts';
 import { parseStats, readStats } from '#lib/domain/admin/stats.ts';
 import { listSubscriptions, parseListSubscriptions } from '#lib/domain/admin/subscriptions.ts';
 import { listTopics, parseListTopics, parsePutTopic, putTopic } from '#lib/domain/admin/topics.ts';
@@ -108,6 +114,21 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
     });
 }
 
+/**
+ * The reconcile schedule's tick `{"reconcile":"daily","scheduledTime"}`. The schedule invokes
+ * the admin function directly: it already holds every grant the reconcile needs (the token
+ * list, subscriptions, erasure records), so no other role grows.
+ */
+export function createReconcileScheduleHandler(deps: AdminDeps, logger?: Logger) {
+  return middy<unknown, ScheduledReconcileResult, Error, Context>()
+    .use(logLambdaContext(logger))
+    .handler((event, context) =>
+      runScheduledReconcile(parseReconcileSchedule(event), deps, () =>
+        context.getRemainingTimeInMillis(),
+      ),
+    );
+}
+
 /** Lambda entry: configuration from the environment, checked once per cold start. */
 export const handler = lazyHandler(() => {
   const config = readConfig(adminConfigSchema, process.env);
@@ -132,5 +153,10 @@ export const handler = lazyHandler(() => {
     },
   );
   // API Gateway's IAM authorizer has checked the caller: no bearer token on AWS.
-  return createAdminHandler({}, deps, logger);
+  const http = createAdminHandler({}, deps, logger);
+  const scheduled = createReconcileScheduleHandler(deps, logger);
+  return (event: unknown, context: Context): Promise<ApiResult | ScheduledReconcileResult> =>
+    isReconcileSchedule(event)
+      ? scheduled(event, context)
+      : http(event as ApiEventWithRawBody, context);
 });

@@ -1,14 +1,18 @@
 import { CADENCES, type Cadence } from './domain/topic.ts';
 
-/** One fan-out schedule: what EventBridge Scheduler fires and what the local runtime imitates. */
-export interface FanoutSchedule {
+/** One schedule: what EventBridge Scheduler fires and what the local runtime imitates. */
+export interface Schedule {
   /** Stable id, also the CDK construct id. */
   id: string;
-  cadence: Cadence;
   /** EventBridge Scheduler expression, UTC. */
   expression: string;
   /** Minutes between runs: the local runtime fires at every multiple of it past the hour. */
   everyMinutes: number;
+}
+
+/** One fan-out schedule, per cadence. */
+export interface FanoutSchedule extends Schedule {
+  cadence: Cadence;
 }
 
 const EVERY_MINUTES = 15;
@@ -24,4 +28,20 @@ export const FANOUT_SCHEDULES: readonly FanoutSchedule[] = CADENCES.map((cadence
 /** The Scheduler input template: Scheduler fills in the run's scheduled time. */
 export function fanoutScheduleInput(cadence: Cadence): string {
   return JSON.stringify({ cadence, scheduledTime: '<aws.scheduler.scheduled-time>' });
+}
+
+/**
+ * The reconcile's tick, every hour on the hour: each Page's token list is read a day after its
+ * last whole one, a refused or cut list is retried at its retry time, and erasures Meta has not
+ * confirmed are retried.
+ */
+export const RECONCILE_SCHEDULE: Schedule = {
+  id: 'ReconcileHourly',
+  expression: 'cron(0 * * * ? *)',
+  everyMinutes: 60,
+};
+
+/** The reconcile schedule's input template: Scheduler fills in the tick's scheduled time. */
+export function reconcileScheduleInput(): string {
+  return JSON.stringify({ reconcile: 'daily', scheduledTime: '<aws.scheduler.scheduled-time>' });
 }

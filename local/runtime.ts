@@ -13,8 +13,9 @@ import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { adminConfigSchema, fanoutConfigSchema } from '#lib/config.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
-import { FANOUT_SCHEDULES } from '#lib/schedules.ts';
-import { createAdminHandler } from '../functions/admin.ts';
+import type { Log } from '#lib/log.ts';
+import { FANOUT_SCHEDULES, RECONCILE_SCHEDULE } from '#lib/schedules.ts';
+import { createAdminHandler, createReconcileScheduleHandler } from '../functions/admin.ts';
 import { createFanoutHandler } from '../functions/fanout.ts';
 import { createSenderHandler } from '../functions/sender.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
@@ -240,20 +241,18 @@ function wireHandlers(
     version: options.graphVersion,
     ...(options.graphTimeoutMs !== undefined && { timeoutMs: options.graphTimeoutMs }),
   });
-  const admin = createAdminHandler(
-    { adminToken: options.adminToken },
-    adminDeps(
-      { dynamo: db, sqs },
-      {
-        table: tableName,
-        queueUrl: queueUrls.send,
-        lookbackHours: ADMIN_LOOKBACK_HOURS,
-        deadLetterQueues: [{ name: 'send', url: queueUrls.deadLetter }],
-      },
-      { graph, clock, log, continuations },
-    ),
-    options.logger,
+  const adminPorts = adminDeps(
+    { dynamo: db, sqs },
+    {
+      table: tableName,
+      queueUrl: queueUrls.send,
+      lookbackHours: ADMIN_LOOKBACK_HOURS,
+      deadLetterQueues: [{ name: 'send', url: queueUrls.deadLetter }],
+    },
+    { graph, clock, log, continuations },
   );
+  const admin = createAdminHandler({ adminToken: options.adminToken }, adminPorts, options.logger);
+  const reconcile = createReconcileScheduleHandler(adminPorts, options.logger);
   const senderParts = senderDeps(
     { dynamo: db, sqs },
     { table: tableName, queueUrl: queueUrls.send, burst: DEFAULT_SENDER_OPTIONS.burst },
@@ -276,28 +275,31 @@ function wireHandlers(
     invokeFanout,
     fanoutsRunning: () => fanoutsRunning,
     admin,
+    reconcile,
     jobQueue,
     sender,
   };
 }
 
-/** The fan-out schedules on the runtime clock, and the poller that feeds the sender. */
+/** The fan-out and reconcile schedules on the runtime clock, and the poller that feeds the sender. */
 function startSchedules(
   options: RuntimeOptions,
   { sqs, queues, queueUrls }: Storage,
   clock: RuntimeClock,
-  { invokeFanout, jobQueue, sender }: Handlers,
+  { invokeFanout, jobQueue, sender, reconcile }: Handlers,
 ) {
   const { log } = options;
   const counters = { fanoutRuns: 0, queued: 0 };
   const scheduler = startScheduler({
     clock,
-    schedules: FANOUT_SCHEDULES,
+    schedules: [...FANOUT_SCHEDULES, RECONCILE_SCHEDULE],
     fire: async (schedule, at) => {
-      const result = await invokeFanout({
-        cadence: schedule.cadence,
-        scheduledTime: new Date(at).toISOString(),
-      });
+      const scheduledTime = new Date(at).toISOString();
+      if (!('cadence' in schedule)) {
+        await reconcile({ reconcile: 'daily', scheduledTime }, lambdaContext('admin', 29_000));
+        return;
+      }
+      const result = await invokeFanout({ cadence: schedule.cadence, scheduledTime });
       counters.fanoutRuns++;
       counters.queued += result.queued;
       await jobQueue.wake();

@@ -1,8 +1,8 @@
 import type { Log } from '#lib/log.ts';
-import type { FanoutSchedule } from '#lib/schedules.ts';
+import type { Schedule } from '#lib/schedules.ts';
 import type { RuntimeClock } from './runtime-clock.ts';
 
-/** Fires the fan-out schedules on the runtime clock, as EventBridge Scheduler would. */
+/** Fires the schedules (fan-outs, reconcile) on the runtime clock, as EventBridge Scheduler would. */
 export interface LocalScheduler {
   /** Fires every schedule whose time has come, in order; resolves when they all ran. */
   catchUp(): Promise<void>;
@@ -24,10 +24,10 @@ const ATTEMPTS = 3;
  * reads the slots since the previous one, so this is cheap when nothing is due), or with
  * `latest-run` only the last one of each schedule.
  */
-export function startScheduler(options: {
+export function startScheduler<S extends Schedule>(options: {
   clock: RuntimeClock;
-  schedules: readonly FanoutSchedule[];
-  fire: (schedule: FanoutSchedule, scheduledTime: number) => Promise<void>;
+  schedules: readonly S[];
+  fire: (schedule: S, scheduledTime: number) => Promise<void>;
   log: Log;
   tickMs?: number;
   catchUp?: CatchUp;
@@ -56,13 +56,13 @@ export function startScheduler(options: {
     }
   };
 
-  const fireWithRetries = async (schedule: FanoutSchedule, at: number) => {
+  const fireWithRetries = async (schedule: S, at: number) => {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
         await fire(schedule, at);
         return;
       } catch (error: unknown) {
-        log.error('scheduled fan-out failed', {
+        log.error('scheduled run failed', {
           schedule: schedule.id,
           scheduledTime: new Date(at).toISOString(),
           attempt,
@@ -88,18 +88,18 @@ export function startScheduler(options: {
   };
 }
 
-function boundaryAfter(now: number, schedule: FanoutSchedule): number {
+function boundaryAfter(now: number, schedule: Schedule): number {
   return firstRunAtOrAfter(schedule, now + 1);
 }
 
 /** The last run of `schedule` at or before `instant`: every slot up to it was in a window. */
-export function lastRunAtOrBefore(schedule: FanoutSchedule, instant: number): number {
+export function lastRunAtOrBefore(schedule: Schedule, instant: number): number {
   const period = schedule.everyMinutes * 60_000;
   return Math.floor(instant / period) * period;
 }
 
 /** The first run of `schedule` at or after `instant`: the one whose window holds a slot there. */
-export function firstRunAtOrAfter(schedule: FanoutSchedule, instant: number): number {
+export function firstRunAtOrAfter(schedule: Schedule, instant: number): number {
   const period = schedule.everyMinutes * 60_000;
   return Math.ceil(instant / period) * period;
 }

@@ -9,6 +9,7 @@ import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactEraser } from './dynamo-contact-eraser.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoPageIndex } from './dynamo-page-index.ts';
+import { dynamoPendingUnsubscribes, dynamoReconcileStore } from './dynamo-reconcile-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
 import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
@@ -46,6 +47,8 @@ export function adminDeps(
     optInClaims: dynamoContactStore(dynamo, config.table),
     stats: dynamoStatsStore(dynamo, config.table),
     eraser: dynamoContactEraser(dynamo, config.table),
+    reconciles: dynamoReconcileStore(dynamo, config.table),
+    pendingUnsubscribes: dynamoPendingUnsubscribes(dynamo, config.table),
     graph: parts.graph,
     webhookDeliveries: dynamoWebhookDeliveries(dynamo, config.table),
     queueDepths: sqsQueueDepths(clients.sqs, config.deadLetterQueues ?? []),

@@ -26,6 +26,7 @@ const pageItem = z.object({
   pausedReason: z.string().optional(),
   heldUntil: z.number().optional(),
   heldReason: z.string().optional(),
+  defaultTopicId: z.string().optional(),
 });
 
 const topicItem = z.object({

@@ -30,6 +30,7 @@ const subscriptionItem = z.object({
   lastSentAt: z.number().optional(),
   claimedBy: z.string().optional(),
   cappedUntil: z.number().optional(),
+  missingSince: z.number().optional(),
   version: z.number().optional(),
 });
 

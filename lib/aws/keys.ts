@@ -29,6 +29,13 @@ export const keys = {
   token: (token: string) => ({ pk: `TOKEN#${sha256(token)}`, sk: 'SUB' }),
   /** When the webhook last took a signed delivery for a Page (apart from the Page's partition). */
   webhookDelivery: (pageId: string) => ({ pk: `WEBHOOK#${pageId}`, sk: 'LAST' }),
+  /** What the reconcile keeps of a Page between runs (apart from the Page's partition). */
+  reconcileState: (pageId: string) => ({ pk: `RECONCILE#${pageId}`, sk: 'STATE' }),
+  /** An erased person whose unsubscribe Meta has not confirmed: one partition per Page. */
+  pendingUnsubscribe: (pageId: string, psid: string) => ({
+    pk: `UNSUB#${pageId}`,
+    sk: `PSID#${psid}`,
+  }),
   /** The last completed fan-out run of a cadence. */
   fanoutRun: (cadence: Cadence) => ({ pk: `RUN#${cadence}`, sk: 'STATE' }),
   /** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */

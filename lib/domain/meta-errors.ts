@@ -176,7 +176,8 @@ const META_ERRORS: readonly MetaErrorRow[] = [
   { outcome: 'page-permission', errors: ['200'], ...NO_EFFECT, page: 'pause' },
   {
     outcome: 'rate-limited',
-    errors: ['4', '17', '32', '613', '80006', ...mm(2300078)],
+    // 2300080: token-list reads (META_PLATFORM.md section 6), answered to the reconcile.
+    errors: ['4', '17', '32', '613', '80006', ...mm(2300078, 2300080)],
     ...NO_EFFECT,
     page: 'rate-hold',
   },

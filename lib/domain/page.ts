@@ -24,6 +24,11 @@ export interface Page {
    */
   heldUntil?: number;
   heldReason?: string;
+  /**
+   * The topic that people Meta lists but Recurrent never heard of (click-to-Messenger ads,
+   * Meta's own invites) join when a reconcile finds them; without it they are only counted.
+   */
+  defaultTopicId?: string;
 }
 
 /** Whether the Page's sends over its route are held by Meta at `now`. */

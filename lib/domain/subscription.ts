@@ -71,6 +71,11 @@ export interface Subscription extends SubscriptionKey {
    * then, as Meta asks businesses not to retry a capped person at once.
    */
   cappedUntil?: number;
+  /**
+   * The first complete token list since the last event that did not list this person (MM
+   * route, which has no stop webhook); a second one a day later stops the subscription.
+   */
+  missingSince?: number;
   /** Bumped by every write: the store's optimistic lock. */
   version?: number;
 }

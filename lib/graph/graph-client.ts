@@ -52,9 +52,11 @@ const epochNumber = z
   .transform(normaliseExpiry);
 
 const tokenNodeSchema = z.object({
-  token: z.string().min(1),
+  // The documented field (META_PLATFORM.md section 7); `token` is what older readers used.
+  notification_messages_token: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
   recipient_id: z.coerce.string().min(1),
-  topic_title: z.string().min(1),
+  topic_title: z.string().min(1).optional().catch(undefined),
   creation_timestamp: epochNumber,
   token_expiry_timestamp: epochNumber.optional().catch(undefined),
   user_token_status: z.string().optional().catch(undefined),
@@ -71,9 +73,11 @@ const tokenListAnswer = z.object({
     .optional(),
 });
 
-/** The fields the token list is asked for (META_PLATFORM.md section 4). */
+const unsubscribeAnswer = z.object({ invalid_rows_count: z.coerce.number().int().min(0) });
+
+/** The fields the token list is asked for (META_PLATFORM.md section 7). */
 const TOKEN_FIELDS = [
-  'token',
+  'notification_messages_token',
   'recipient_id',
   'topic_title',
   'creation_timestamp',
@@ -164,8 +168,9 @@ export function graphClient(options: GraphClientOptions): GraphClient & AdminGra
       return { kind: 'ok', value: messageId === undefined ? {} : { messageId } };
     },
 
-    async listTokens({ pageId, accessToken, limit, after }) {
+    async listTokens({ pageId, accessToken, limit, after, onePerPerson }) {
       const query = new URLSearchParams({ fields: TOKEN_FIELDS, limit: String(limit) });
+      if (onePerPerson === true) query.set('do_not_return_duplicates', 'true');
       if (after !== undefined) query.set('after', after);
       query.set('access_token', accessToken);
       const url = `${base}/${encodeURIComponent(pageId)}/notification_message_tokens?${query}`;
@@ -175,6 +180,20 @@ export function graphClient(options: GraphClientOptions): GraphClient & AdminGra
       const list = tokenListAnswer.safeParse(answer.json);
       if (!list.success) return { kind: 'refused', status: answer.status };
       return { kind: 'ok', value: tokenPageOf(list.data) };
+    },
+
+    async unsubscribe({ pageId, accessToken, psids }) {
+      const url = `${base}/${encodeURIComponent(pageId)}/messaging_customer_base/unsubscribe`;
+      const answer = await exchange(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}` },
+        body: { data: psids.map((psid) => ({ psid })) },
+      });
+      if (answer.kind === 'unanswered') return answer;
+      if (!answer.ok) return refusedBy(answer);
+      const parsed = unsubscribeAnswer.safeParse(answer.json);
+      if (!parsed.success) return { kind: 'refused', status: answer.status };
+      return { kind: 'ok', value: { invalidRows: parsed.data.invalid_rows_count } };
     },
 
     async send(request) {
@@ -255,15 +274,16 @@ function tokenPageOf(list: z.infer<typeof tokenListAnswer>): TokenPage {
   let malformed = 0;
   for (const element of list.data) {
     const node = tokenNodeSchema.safeParse(element);
-    if (!node.success) {
+    const token = node.data?.notification_messages_token ?? node.data?.token;
+    if (!node.success || token === undefined) {
       malformed++;
       continue;
     }
     const value = node.data;
     tokens.push({
-      token: value.token,
+      token,
       psid: value.recipient_id,
-      title: value.topic_title,
+      ...(value.topic_title !== undefined && { title: value.topic_title }),
       createdAt: value.creation_timestamp,
       ...(value.token_expiry_timestamp !== undefined && {
         expiresAt: value.token_expiry_timestamp,

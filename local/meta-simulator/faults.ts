@@ -8,6 +8,7 @@ export type GraphRoute =
   | 'marketing_messages'
   | 'campaign'
   | 'token_list'
+  | 'unsubscribe'
   | 'token_read'
   | 'setup_read';
 

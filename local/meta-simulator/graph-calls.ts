@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { GraphRoute } from './faults.ts';
 import { type GraphErrorSpec, graphErrors } from './graph-errors.ts';
 import type { MetaModel, ModelResult } from './model.ts';
+import { tokenListCall, unsubscribeCall } from './token-list-calls.ts';
 
 /**
  * Graph requests resolved at the edge: the path names the route, parameters from the query
@@ -20,7 +21,7 @@ export interface Call {
 }
 
 /** A request split into what every route needs. */
-interface Request {
+export interface Request {
   model: MetaModel;
   req: IncomingMessage;
   url: URL;
@@ -57,10 +58,6 @@ const campaignParams = z.looseObject({
   name: z.unknown().optional(),
   page_id: z.coerce.string().optional(),
 });
-const listParams = z.looseObject({
-  limit: z.coerce.number().int().optional(),
-  after: z.string().optional(),
-});
 
 /** The call a request makes, or the error Graph answers for a request it cannot route. */
 export function resolveCall(
@@ -77,8 +74,16 @@ export function resolveCall(
     return graphErrors.invalidParameter('the request body is not valid JSON');
   const accessToken = accessTokenOf(req, params);
   const [first, second, ...rest] = segments.map(safeDecode);
-  if (first === undefined || rest.length > 0) return graphErrors.unknownPath(url.pathname);
+  if (first === undefined) return graphErrors.unknownPath(url.pathname);
   const request: Request = { model, req, url, method, params, accessToken, first, second };
+  if (
+    method === 'POST' &&
+    second === 'messaging_customer_base' &&
+    rest.join('/') === 'unsubscribe'
+  ) {
+    return unsubscribeCall(request);
+  }
+  if (rest.length > 0) return graphErrors.unknownPath(url.pathname);
 
   if (method === 'POST' && second === 'messages' && first.startsWith('act_')) {
     return marketingCall(request);
@@ -188,42 +193,6 @@ function messagesCall({
   };
 }
 
-/** `GET {page}/notification_message_tokens`, with Graph's paging. */
-function tokenListCall({ model, req, url, params, accessToken, method, first }: Request) {
-  const pageId = first;
-  const parsed = listParams.safeParse(params);
-  if (!parsed.success) return invalid(parsed.error);
-  const { limit, after } = parsed.data;
-  return {
-    route: 'token_list',
-    usageKey: pageId,
-    authorise: () => model.authorisePage(pageId, accessToken, method),
-    run: (): ModelResult<unknown> => {
-      const listed = model.listTokens(pageId, {
-        ...(limit !== undefined && { limit }),
-        ...(after !== undefined && { after }),
-      });
-      if (!listed.ok) return listed;
-      const { data, after: cursor, hasMore } = listed.value;
-      const next = new URL(url);
-      if (cursor !== undefined) next.searchParams.set('after', cursor);
-      return {
-        ok: true,
-        value: {
-          data,
-          paging: {
-            cursors: cursor === undefined ? {} : { after: cursor },
-            // Graph's `next` is the same request with the new cursor, token included.
-            ...(hasMore && {
-              next: `http://${req.headers.host ?? '127.0.0.1'}${next.pathname}${next.search}`,
-            }),
-          },
-        },
-      };
-    },
-  } satisfies Call;
-}
-
 /** `GET notification_messages_<TOKEN>`. */
 function tokenReadCall({ model, accessToken, first }: Request): Call {
   const token = first.slice('notification_messages_'.length);
@@ -286,7 +255,8 @@ function setupReadCall({ model, params, accessToken, first, second }: Request): 
   );
 }
 
-function invalid(error: z.ZodError): GraphErrorSpec {
+/** Graph's answer to parameters its schema refuses. */
+export function invalid(error: z.ZodError): GraphErrorSpec {
   const issue = error.issues[0];
   return graphErrors.invalidParameter(
     issue ? `param ${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid parameters',

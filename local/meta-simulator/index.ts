@@ -17,9 +17,13 @@
  *   zone for WEEKLY/MONTHLY tokens), new API 12 h; too early is 4/2018354 or 2300052 (no subcode).
  * - Access: a missing or unknown token is 190 (Meta says 104 when missing); a known token on an
  *   unknown object is 100/33.
- * - Token reads: `GET /{page}/notification_message_tokens` lists tokens not stopped, oldest first,
- *   timestamps in seconds, `next_eligible_time` for the legacy route, cursors opaque, `paging.next`
- *   the same URL (access token included) when more remain. `GET /notification_messages_<TOKEN>`
+ * - Token reads: `GET /{page}/notification_message_tokens` lists tokens not stopped, oldest first
+ *   (`notification_messages_token`; with `do_not_return_duplicates=true` each person's oldest,
+ *   at most 10,000 people), timestamps in seconds, `next_eligible_time` for the legacy route,
+ *   cursors opaque, `paging.next` the same URL (access token included) when more remain. Over
+ *   1,000 reads an hour per person who wrote in the last day: 2300080 with `remaining_seconds`.
+ *   `POST /{page}/messaging_customer_base/unsubscribe` stops every token of each PSID (or the
+ *   named token) on the Page; rows naming nothing there count in `invalid_rows_count`. `GET /notification_messages_<TOKEN>`
  *   answers the same node plus `id`, `page_id` and `notification_messages_status`
  *   (`ACTIVE` or `STOP NOTIFICATIONS`), with the token's Page access token only.
  * - Webhooks: one delivery in flight per Page; events pending meanwhile go together in the next
@@ -53,6 +57,7 @@ import {
   type PageSetup,
   type PersonSetup,
   type SentMessage,
+  type TokenListRules,
   type TokenSeed,
   type TokenView,
 } from './model.ts';
@@ -74,6 +79,7 @@ export {
   type SentMessage,
   SimulatorSetupError,
   type TokenExpiryFormat,
+  type TokenListRules,
   type TokenSeed,
   type TokenView,
 } from './model.ts';
@@ -181,6 +187,8 @@ export interface MetaSimulator {
   injectError(rule: InjectedError): void;
   /** Rate-limit errors for the next N calls and/or T real ms. */
   rateLimitBurst(burst: RateLimitBurst): void;
+  /** Cuts a Page's token list short, refuses it, or lowers its read limit; `undefined` clears. */
+  setTokenListRules(pageId: string, rules: TokenListRules | undefined): void;
 
   /** Every accepted message, oldest first. */
   sent(): SentMessage[];
@@ -269,6 +277,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     faults: () => faults.current(),
     injectError: (rule) => faults.addError(rule),
     rateLimitBurst: (burst) => faults.addBurst(burst),
+    setTokenListRules: (pageId, rules) => model.setTokenListRules(pageId, rules),
     sent: () => model.sent(),
     counters: () => counters.snapshot(),
     rateLimitErrors: () => counters.snapshot().rateLimitErrors,

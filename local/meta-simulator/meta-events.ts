@@ -27,7 +27,8 @@ export interface TokenFacts {
 
 /** One element of `notification_message_tokens`, and the core of a token read. */
 export interface TokenNode {
-  token: string;
+  /** The documented field name (META_PLATFORM.md section 7), not `token`. */
+  notification_messages_token: string;
   recipient_id: string;
   topic_title: string;
   creation_timestamp: number;
@@ -54,7 +55,7 @@ export function tokenNode(
   format: TokenExpiryFormat,
 ): TokenNode {
   return {
-    token: token.token,
+    notification_messages_token: token.token,
     recipient_id: token.psid,
     topic_title: token.title,
     creation_timestamp: Math.floor(token.createdAt / 1000),

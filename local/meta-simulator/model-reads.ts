@@ -3,46 +3,10 @@ import type { TokenNode } from './meta-events.ts';
 import { type ModelState, nodeOf, topicKey, view } from './model-state.ts';
 import type { ModelResult, SentMessage, TokenView } from './model-types.ts';
 
-/** Graph's token reads, and what a test inspects: tokens and accepted messages. */
+/** Graph's one-token read, and what a test inspects: tokens and accepted messages. */
 export function tokenReads(state: ModelState) {
   const { tokens, tokenByTopic, sentLog } = state;
   return {
-    /** `GET /{pageId}/notification_message_tokens`: the Page's tokens not stopped, oldest first. */
-    listTokens(
-      pageId: string,
-      query: { limit?: number; after?: string },
-    ): ModelResult<{ data: TokenNode[]; after?: string; hasMore: boolean }> {
-      const limit = query.limit ?? 25;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        return {
-          ok: false,
-          error: graphErrors.invalidParameter('param limit must be between 1 and 1000'),
-        };
-      }
-      const all = [...tokens.values()].filter((t) => t.pageId === pageId && !t.stopped);
-      let start = 0;
-      if (query.after !== undefined) {
-        const afterToken = Buffer.from(query.after, 'base64url').toString('utf8');
-        const index = all.findIndex((t) => t.token === afterToken);
-        if (index < 0)
-          return {
-            ok: false,
-            error: graphErrors.invalidParameter('param after is not a valid cursor'),
-          };
-        start = index + 1;
-      }
-      const slice = all.slice(start, start + limit);
-      const last = slice.at(-1);
-      return {
-        ok: true,
-        value: {
-          data: slice.map((token) => nodeOf(state, token)),
-          ...(last && { after: Buffer.from(last.token, 'utf8').toString('base64url') }),
-          hasMore: start + limit < all.length,
-        },
-      };
-    },
-
     /** `GET /notification_messages_<TOKEN>`: one token, stopped or not. */
     readToken(value: string): ModelResult<TokenNode & Record<string, unknown>> {
       const token = tokens.get(value);

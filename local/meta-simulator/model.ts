@@ -4,10 +4,12 @@ import { tokenReads } from './model-reads.ts';
 import { sendActions } from './model-sends.ts';
 import { pageSetup, peopleActions } from './model-setup.ts';
 import { createModelState } from './model-state.ts';
+import { tokenListActions } from './model-token-list.ts';
 import type { MetaModelOptions } from './model-types.ts';
 
 export type { TokenExpiryFormat, TokenNode } from './meta-events.ts';
 export { LEGACY_COUNTRIES } from './model-state.ts';
+export type { TokenListRules, UnsubscribeRow } from './model-token-list.ts';
 export {
   type MetaModelOptions,
   type ModelBehaviour,
@@ -39,6 +41,7 @@ export function createMetaModel(options: MetaModelOptions) {
     ...accessChecks(state),
     ...sendActions(state),
     ...tokenReads(state),
+    ...tokenListActions(state),
     ...setupReads(state),
     ...setupControls(state),
   };

@@ -7,7 +7,12 @@ import {
   PAGE_PAUSED_LOG_MESSAGE,
   STATS_LOG_MESSAGE,
 } from '#lib/domain/stats.ts';
-import { FANOUT_SCHEDULES, fanoutScheduleInput } from '#lib/schedules.ts';
+import {
+  FANOUT_SCHEDULES,
+  fanoutScheduleInput,
+  RECONCILE_SCHEDULE,
+  reconcileScheduleInput,
+} from '#lib/schedules.ts';
 import type { RecurringNotifications } from '../../cdk/recurring-notifications.ts';
 import { actionsOf, logicalId, permissionsOf, statementsOf, synthesize } from './synth.ts';
 
@@ -238,9 +243,52 @@ describe('RecurringNotifications with its defaults', () => {
   });
 
   describe('schedules', () => {
-    it('creates one schedule per fan-out schedule definition, in one group', () => {
+    it('creates one schedule per fan-out schedule definition and the reconcile tick, in one group', () => {
       template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-      template.resourceCountIs('AWS::Scheduler::Schedule', FANOUT_SCHEDULES.length);
+      template.resourceCountIs('AWS::Scheduler::Schedule', FANOUT_SCHEDULES.length + 1);
+    });
+
+    it('fires the reconcile tick hourly at the admin function, retried, then to the DLQ', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(0 * * * ? *)',
+        ScheduleExpressionTimezone: 'Etc/UTC',
+        State: 'ENABLED',
+        Target: {
+          Arn: arn(recurrent.admin),
+          Input: reconcileScheduleInput(),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 900 },
+          DeadLetterConfig: { Arn: arn(recurrent.scheduleDeadLetterQueue) },
+          RoleArn: Match.anyValue(),
+        },
+      });
+      expect(RECONCILE_SCHEDULE.expression).toBe('cron(0 * * * ? *)');
+    });
+
+    it('gives each schedule target a role that may invoke only its own function', () => {
+      const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+      const roleOf = (fn: unknown) => {
+        const found = schedules.find(
+          (schedule) => JSON.stringify(schedule.Properties.Target.Arn) === JSON.stringify(fn),
+        );
+        return found?.Properties.Target.RoleArn['Fn::GetAtt'][0];
+      };
+      const fanoutRole = roleOf(arn(recurrent.fanout));
+      const adminRole = roleOf(arn(recurrent.admin));
+      expect(fanoutRole).toBeDefined();
+      expect(adminRole).toBeDefined();
+      expect(adminRole).not.toBe(fanoutRole);
+      const invoked = (role: string) =>
+        statementsOf(template, role)
+          .filter((statement) => actionsOf([statement]).includes('lambda:InvokeFunction'))
+          .flatMap((statement) => [statement.Resource].flat())
+          .map((resource) => JSON.stringify(resource));
+      expect(invoked(adminRole).length).toBeGreaterThan(0);
+      for (const resource of invoked(adminRole)) {
+        expect(resource).toContain(id(recurrent.admin));
+      }
+      for (const resource of invoked(fanoutRole)) {
+        expect(resource).toContain(id(recurrent.fanout));
+      }
     });
 
     it.each(FANOUT_SCHEDULES.map((schedule) => [schedule.cadence, schedule] as const))(

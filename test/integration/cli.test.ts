@@ -232,7 +232,7 @@ describe('recurrent stats and erase', () => {
     const again = await recurrent(['erase', '--page', PAGE, '--psid', 'p1', '--json']);
 
     expect(first.stdout).toBe(
-      `Erased p1 of Page ${PAGE}: 1 subscription, 1 token directory entry.\n`,
+      `Erased p1 of Page ${PAGE}: 1 subscription, 1 token directory entry.\nMeta had no subscription of the person.\n`,
     );
     expect(JSON.parse(again.stdout).erased).toEqual({
       subscriptions: 0,

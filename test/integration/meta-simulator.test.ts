@@ -669,11 +669,13 @@ describe('token reads', () => {
     const paging = first.json.paging as { next: string; cursors: { after: string } };
     const second = await fetch(paging.next).then((response) => response.json());
 
-    expect((first.json.data as { token: string }[]).map((node) => node.token)).toEqual(
-      tokens.slice(0, 2),
-    );
+    expect(
+      (first.json.data as { notification_messages_token: string }[]).map(
+        (node) => node.notification_messages_token,
+      ),
+    ).toEqual(tokens.slice(0, 2));
     expect(first.json.data).toContainEqual({
-      token: tokens[0],
+      notification_messages_token: tokens[0],
       recipient_id: expect.any(String),
       topic_title: 'Title a',
       creation_timestamp: NOW / 1000,
@@ -682,7 +684,7 @@ describe('token reads', () => {
       next_eligible_time: NOW / 1000,
     });
     expect(second).toEqual({
-      data: [expect.objectContaining({ token: tokens[2] })],
+      data: [expect.objectContaining({ notification_messages_token: tokens[2] })],
       paging: { cursors: { after: expect.any(String) } },
     });
   });
@@ -696,7 +698,11 @@ describe('token reads', () => {
       accessToken: SYSTEM_TOKEN,
     });
 
-    expect(read.json).toMatchObject({ token, recipient_id: psid, page_id: PAGE });
+    expect(read.json).toMatchObject({
+      notification_messages_token: token,
+      recipient_id: psid,
+      page_id: PAGE,
+    });
     expect(errorOf(denied)).toMatchObject({ code: 190 });
   });
 });

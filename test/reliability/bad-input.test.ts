@@ -321,6 +321,8 @@ function badAdminRequests(): Case[] {
     ['an unknown route', { accessToken: 't', deliveryRoute: 'fax' }],
     ['a non-numeric ad account', { accessToken: 't', adAccountId: 'act_abc' }],
     ['a non-numeric campaign', { accessToken: 't', campaignId: '1e3' }],
+    ['a default topic the Page does not have', { accessToken: 't', defaultTopicId: 'nope' }],
+    ['a default topic with #', { accessToken: 't', defaultTopicId: 'a#b' }],
     ['an unknown status', { accessToken: 't', status: 'deleted' }],
     ['an unknown field', { accessToken: 't', isAdmin: true }],
     ['a prototype key', JSON.parse('{"accessToken":"t","__proto__":{"status":"paused"}}')],

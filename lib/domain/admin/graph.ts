@@ -19,7 +19,8 @@ export type OptInCtaText = (typeof OPT_IN_CTA_TEXTS)[number];
 export interface TokenNode {
   token: string;
   psid: string;
-  title: string;
+  /** `topic_title`: the opt-in's title on the legacy route; a default on the MM API. */
+  title?: string;
   createdAt: number;
   expiresAt?: number;
   tokenStatus?: string;
@@ -91,12 +92,26 @@ export interface AdminGraph extends SetupGraph {
     psid: string;
     template: OptInTemplate;
   }): Promise<GraphCallResult<{ messageId?: string }>>;
+  /**
+   * One page of the token list; `onePerPerson` asks Meta for one token per person
+   * (`do_not_return_duplicates`, the MM route), which caps the whole list at 10,000.
+   */
   listTokens(request: {
     pageId: string;
     accessToken: string;
     limit: number;
     after?: string;
+    onePerPerson?: boolean;
   }): Promise<GraphCallResult<TokenPage>>;
+  /**
+   * `POST /{page}/messaging_customer_base/unsubscribe` for these PSIDs: Meta stops their
+   * tokens on the Page; `invalidRows` counts the PSIDs Meta did not take.
+   */
+  unsubscribe(request: {
+    pageId: string;
+    accessToken: string;
+    psids: readonly string[];
+  }): Promise<GraphCallResult<{ invalidRows: number }>>;
 }
 
 /**

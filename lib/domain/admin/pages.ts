@@ -36,6 +36,8 @@ const pageBodySchema = z.strictObject({
     .refine(isValidZone, 'must be an IANA time zone such as Europe/Paris')
     .optional(),
   status: z.enum(['active', 'paused']).optional(),
+  /** A topic of this Page; `null` removes it. */
+  defaultTopicId: idSchema('default topic id').nullable().optional(),
 });
 
 /** A Page change an operator asked for. */
@@ -93,6 +95,17 @@ export async function putPage(
         throw new InvalidInputError(`${field}: required for the marketing_messages route`);
       }
     }
+  }
+  const defaultTopicId =
+    input.defaultTopicId === null ? undefined : (input.defaultTopicId ?? stored?.defaultTopicId);
+  if (defaultTopicId !== undefined) {
+    // Checked on every write, so a stored default always names a topic of the Page.
+    if (!(await deps.catalog.getTopic(input.pageId, defaultTopicId))) {
+      throw new InvalidInputError(
+        `defaultTopicId: Page ${input.pageId} has no topic '${defaultTopicId}' (create the topic first)`,
+      );
+    }
+    page.defaultTopicId = defaultTopicId;
   }
   if (input.status !== 'active' && stored?.heldUntil !== undefined) {
     page.heldUntil = stored.heldUntil;

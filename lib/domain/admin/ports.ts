@@ -117,6 +117,50 @@ export interface ContactEraser {
   erase(pageId: string, psid: string): Promise<ErasedCounts>;
 }
 
+/** What the reconcile keeps of a Page between runs: when to list its tokens again. */
+export interface ReconcileState {
+  pageId: string;
+  /** When the last list read to its end was taken (the run's scheduled time, or now). */
+  lastListedAt?: number;
+  /** Lists refused or cut short since then. */
+  failures: number;
+  /** Not before then (Meta's `remaining_seconds`, else a growing backoff). */
+  retryAt?: number;
+  /** Why the last list failed, without Meta's message. */
+  lastFailure?: string;
+}
+
+/** The reconcile's own records: its state per Page and its marks on subscriptions. */
+export interface ReconcileStore {
+  getState(pageId: string): Promise<ReconcileState | undefined>;
+  putState(state: ReconcileState): Promise<void>;
+  /**
+   * Sets `missingSince` on a subscription still at `version` (nothing else wrote it since it
+   * was read); false when it changed meanwhile.
+   */
+  markMissing(key: SubscriptionKey, at: number, version: number | undefined): Promise<boolean>;
+  /** Removes `missingSince`: the person is listed again. */
+  clearMissing(key: SubscriptionKey): Promise<void>;
+}
+
+/** An erased person Meta has not yet confirmed unsubscribing: all a retry needs, nothing more. */
+export interface PendingUnsubscribe {
+  pageId: string;
+  psid: string;
+  erasedAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  /** Why the last attempt failed, without Meta's message. */
+  lastFailure?: string;
+}
+
+/** Unsubscribe calls to retry, per Page; each record expires on its own after 30 days. */
+export interface PendingUnsubscribes {
+  put(entry: PendingUnsubscribe): Promise<void>;
+  list(pageId: string): Promise<PendingUnsubscribe[]>;
+  remove(pageId: string, psid: string): Promise<void>;
+}
+
 /** Everything the admin API works with. */
 export interface AdminDeps {
   catalog: AdminCatalog;
@@ -126,6 +170,8 @@ export interface AdminDeps {
   optInClaims: OptInClaims;
   stats: StatsStore & StatsReader;
   eraser: ContactEraser;
+  reconciles: ReconcileStore;
+  pendingUnsubscribes: PendingUnsubscribes;
   graph: AdminGraph;
   /** What `GET /admin/diagnostics` reads besides Meta: the webhook's and the DLQs' health. */
   webhookDeliveries: WebhookDeliveries;

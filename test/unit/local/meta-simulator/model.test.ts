@@ -616,7 +616,7 @@ describe('token reads', () => {
 
     expect(listed.ok && listed.value.data).toEqual([
       {
-        token,
+        notification_messages_token: token,
         recipient_id: PSID,
         topic_title: 'Daily deals',
         creation_timestamp: NOW / 1000,
@@ -636,7 +636,7 @@ describe('token reads', () => {
 
     expect(read.ok && read.value).toMatchObject({
       id: `notification_messages_${token}`,
-      token,
+      notification_messages_token: token,
       page_id: PAGE,
       notification_messages_status: 'STOP NOTIFICATIONS',
     });
