@@ -3,26 +3,37 @@ import { InvalidInputError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import { normaliseExpiry, type SubscriptionEvent } from '../subscription.ts';
 import { cadenceSchema } from '../topic.ts';
+import type { SendStatus } from '../tracked-send.ts';
 
 /**
  * Meta's webhook deliveries, parsed once into domain events. Shapes per
  * META_PLATFORM.md section 3; every variant listed there as unsure is accepted.
  */
 
-export type MarketingStatus = 'delivered' | 'read' | 'clicked' | 'failed';
-
 export type WebhookEvent =
   | SubscriptionEvent
   | { kind: 'inbound'; pageId: string; psid: string; timestamp: number }
-  | {
-      kind: 'marketing-status';
-      pageId: string;
-      status: MarketingStatus;
-      timestamp: number;
-      token?: string;
-      trackingId?: string;
-      error?: { code: number; subcode?: number; message?: string };
-    };
+  | MarketingStatusEvent;
+
+/**
+ * A `marketing_message_*` status (META_PLATFORM.md section 3): `sent` is an echo. Echoes,
+ * deliveries and reads carry the tracking id; clicks and failures only the token and campaign.
+ */
+export interface MarketingStatusEvent {
+  kind: 'marketing-status';
+  pageId: string;
+  status: SendStatus;
+  timestamp: number;
+  /** `messenger_subscription_token`. */
+  token?: string;
+  trackingId?: string;
+  /** `message_id`: the campaign's id, not a message's. */
+  campaignId?: string;
+  /** A failure's reason as Meta words it (`error_message`). */
+  errorMessage?: string;
+  /** A failure's code, on deliveries that carry an `error` object. */
+  error?: { code: number; subcode?: number; message?: string };
+}
 
 /** What a delivery held: the events to apply and what was skipped, with why. */
 export interface ParsedDelivery {
@@ -76,7 +87,10 @@ const envelopeSchema = z.object({
     .default([]),
 });
 
-const MARKETING_FIELDS: Record<string, MarketingStatus> = {
+/** The Page fields of marketing statuses, and the singular spellings some deliveries use. */
+const MARKETING_FIELDS: Record<string, SendStatus> = {
+  marketing_message_echoes: 'sent',
+  marketing_message_echo: 'sent',
   marketing_message_deliveries: 'delivered',
   marketing_message_delivery: 'delivered',
   marketing_message_reads: 'read',
@@ -87,12 +101,19 @@ const MARKETING_FIELDS: Record<string, MarketingStatus> = {
   marketing_message_delivery_faileds: 'failed',
 };
 
+/** An id Meta may write as a JSON number (kept digit for digit by `ID_KEYS`) or a string. */
+const graphId = z.union([z.string(), z.number().transform(String)]);
+
 const marketingValueSchema = z.looseObject({
-  marketing_message_tracking_id: z.coerce.string().optional(),
-  tracking_id: z.coerce.string().optional(),
-  subscription_token: z.string().optional(),
-  notification_messages_token: z.string().optional(),
+  field: z.string().optional(),
+  page_id: graphId.optional(),
+  marketing_message_tracking_id: graphId.optional(),
+  tracking_id: graphId.optional(),
+  messenger_subscription_token: graphId.optional(),
+  subscription_token: graphId.optional(),
+  message_id: graphId.optional(),
   timestamp: epochMs.optional(),
+  error_message: z.string().optional(),
   error: z
     .looseObject({
       code: z.coerce.number(),
@@ -103,19 +124,38 @@ const marketingValueSchema = z.looseObject({
 });
 
 /**
+ * Keys whose numbers are Graph ids: JSON numbers past 2^53 lose digits in `JSON.parse`, so
+ * their source text is kept (Node 22+ hands revivers the source).
+ */
+const ID_KEYS = new Set(['id', 'page_id', 'recipient_id', 'app_id', 'message_id']);
+
+function keepIdDigits(
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: { source?: string },
+): unknown {
+  return typeof value === 'number' && ID_KEYS.has(key) && context?.source !== undefined
+    ? context.source
+    : value;
+}
+
+/**
  * Parses a delivery's JSON text into events. Throws InvalidInputError for text that is
  * not JSON or an envelope that is not Meta's; anything unrecognised inside is ignored.
  */
 export function parseDelivery(text: string): ParsedDelivery {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text, keepIdDigits as Parameters<typeof JSON.parse>[1]);
   } catch (error: unknown) {
     throw new InvalidInputError(
       `body is not valid JSON: ${error instanceof Error ? error.message : 'unreadable'}`,
       'malformed_json',
     );
   }
+  const bare = bareStatuses(json);
+  if (bare) return bare;
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) {
     const issue = envelope.error.issues[0];
@@ -172,6 +212,12 @@ function unstorableId(event: WebhookEvent): string | undefined {
   const ids: [string, string][] = [['entry.id', event.pageId]];
   if ('psid' in event) ids.push(['sender.id', event.psid]);
   if ('topicId' in event) ids.push(['optin.payload', event.topicId]);
+  if (event.kind === 'marketing-status') {
+    if (event.trackingId !== undefined) {
+      ids.push(['marketing_message_tracking_id', event.trackingId]);
+    }
+    if (event.campaignId !== undefined) ids.push(['message_id', event.campaignId]);
+  }
   return ids.find(([, id]) => !storableId.safeParse(id).success)?.[0];
 }
 
@@ -301,9 +347,42 @@ function parseChange(raw: unknown, pageId: string, entryTime: number, out: Parse
   pushMarketing(change.data.value, status, pageId, entryTime, out);
 }
 
+/**
+ * A body of bare status objects, as Meta documents them (no `object`, no `entry`): one object
+ * or an array of them. Undefined when the body is not that, so the envelope is checked instead.
+ */
+function bareStatuses(json: unknown): ParsedDelivery | undefined {
+  const items = Array.isArray(json) ? json : [json];
+  if (items.length === 0 || !items.every(isBareStatus)) return undefined;
+  const parsed: ParsedDelivery = { object: 'marketing_message', events: [], ignored: [] };
+  for (const item of items) {
+    const value = marketingValueSchema.safeParse(item);
+    if (!value.success || value.data.page_id === undefined) {
+      parsed.ignored.push('a marketing message status without page_id');
+      continue;
+    }
+    pushMarketing(item, bareStatusOf(value.data), value.data.page_id, 0, parsed);
+  }
+  return parsed;
+}
+
+function isBareStatus(item: unknown): item is Record<string, unknown> {
+  if (typeof item !== 'object' || item === null || 'object' in item || 'entry' in item) {
+    return false;
+  }
+  const field = (item as { field?: unknown }).field;
+  if (typeof field === 'string') return field in MARKETING_FIELDS;
+  // META_PLATFORM.md section 3: a delivery_failed object has no `field`, only `error_message`.
+  return 'error_message' in item && 'messenger_subscription_token' in item;
+}
+
+function bareStatusOf(value: z.infer<typeof marketingValueSchema>): SendStatus {
+  return (value.field !== undefined && MARKETING_FIELDS[value.field]) || 'failed';
+}
+
 function pushMarketing(
   raw: unknown,
-  status: MarketingStatus,
+  status: SendStatus,
   pageId: string,
   timestamp: number,
   out: ParsedDelivery,
@@ -314,8 +393,13 @@ function pushMarketing(
     return;
   }
   const value = parsed.data;
-  const token = value.subscription_token ?? value.notification_messages_token;
+  // Meta's name is `messenger_subscription_token`; `subscription_token` is what it is sent as.
+  const token = value.messenger_subscription_token ?? value.subscription_token;
   const trackingId = value.marketing_message_tracking_id ?? value.tracking_id;
+  if (token === undefined && trackingId === undefined) {
+    out.ignored.push(`a marketing message ${status} event without token or tracking id`);
+    return;
+  }
   out.events.push({
     kind: 'marketing-status',
     pageId,
@@ -323,6 +407,8 @@ function pushMarketing(
     timestamp: value.timestamp ?? timestamp,
     ...(token !== undefined && { token }),
     ...(trackingId !== undefined && { trackingId }),
+    ...(value.message_id !== undefined && { campaignId: value.message_id }),
+    ...(value.error_message !== undefined && { errorMessage: value.error_message }),
     ...(value.error && {
       error: {
         code: value.error.code,
