@@ -25,6 +25,7 @@ import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './e
 import {
   type FaultConfig,
   type MetaSimulator,
+  type MetaSimulatorOptions,
   startMetaSimulator,
 } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
@@ -58,6 +59,8 @@ export interface RuntimeOptions {
   tableName?: string;
   /** Faults the built-in simulator injects from the start. */
   simulatorFaults?: FaultConfig;
+  /** How the built-in simulator sends marketing status webhooks (delays, chances, shape). */
+  simulatorMarketingStatus?: MetaSimulatorOptions['marketingStatus'];
   /**
    * Use the DynamoDB and SQS endpoints already in `AWS_ENDPOINT_URL_*` instead of starting
    * emulators (tests share one pair; each runtime then needs its own `tableName`).
@@ -196,6 +199,9 @@ async function startSimulator(
       realNow: clock.now,
       appSecret: options.appSecret,
       log,
+      ...(options.simulatorMarketingStatus && {
+        marketingStatus: options.simulatorMarketingStatus,
+      }),
     });
     stops.push(() => simulator?.stop() ?? Promise.resolve());
   }
