@@ -8,7 +8,7 @@ import * as z from 'zod';
 /** Epoch milliseconds, sent as a number or as a numeric string. */
 export const epochMs = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
 
-/** An id Meta may write as a string or as a JSON number (kept digit for digit by `parseMetaJson`). */
+/** An id Meta writes as a string or as a JSON number (`parseMetaJson` keeps its digits). */
 export const graphId = z.union([z.string(), z.number().transform(String)]);
 
 /**
