@@ -1,10 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   CLOCK_SKEW_MS,
@@ -17,6 +12,7 @@ import {
   type TrackedSendStore,
 } from '../domain/tracked-send.ts';
 import { batchWrite } from './dynamo-batch.ts';
+import { queryPartition } from './dynamo-query.ts';
 import { keys } from './keys.ts';
 
 const trackedItem = z.object({
@@ -116,24 +112,12 @@ async function latestBefore(
 ): Promise<TrackedItem | undefined> {
   const { pk } = keys.trackedSend(ref.token, '');
   let latest: TrackedItem | undefined;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const answer = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ...(start && { ExclusiveStartKey: start }),
-      }),
-    );
-    for (const raw of answer.Items ?? []) {
-      const item = trackedItem.parse(raw);
-      if (item.campaignId !== ref.campaignId || item.sentAt > ref.at + CLOCK_SKEW_MS) continue;
-      if (item.expiresAt * 1000 <= now) continue;
-      if (!latest || item.sentAt > latest.sentAt) latest = item;
-    }
-    start = answer.LastEvaluatedKey;
-  } while (start);
+  for (const raw of await queryPartition(client, table, pk)) {
+    const item = trackedItem.parse(raw);
+    if (item.campaignId !== ref.campaignId || item.sentAt > ref.at + CLOCK_SKEW_MS) continue;
+    if (item.expiresAt * 1000 <= now) continue;
+    if (!latest || item.sentAt > latest.sentAt) latest = item;
+  }
   return latest;
 }
 
