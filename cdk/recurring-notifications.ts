@@ -258,12 +258,14 @@ export class RecurringNotifications extends Construct {
       timeout: Duration.seconds(4),
       environment: webhookEnvironment(this.table, this.metaSecret),
     });
+    // Query: a token's kept MM sends (clicks, failures) and a person's partition (markHolders).
     this.grantTable(webhook, [
       'GetItem',
       'BatchGetItem',
       'PutItem',
       'UpdateItem',
       'BatchWriteItem',
+      'Query',
     ]);
     this.metaSecret.grantRead(webhook);
     if (!props.metaSecret) grantSecretKey(webhook, this.encryptionKey);
@@ -308,8 +310,9 @@ export class RecurringNotifications extends Construct {
       timeout: SENDER_TIMEOUT,
       environment: senderEnvironment(this.table, this.sendQueue, props),
     });
-    // Subscriptions (BatchGet), Pages and topics (Get), claims, rate buckets, stats (Update).
-    this.grantTable(sender, ['GetItem', 'BatchGetItem', 'UpdateItem']);
+    // Subscriptions (BatchGet), Pages and topics (Get), claims, rate buckets, stats (Update),
+    // kept MM sends (BatchWrite), the holders of a stopped or dead token (Query).
+    this.grantTable(sender, ['GetItem', 'BatchGetItem', 'UpdateItem', 'BatchWriteItem', 'Query']);
     // Receive, delete and change visibility (deferrals) on the send queue.
     sender.addEventSource(
       new SqsEventSource(this.sendQueue, {

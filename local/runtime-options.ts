@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Log } from '#lib/log.ts';
-import type { FaultConfig } from './meta-simulator/index.ts';
+import type { FaultConfig, MetaSimulatorOptions } from './meta-simulator/index.ts';
 import type { CatchUp } from './scheduler.ts';
 
 /** Everything the one-machine runtime needs; `local/start.ts` reads it from the environment. */
@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   tableName?: string;
   /** Faults the built-in simulator injects from the start. */
   simulatorFaults?: FaultConfig;
+  /** How the built-in simulator sends marketing status webhooks (delays, chances, shape). */
+  simulatorMarketingStatus?: MetaSimulatorOptions['marketingStatus'];
   /**
    * Use the DynamoDB and SQS endpoints already in `AWS_ENDPOINT_URL_*` instead of starting
    * emulators (tests share one pair; each runtime then needs its own `tableName`).

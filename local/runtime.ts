@@ -176,6 +176,9 @@ async function startSimulator(
       realNow: clock.now,
       appSecret: options.appSecret,
       log,
+      ...(options.simulatorMarketingStatus && {
+        marketingStatus: options.simulatorMarketingStatus,
+      }),
     });
     stops.push(() => simulator?.stop() ?? Promise.resolve());
   }

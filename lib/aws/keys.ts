@@ -27,6 +27,15 @@ export const keys = {
   }),
   /** Tokens are stored hashed in this key so the key itself reveals nothing. */
   token: (token: string) => ({ pk: `TOKEN#${sha256(token)}`, sk: 'SUB' }),
+  /**
+   * A Marketing Message API send kept for its status webhooks: one partition per token (hashed,
+   * as in the token directory), one item per tracking id, so a click or a failure (no tracking id)
+   * finds the token's few sends with one Query.
+   */
+  trackedSend: (token: string, trackingId: string) => ({
+    pk: `MMSEND#${sha256(token)}`,
+    sk: `TRACK#${trackingId}`,
+  }),
   /** When the webhook last took a signed delivery for a Page (apart from the Page's partition). */
   webhookDelivery: (pageId: string) => ({ pk: `WEBHOOK#${pageId}`, sk: 'LAST' }),
   /** What the reconcile keeps of a Page between runs (apart from the Page's partition). */

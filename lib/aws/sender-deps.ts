@@ -8,6 +8,7 @@ import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
 import { dynamoSendStore } from './dynamo-send-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoTrackedSends } from './dynamo-tracked-sends.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
 
 /** The sender's ports: the one table, the send queue it consumes, and the Graph API. */
@@ -30,6 +31,7 @@ export function senderDeps(
     rate: dynamoRateBucket(dynamo, config.table, { burst: config.burst }),
     queue: sqsSendQueue(sqs, config.queueUrl),
     stats: dynamoStatsStore(dynamo, config.table),
+    tracked: dynamoTrackedSends(dynamo, config.table),
     graph: parts.graph,
     clock: parts.clock,
     log: parts.log,

@@ -7,6 +7,7 @@ import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoEventArchive } from './dynamo-event-archive.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoTrackedSends } from './dynamo-tracked-sends.ts';
 import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
 
 /** The webhook's ports, all on the one table. */
@@ -22,6 +23,7 @@ export function webhookDeps(
     subscriptions: dynamoSubscriptionStore(client, table),
     contacts: dynamoContactStore(client, table),
     stats: dynamoStatsStore(client, table),
+    tracked: dynamoTrackedSends(client, table),
     clock,
     log,
   };

@@ -77,6 +77,10 @@ export const STATS_COUNTERS = [
   'delivered',
   'read',
   'clicked',
+  /** Sends Meta reported as not delivered (`marketing_message_delivery_failed`). */
+  'undelivered',
+  /** Marketing statuses no kept send joins (counted on the Page's `UNMATCHED_TOPIC`). */
+  'unmatched',
   /** Sends Meta's frequency caps refused (the slot is skipped, not failed). */
   'fcap',
 ] as const;

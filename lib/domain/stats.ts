@@ -16,6 +16,12 @@ export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
  */
 export const PAGE_HELD_LOG_MESSAGE = 'page held';
 
+/**
+ * The stats "topic" where the webhook counts, per Page and day, marketing statuses no kept send
+ * joins (`unmatched`). A topic of that id would share its item (as `_unknown` did before).
+ */
+export const UNMATCHED_TOPIC = '_unmatched';
+
 /** The UTC day of an instant, as stats are keyed. */
 export function statsDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);

@@ -136,20 +136,65 @@ export function statusEvent(
   };
 }
 
-/** A Marketing Message API status as an `entry[].changes[]` item. */
+/** The five Marketing Message API status webhooks (META_PLATFORM.md section 3). */
+export type MarketingStatusKind = 'echo' | 'delivery' | 'read' | 'click' | 'failed';
+
+/**
+ * How status webhooks leave: as `entry[].changes[]` items of the Page envelope (the default),
+ * or as the bare objects Meta's pages document, one delivery each.
+ */
+export type MarketingStatusShape = 'envelope' | 'bare';
+
+const MARKETING_FIELDS: Record<MarketingStatusKind, string> = {
+  echo: 'marketing_message_echoes',
+  delivery: 'marketing_message_deliveries',
+  read: 'marketing_message_reads',
+  click: 'marketing_message_clicks',
+  failed: 'marketing_message_delivery_failed',
+};
+
+/** What a status names of its send. */
+export interface MarketingSendFacts {
+  appId: string;
+  pageId: string;
+  psid: string;
+  token: string;
+  campaignId: string;
+  trackingId: string;
+  mid: string;
+}
+
+/** Meta writes Graph ids as JSON numbers; ours become numbers when that keeps every digit. */
+function graphNumber(id: string): string | number {
+  return /^[1-9]\d{0,14}$/.test(id) ? Number(id) : id;
+}
+
+/**
+ * One marketing status in Meta's documented flat shape: `message_id` is the campaign id; reads
+ * carry no `mid`; clicks and failures no tracking id; a failure has no `field`, only
+ * `error_message`.
+ */
 export function marketingEvent(
-  pageId: string,
-  field:
-    | 'marketing_message_deliveries'
-    | 'marketing_message_reads'
-    | 'marketing_message_delivery_failed',
+  kind: MarketingStatusKind,
+  send: MarketingSendFacts,
   at: number,
-  value: Record<string, unknown>,
+  shape: MarketingStatusShape,
+  errorMessage?: string,
 ): OutgoingEvent {
-  return {
-    kind: 'change',
-    pageId,
-    dueAt: at,
-    change: { field, value: { ...value, timestamp: at } },
+  const field = MARKETING_FIELDS[kind];
+  const value: Record<string, unknown> = {
+    ...(kind !== 'failed' && { field }),
+    recipient_id: graphNumber(send.psid),
+    page_id: graphNumber(send.pageId),
+    app_id: graphNumber(send.appId),
+    timestamp: at,
+    ...(kind !== 'read' && { mid: send.mid }),
+    ...(kind !== 'click' &&
+      kind !== 'failed' && { marketing_message_tracking_id: send.trackingId }),
+    messenger_subscription_token: send.token,
+    message_id: send.campaignId,
+    ...(kind === 'failed' && { error_message: errorMessage ?? 'Message failed to deliver' }),
   };
+  if (shape === 'bare') return { kind: 'bare', pageId: send.pageId, dueAt: at, body: value };
+  return { kind: 'change', pageId: send.pageId, dueAt: at, change: { field, value } };
 }

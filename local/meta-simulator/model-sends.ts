@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { SendRoute } from './cooldown.ts';
 import { type GraphErrorSpec, graphErrors } from './graph-errors.ts';
-import { messageId as newMessageId, numericId } from './ids.ts';
-import { marketingEvent, optInEvent } from './meta-events.ts';
+import { messageId as newMessageId } from './ids.ts';
+import { type MarketingSendFacts, marketingEvent, optInEvent } from './meta-events.ts';
 import {
   type CampaignState,
   cooldownUntil,
@@ -10,6 +11,7 @@ import {
   type ModelState,
   personKey,
   personOf,
+  SIMULATED_APP,
   type TokenState,
 } from './model-state.ts';
 import type { ModelResult, SentMessage } from './model-types.ts';
@@ -162,7 +164,8 @@ function sendMarketing(
   const admitted = admitTokenSend(state, token, 'marketing_messages', body, now);
   if (!admitted.ok) return admitted;
   const { followUp, failsLater } = admitted;
-  const trackingId = numericId(16);
+  // Meta's tracking ids are UUIDs (META_PLATFORM.md section 3).
+  const trackingId = randomUUID();
   const sent = record(state, {
     route: 'marketing_messages',
     pageId: token.pageId,
@@ -183,7 +186,16 @@ function sendMarketing(
       },
     }),
   });
-  emitMarketingStatus(state, token, trackingId, now + state.statusDelayMs, failsLater);
+  const facts: MarketingSendFacts = {
+    appId: SIMULATED_APP.id,
+    pageId: token.pageId,
+    psid: token.psid,
+    token: token.token,
+    campaignId: campaign.id,
+    trackingId,
+    mid: newMessageId(),
+  };
+  emitMarketingStatus(state, facts, now, failsLater);
   return {
     ok: true,
     value: { success: true, marketing_message_tracking_id: trackingId },
@@ -309,32 +321,29 @@ function marketingTarget(
   return { ok: true, value: { campaign, token, body } };
 }
 
-/** The status webhooks of a marketing send: delivered (then maybe read), or failed. */
+/**
+ * The status webhooks of a marketing send, each a delay after the one before: an echo (when
+ * enabled), then delivered, maybe read and maybe clicked; or failed.
+ */
 function emitMarketingStatus(
   state: ModelState,
-  token: TokenState,
-  trackingId: string,
-  deliveredAt: number,
+  send: MarketingSendFacts,
+  sentAt: number,
   failure: GraphErrorSpec | undefined,
 ) {
-  const { emit, statusDelayMs } = state;
-  const ids = { marketing_message_tracking_id: trackingId, subscription_token: token.token };
+  const { emit, statusDelayMs, statusShape } = state;
+  if (state.echoes) emit(marketingEvent('echo', send, sentAt, statusShape));
+  const deliveredAt = sentAt + statusDelayMs;
   if (failure) {
-    emit(
-      marketingEvent(token.pageId, 'marketing_message_delivery_failed', deliveredAt, {
-        ...ids,
-        error: {
-          code: failure.code,
-          ...(failure.subcode !== undefined && { error_subcode: failure.subcode }),
-          message: failure.message,
-        },
-      }),
-    );
+    emit(marketingEvent('failed', send, deliveredAt, statusShape, failure.message));
     return;
   }
-  emit(marketingEvent(token.pageId, 'marketing_message_deliveries', deliveredAt, ids));
-  if (state.random() < state.readProbability) {
-    emit(marketingEvent(token.pageId, 'marketing_message_reads', deliveredAt + statusDelayMs, ids));
+  emit(marketingEvent('delivery', send, deliveredAt, statusShape));
+  if (state.random() >= state.readProbability) return;
+  emit(marketingEvent('read', send, deliveredAt + statusDelayMs, statusShape));
+  // No draw when clicks are off, so seeded runs see the chances they saw before.
+  if (state.clickProbability > 0 && state.random() < state.clickProbability) {
+    emit(marketingEvent('click', send, deliveredAt + 2 * statusDelayMs, statusShape));
   }
 }
 

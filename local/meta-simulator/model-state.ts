@@ -8,7 +8,12 @@ import {
 } from './cooldown.ts';
 import type { BlockedError } from './graph-errors.ts';
 import { newToken, numericId } from './ids.ts';
-import { type TokenExpiryFormat, type TokenNode, tokenNode } from './meta-events.ts';
+import {
+  type MarketingStatusShape,
+  type TokenExpiryFormat,
+  type TokenNode,
+  tokenNode,
+} from './meta-events.ts';
 import {
   type MetaModelOptions,
   type SentMessage,
@@ -113,6 +118,9 @@ export interface ModelState {
   blockedVariant: BlockedError;
   statusDelayMs: number;
   readProbability: number;
+  clickProbability: number;
+  echoes: boolean;
+  statusShape: MarketingStatusShape;
   asyncFailures: boolean;
   legacyCountries: ReadonlySet<string>;
   pages: Map<string, PageState>;
@@ -141,6 +149,9 @@ export function createModelState(options: MetaModelOptions): ModelState {
     blockedVariant: options.blockedError ?? '551',
     statusDelayMs: options.marketingStatus?.delayMs ?? 1000,
     readProbability: options.marketingStatus?.readProbability ?? 0.5,
+    clickProbability: options.marketingStatus?.clickProbability ?? 0,
+    echoes: options.marketingStatus?.echoes ?? false,
+    statusShape: options.marketingStatus?.shape ?? 'envelope',
     asyncFailures: options.marketingStatus?.asyncFailures ?? false,
     legacyCountries: new Set(options.regionRules?.legacyCountries ?? LEGACY_COUNTRIES),
     pages: new Map(),

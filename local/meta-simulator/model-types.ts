@@ -1,7 +1,7 @@
 import type { Clock } from '#lib/clock.ts';
 import type { SendRoute, TokenFrequency } from './cooldown.ts';
 import type { BlockedError, GraphErrorSpec } from './graph-errors.ts';
-import type { TokenExpiryFormat, TokenFacts } from './meta-events.ts';
+import type { MarketingStatusShape, TokenExpiryFormat, TokenFacts } from './meta-events.ts';
 import type { OutgoingEvent } from './webhook-delivery.ts';
 
 /** The vocabulary of the simulated platform: what a test sets up, chooses and reads back. */
@@ -36,6 +36,15 @@ export interface ModelBehaviour {
     delayMs?: number;
     /** Chance that a delivered marketing message is read; default 0.5. */
     readProbability?: number;
+    /** Chance that a read marketing message is clicked (a delay after the read); default 0. */
+    clickProbability?: number;
+    /** Also send `marketing_message_echoes` at the send; default false. */
+    echoes?: boolean;
+    /**
+     * `envelope` (default): statuses as `entry[].changes[]` items; `bare`: the flat objects of
+     * Meta's pages, one delivery each (META_PLATFORM.md section 3 is unsure which Meta sends).
+     */
+    shape?: MarketingStatusShape;
     /**
      * Accept marketing sends to stopped tokens or blocking people and report the failure later as
      * `marketing_message_delivery_failed`, instead of refusing at once. Default false.

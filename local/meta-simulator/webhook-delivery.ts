@@ -17,7 +17,9 @@ export type OutgoingEvent =
       pageId: string;
       dueAt: number;
       change: { field: string; value: Record<string, unknown> };
-    };
+    }
+  /** A body of its own, outside the Page envelope (bare marketing statuses). */
+  | { kind: 'bare'; pageId: string; dueAt: number; body: Record<string, unknown> };
 
 export interface WebhookDeliveryOptions {
   clock: Clock;
@@ -214,14 +216,19 @@ function hasDue(pending: readonly OutgoingEvent[], pageId: string, now: number):
   return pending.some((event) => event.pageId === pageId && event.dueAt <= now);
 }
 
-/** Takes out of `pending`, in order, up to `max` events of the Page due by `now`. */
+/**
+ * Takes out of `pending`, in order, up to `max` events of the Page due by `now`; a bare event
+ * is its own delivery, taken alone.
+ */
 function takeDue(pending: OutgoingEvent[], pageId: string, now: number, max: number) {
   const taken: OutgoingEvent[] = [];
   for (let index = 0; index < pending.length && taken.length < max; ) {
     const event = pending[index];
     if (event && event.pageId === pageId && event.dueAt <= now) {
+      if (event.kind === 'bare' && taken.length > 0) break;
       taken.push(event);
       pending.splice(index, 1);
+      if (event.kind === 'bare') break;
     } else {
       index += 1;
     }
@@ -237,19 +244,8 @@ function signedRecord(
   taken: readonly OutgoingEvent[],
   appSecret: string,
 ): DeliveryRecord {
-  const messaging = taken.flatMap((event) => (event.kind === 'messaging' ? [event.event] : []));
-  const changes = taken.flatMap((event) => (event.kind === 'change' ? [event.change] : []));
-  const body = metaJson({
-    object: 'page',
-    entry: [
-      {
-        id: pageId,
-        time: now,
-        ...(messaging.length > 0 && { messaging }),
-        ...(changes.length > 0 && { changes }),
-      },
-    ],
-  });
+  const [first] = taken;
+  const body = metaJson(first?.kind === 'bare' ? first.body : envelopeOf(pageId, now, taken));
   return {
     id,
     pageId,
@@ -263,6 +259,23 @@ function signedRecord(
   };
 }
 
+/** Meta's Page envelope: one `entry` holding the events' `messaging` and `changes` items. */
+function envelopeOf(pageId: string, now: number, taken: readonly OutgoingEvent[]) {
+  const messaging = taken.flatMap((event) => (event.kind === 'messaging' ? [event.event] : []));
+  const changes = taken.flatMap((event) => (event.kind === 'change' ? [event.change] : []));
+  return {
+    object: 'page',
+    entry: [
+      {
+        id: pageId,
+        time: now,
+        ...(messaging.length > 0 && { messaging }),
+        ...(changes.length > 0 && { changes }),
+      },
+    ],
+  };
+}
+
 function copyOf(record: DeliveryRecord): DeliveryRecord {
   return {
     ...record,
@@ -273,6 +286,11 @@ function copyOf(record: DeliveryRecord): DeliveryRecord {
 
 function fieldOf(event: OutgoingEvent): string {
   if (event.kind === 'change') return event.change.field;
+  if (event.kind === 'bare') {
+    return typeof event.body.field === 'string'
+      ? event.body.field
+      : 'marketing_message_delivery_failed';
+  }
   if ('optin' in event.event) return 'messaging_optins';
   if ('message' in event.event) return 'messages';
   return 'messaging';

@@ -46,20 +46,12 @@ const ACTION_OF: Readonly<Record<string, string>> = {
  * granted them. A module is bundled whole when any of its exports is used.
  */
 const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
-  // dynamo-catalog's putPage and putTopic are the admin API's; its listings (Query) are the
-  // admin API's and the fan-out's, like dynamo-stats-store's readDays.
-  webhook: ['TransactWriteCommand', 'paginateQuery'],
+  // dynamo-catalog's putPage and putTopic are the admin API's.
+  webhook: ['TransactWriteCommand'],
   // dynamo-catalog's writes are the admin API's; the send queue's deferrals are the sender's.
   fanout: ['PutCommand', 'TransactWriteCommand', 'ChangeMessageVisibilityBatchCommand'],
-  // dynamo-catalog's writes and listings, dynamo-stats-store's readDays, the subscription
-  // store's token directory writes (webhook), and the send queue's enqueue (fan-out).
-  sender: [
-    'PutCommand',
-    'TransactWriteCommand',
-    'BatchWriteCommand',
-    'paginateQuery',
-    'SendMessageBatchCommand',
-  ],
+  // dynamo-catalog's writes, and the send queue's enqueue (fan-out).
+  sender: ['PutCommand', 'TransactWriteCommand', 'SendMessageBatchCommand'],
   // The admin API calls everything its modules hold but the send queue's deferrals (sender).
   admin: ['ChangeMessageVisibilityBatchCommand'],
 };

@@ -391,6 +391,7 @@ describe('RecurringNotifications with its defaults', () => {
           'dynamodb:BatchWriteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',
+          'dynamodb:Query',
           'dynamodb:UpdateItem',
           'logs:CreateLogStream',
           'logs:PutLogEvents',
@@ -427,11 +428,17 @@ describe('RecurringNotifications with its defaults', () => {
       expect(actionsOf(statements)).not.toContain('dynamodb:PutItem');
     });
 
-    it('lets the sender read and update items and consume the send queue', () => {
+    it('lets the sender read, update and query items, keep MM sends and consume the send queue', () => {
       const statements = roleStatements('sender');
       const permissions = permissionsOf(statements);
       expect(permissions).toContainEqual({
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         resource: arn(recurrent.table),
       });
       expect(permissions).toContainEqual({

@@ -294,51 +294,76 @@ describe('webhooks', () => {
     expect(receiver.received).toHaveLength(3);
   });
 
-  it('delivers marketing statuses as entry changes once the clock reaches them', async () => {
-    await start({ marketingStatus: { delayMs: 60_000, readProbability: 1 } });
-    const { token } = await anOptedInPerson();
-    const campaign = await graph('POST', `act_${AD_ACCOUNT}/message_campaign`, {
-      bearer: SYSTEM_TOKEN,
-      body: { name: 'Daily deals', page_id: PAGE },
-    });
+  it.each([
+    ['envelope', 'as entry changes'],
+    ['bare', 'as bare objects, one body each'],
+  ] as const)(
+    'delivers marketing statuses %s (%s) once the clock reaches them',
+    async (shape, _how) => {
+      await start({
+        marketingStatus: { delayMs: 60_000, readProbability: 1, clickProbability: 1, shape },
+      });
+      const { token } = await anOptedInPerson();
+      const campaign = await graph('POST', `act_${AD_ACCOUNT}/message_campaign`, {
+        bearer: SYSTEM_TOKEN,
+        body: { name: 'Daily deals', page_id: PAGE },
+      });
 
-    const sent = await graph('POST', `act_${AD_ACCOUNT}/messages`, {
-      bearer: SYSTEM_TOKEN,
-      body: {
-        message_id: campaign.json.id,
-        messenger_delivery_data: { subscription_token: token },
-        message: { text: 'Deal' },
-      },
-    });
-    await sim.settle({ dueOnly: true });
-    const before = receiver.events().filter((event) => event.kind === 'marketing-status');
-    clock.set(NOW + 120_000);
-    await sim.settle();
+      const sent = await graph('POST', `act_${AD_ACCOUNT}/messages`, {
+        bearer: SYSTEM_TOKEN,
+        body: {
+          message_id: campaign.json.id,
+          messenger_delivery_data: { subscription_token: token },
+          message: { text: 'Deal' },
+        },
+      });
+      await sim.settle({ dueOnly: true });
+      const before = receiver.events().filter((event) => event.kind === 'marketing-status');
+      clock.set(NOW + 180_000);
+      await sim.settle();
 
-    const trackingId = sent.json.marketing_message_tracking_id;
-    expect(sent.json).toEqual({ success: true, marketing_message_tracking_id: expect.any(String) });
-    expect(before).toEqual([]);
-    const statuses = receiver.events().filter((event) => event.kind === 'marketing-status');
-    expect(statuses).toEqual([
-      {
-        kind: 'marketing-status',
-        pageId: PAGE,
-        status: 'delivered',
-        timestamp: NOW + 60_000,
-        token,
-        trackingId,
-      },
-      {
-        kind: 'marketing-status',
-        pageId: PAGE,
-        status: 'read',
-        timestamp: NOW + 120_000,
-        token,
-        trackingId,
-      },
-    ]);
-    expect(receiver.received.every((entry) => entry.sha256Valid)).toBe(true);
-  });
+      const trackingId = sent.json.marketing_message_tracking_id;
+      expect(sent.json).toEqual({
+        success: true,
+        marketing_message_tracking_id: expect.any(String),
+      });
+      expect(before).toEqual([]);
+      const statuses = receiver.events().filter((event) => event.kind === 'marketing-status');
+      expect(statuses).toEqual([
+        {
+          kind: 'marketing-status',
+          pageId: PAGE,
+          status: 'delivered',
+          timestamp: NOW + 60_000,
+          token,
+          trackingId,
+          campaignId: campaign.json.id,
+        },
+        {
+          kind: 'marketing-status',
+          pageId: PAGE,
+          status: 'read',
+          timestamp: NOW + 120_000,
+          token,
+          trackingId,
+          campaignId: campaign.json.id,
+        },
+        {
+          kind: 'marketing-status',
+          pageId: PAGE,
+          status: 'clicked',
+          timestamp: NOW + 180_000,
+          token,
+          campaignId: campaign.json.id,
+        },
+      ]);
+      expect(receiver.received.every((entry) => entry.sha256Valid)).toBe(true);
+      const bodies = receiver.received.map((entry) => JSON.parse(entry.raw.toString('utf8')));
+      const changes = bodies.flatMap((body) => body.entry?.[0]?.changes ?? []);
+      const bare = bodies.filter((body) => body.object === undefined);
+      expect([changes.length, bare.length]).toEqual(shape === 'envelope' ? [3, 0] : [0, 3]);
+    },
+  );
 });
 
 describe('the opt-in flow over HTTP', () => {

@@ -6,7 +6,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSqsClient } from '#lib/aws/clients.ts';
@@ -325,6 +325,25 @@ describe('sender: request shapes', () => {
     const item = await stored(subscription);
     expect(item).toMatchObject({ lastSlot: SLOT });
     expect(item?.lastSentAt).toBeGreaterThanOrEqual(before);
+    // The tracking id Meta answered is kept for the status webhooks, with when the request left.
+    const tracked = await db.client.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.trackedSend(subscription.token, '').pk },
+      }),
+    );
+    expect(tracked.Items).toEqual([
+      expect.objectContaining({
+        sk: expect.stringMatching(/^TRACK#tracking-\d+$/),
+        pageId: page.pageId,
+        psid: subscription.psid,
+        topicId: TOPIC_ID,
+        campaignId: 'campaign-42',
+        statusRank: 0,
+      }),
+    ]);
+    expect(tracked.Items?.[0]?.sentAt).toBeGreaterThanOrEqual(item?.lastSentAt ?? Infinity);
   });
 });
 

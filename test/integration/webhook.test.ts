@@ -403,18 +403,15 @@ describe('POST /webhook applying events', () => {
     });
   });
 
-  it('counts marketing statuses and marks a subscription stopped when its delivery failed so', async () => {
+  it('counts marketing statuses no kept send joins as unmatched, and marks a subscription stopped when its delivery failed so', async () => {
     await post(fixtureText('webhooks/optin.json'));
 
     await post(fixtureText('webhooks/marketing-statuses.json'));
     await post(fixtureText('webhooks/marketing-delivery-failed.json'));
 
-    expect(await stats('daily-deals', '1001', '2025-11-21')).toMatchObject({
-      delivered: 1,
-      read: 1,
-      clicked: 1,
-      failed: 1,
-    });
+    // No send was kept for these tracking ids (joins: test/integration/status-webhooks.test.ts).
+    expect(await stats('_unmatched', '1001', '2025-11-21')).toMatchObject({ unmatched: 4 });
+    expect((await stats('daily-deals', '1001', '2025-11-21'))?.delivered).toBeUndefined();
     const item = await subscription('5001');
     expect(item).toMatchObject({
       status: 'stopped',

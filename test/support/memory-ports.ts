@@ -20,6 +20,15 @@ import {
   subscriptionId,
 } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';
+import {
+  CLOCK_SKEW_MS,
+  canMove,
+  type SendStatus,
+  type StatusMove,
+  TRACKED_SEND_TTL_MS,
+  type TrackedSend,
+  type TrackedSendStore,
+} from '#lib/domain/tracked-send.ts';
 
 /**
  * What the table holds, in memory, for ports that share it: every item is a copy in and a
@@ -214,6 +223,52 @@ export function memoryStatsStore() {
     },
   };
   return { stats, added };
+}
+
+/**
+ * Kept MM sends, as `dynamoTrackedSends` keeps them: per token, by tracking id, expiring
+ * `TRACKED_SEND_TTL_MS` after the send, each status move checked and applied at once.
+ */
+export function memoryTrackedSends() {
+  const sends = new Map<string, TrackedSend & { status: SendStatus }>();
+  const idOf = (token: string, trackingId: string) => `${token}\u0000${trackingId}`;
+  const live = (send: (TrackedSend & { status: SendStatus }) | undefined, now: number) =>
+    send && send.sentAt + TRACKED_SEND_TTL_MS > now ? send : undefined;
+  const view = ({
+    token: _token,
+    status: _status,
+    ...send
+  }: TrackedSend & { status: SendStatus }) => structuredClone(send);
+  const tracked: TrackedSendStore = {
+    record: async (entries) => {
+      for (const entry of entries) {
+        sends.set(idOf(entry.token, entry.trackingId), {
+          ...structuredClone(entry),
+          status: 'sent',
+        });
+      }
+    },
+    advance: async (ref, status, now): Promise<StatusMove> => {
+      let send: (TrackedSend & { status: SendStatus }) | undefined;
+      if ('trackingId' in ref) {
+        send = live(sends.get(idOf(ref.token, ref.trackingId)), now);
+      } else {
+        for (const candidate of sends.values()) {
+          if (candidate.token !== ref.token || candidate.campaignId !== ref.campaignId) continue;
+          if (candidate.sentAt > ref.at + CLOCK_SKEW_MS || !live(candidate, now)) continue;
+          if (!send || candidate.sentAt > send.sentAt) send = candidate;
+        }
+      }
+      if (!send) return { kind: 'unmatched' };
+      if (!canMove(send.status, status)) {
+        return { kind: 'unchanged', send: view(send), current: send.status };
+      }
+      const from = send.status;
+      send.status = status;
+      return { kind: 'moved', send: view(send), from };
+    },
+  };
+  return { tracked, sends };
 }
 
 /** The subscription stored under a key, for assertions. */

@@ -28,6 +28,7 @@ function webhookWithLogger() {
     catalog: unused('catalog'),
     subscriptions: unused('subscriptions'),
     contacts: unused('contacts'),
+    tracked: unused('tracked'),
     clock: fixedClock(Date.parse('2026-11-21T09:00:00Z')),
     log,
   };

@@ -4,14 +4,12 @@ import { mapWithConcurrency } from '../../concurrency.ts';
 import { InvalidInputError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import { STATS_COUNTERS, type StatsCounter } from '../ports.ts';
-import { statsDay } from '../stats.ts';
+import { statsDay, UNMATCHED_TOPIC } from '../stats.ts';
 import { type AdminRequest, parseInput } from './input.ts';
 import type { AdminCatalog, StatsReader } from './ports.ts';
 
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;
-/** Where the webhook counts marketing statuses whose token it could not match to a topic. */
-const UNKNOWN_TOPIC = '_unknown';
 
 const day = z
   .string()
@@ -66,7 +64,7 @@ export async function readStats(
       ? [input.topicId]
       : [
           ...(await deps.catalog.listTopics(input.pageId)).map((topic) => topic.topicId).sort(),
-          UNKNOWN_TOPIC,
+          UNMATCHED_TOPIC,
         ];
   const perTopic = await mapWithConcurrency(topicIds, 8, (topicId) =>
     deps.stats.readDays(input.pageId, topicId, from, to),
@@ -97,7 +95,7 @@ export async function readStats(
     // Without a topic, the unmatched statuses show only when there were some.
     topics: topics.filter(
       (topic) =>
-        topic.topicId !== UNKNOWN_TOPIC ||
+        topic.topicId !== UNMATCHED_TOPIC ||
         input.topicId !== undefined ||
         STATS_COUNTERS.some((counter) => topic.totals[counter] > 0),
     ),

@@ -2,7 +2,6 @@ import type { Clock } from '../../clock.ts';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
 import { duePlacement, saveZoneFirst, topicZoneRecorder } from '../due-placement.ts';
-import { metaErrorFor } from '../meta-errors.ts';
 import type { Page } from '../page.ts';
 import type {
   Catalog,
@@ -21,6 +20,8 @@ import {
   subscriptionId,
 } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
+import type { TrackedSendStore } from '../tracked-send.ts';
+import { applyMarketingStatuses } from './apply-marketing-statuses.ts';
 import { parseDelivery, type WebhookEvent } from './meta-webhook.ts';
 
 /** When the webhook last took a signed delivery per Page: what `doctor` reads. */
@@ -36,6 +37,8 @@ export interface IngestDeps {
   subscriptions: SubscriptionStore;
   contacts: ContactStore;
   stats: StatsStore;
+  /** The MM sends status webhooks are joined to. */
+  tracked: TrackedSendStore;
   clock: Clock;
   log: Log;
 }
@@ -219,34 +222,4 @@ async function recordInbound(events: readonly WebhookEvent[], deps: IngestDeps):
   await mapWithConcurrency([...latest.values()], CONCURRENCY, ({ pageId, psid, at }) =>
     deps.contacts.recordInbound(pageId, psid, at),
   );
-}
-
-const UNKNOWN_TOPIC = '_unknown';
-
-async function applyMarketingStatuses(
-  events: readonly WebhookEvent[],
-  deps: IngestDeps,
-  tally: Tally,
-): Promise<void> {
-  const owners = new Map<string, Promise<SubscriptionKey | undefined>>();
-  await mapWithConcurrency(events, CONCURRENCY, async (event) => {
-    if (event.kind !== 'marketing-status') return;
-    const token = event.token;
-    let owner: SubscriptionKey | undefined;
-    if (token !== undefined) {
-      let lookup = owners.get(token);
-      if (!lookup) {
-        lookup = deps.subscriptions.findByToken(token);
-        owners.set(token, lookup);
-      }
-      owner = await lookup;
-    }
-    tally.count(event.pageId, owner?.topicId ?? UNKNOWN_TOPIC, event.timestamp, event.status);
-    if (event.status !== 'failed' || !event.error || !owner) return;
-    const { outcome, subscription } = metaErrorFor(event.error);
-    const reason = `marketing message delivery failed: ${event.error.code}/${event.error.subcode ?? '-'}`;
-    if (subscription !== 'none') await deps.subscriptions.markStatus(owner, subscription, reason);
-    else
-      deps.log.warn('marketing message delivery failed', { pageId: event.pageId, outcome, reason });
-  });
 }

@@ -3,26 +3,25 @@ import { InvalidInputError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import { normaliseExpiry, type SubscriptionEvent } from '../subscription.ts';
 import { cadenceSchema } from '../topic.ts';
+import {
+  bareStatuses,
+  MARKETING_FIELDS,
+  type MarketingStatusEvent,
+  pushMarketing,
+} from './marketing-status.ts';
+import { epochMs, parseMetaJson } from './meta-values.ts';
+
+export type { MarketingStatusEvent } from './marketing-status.ts';
 
 /**
  * Meta's webhook deliveries, parsed once into domain events. Shapes per
  * META_PLATFORM.md section 3; every variant listed there as unsure is accepted.
  */
 
-export type MarketingStatus = 'delivered' | 'read' | 'clicked' | 'failed';
-
 export type WebhookEvent =
   | SubscriptionEvent
   | { kind: 'inbound'; pageId: string; psid: string; timestamp: number }
-  | {
-      kind: 'marketing-status';
-      pageId: string;
-      status: MarketingStatus;
-      timestamp: number;
-      token?: string;
-      trackingId?: string;
-      error?: { code: number; subcode?: number; message?: string };
-    };
+  | MarketingStatusEvent;
 
 /** What a delivery held: the events to apply and what was skipped, with why. */
 export interface ParsedDelivery {
@@ -30,9 +29,6 @@ export interface ParsedDelivery {
   events: WebhookEvent[];
   ignored: string[];
 }
-
-/** Epoch milliseconds, sent as a number or as a numeric string. */
-const epochMs = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
 
 /** `STOP_NOTIFICATIONS`, `stop notifications` and `STOP NOTIFICATIONS` are one status. */
 export function normaliseStatus(value: string): string {
@@ -76,32 +72,6 @@ const envelopeSchema = z.object({
     .default([]),
 });
 
-const MARKETING_FIELDS: Record<string, MarketingStatus> = {
-  marketing_message_deliveries: 'delivered',
-  marketing_message_delivery: 'delivered',
-  marketing_message_reads: 'read',
-  marketing_message_read: 'read',
-  marketing_message_clicks: 'clicked',
-  marketing_message_click: 'clicked',
-  marketing_message_delivery_failed: 'failed',
-  marketing_message_delivery_faileds: 'failed',
-};
-
-const marketingValueSchema = z.looseObject({
-  marketing_message_tracking_id: z.coerce.string().optional(),
-  tracking_id: z.coerce.string().optional(),
-  subscription_token: z.string().optional(),
-  notification_messages_token: z.string().optional(),
-  timestamp: epochMs.optional(),
-  error: z
-    .looseObject({
-      code: z.coerce.number(),
-      error_subcode: z.coerce.number().optional(),
-      message: z.string().optional(),
-    })
-    .optional(),
-});
-
 /**
  * Parses a delivery's JSON text into events. Throws InvalidInputError for text that is
  * not JSON or an envelope that is not Meta's; anything unrecognised inside is ignored.
@@ -109,13 +79,15 @@ const marketingValueSchema = z.looseObject({
 export function parseDelivery(text: string): ParsedDelivery {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseMetaJson(text);
   } catch (error: unknown) {
     throw new InvalidInputError(
       `body is not valid JSON: ${error instanceof Error ? error.message : 'unreadable'}`,
       'malformed_json',
     );
   }
+  const bare = bareStatuses(json);
+  if (bare) return bare;
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) {
     const issue = envelope.error.issues[0];
@@ -172,6 +144,12 @@ function unstorableId(event: WebhookEvent): string | undefined {
   const ids: [string, string][] = [['entry.id', event.pageId]];
   if ('psid' in event) ids.push(['sender.id', event.psid]);
   if ('topicId' in event) ids.push(['optin.payload', event.topicId]);
+  if (event.kind === 'marketing-status') {
+    if (event.trackingId !== undefined) {
+      ids.push(['marketing_message_tracking_id', event.trackingId]);
+    }
+    if (event.campaignId !== undefined) ids.push(['message_id', event.campaignId]);
+  }
   return ids.find(([, id]) => !storableId.safeParse(id).success)?.[0];
 }
 
@@ -299,36 +277,4 @@ function parseChange(raw: unknown, pageId: string, entryTime: number, out: Parse
     return;
   }
   pushMarketing(change.data.value, status, pageId, entryTime, out);
-}
-
-function pushMarketing(
-  raw: unknown,
-  status: MarketingStatus,
-  pageId: string,
-  timestamp: number,
-  out: ParsedDelivery,
-) {
-  const parsed = marketingValueSchema.safeParse(raw);
-  if (!parsed.success) {
-    out.ignored.push(`a marketing message ${status} event that is malformed`);
-    return;
-  }
-  const value = parsed.data;
-  const token = value.subscription_token ?? value.notification_messages_token;
-  const trackingId = value.marketing_message_tracking_id ?? value.tracking_id;
-  out.events.push({
-    kind: 'marketing-status',
-    pageId,
-    status,
-    timestamp: value.timestamp ?? timestamp,
-    ...(token !== undefined && { token }),
-    ...(trackingId !== undefined && { trackingId }),
-    ...(value.error && {
-      error: {
-        code: value.error.code,
-        ...(value.error.error_subcode !== undefined && { subcode: value.error.error_subcode }),
-        ...(value.error.message !== undefined && { message: value.error.message }),
-      },
-    }),
-  });
 }

@@ -2,7 +2,13 @@ import type { GraphError } from '../meta-errors.ts';
 import type { SendJob } from '../send-job.ts';
 import { PAGE_HELD_LOG_MESSAGE, PAGE_PAUSED_LOG_MESSAGE } from '../stats.ts';
 import { earliestFor, isUnfinishedClaim, type SendVerdict } from './judge-job.ts';
-import { classifyRefusal, graphRequestFor, type Refusal, refusalVerdict } from './meta-exchange.ts';
+import {
+  classifyRefusal,
+  graphRequestFor,
+  type Refusal,
+  refusalVerdict,
+  trackedSendFor,
+} from './meta-exchange.ts';
 import { SENT_AT_MARGIN_MS } from './page-pacing.ts';
 import { usagePressure } from './rate-bucket.ts';
 import { jittered, transientBackoff } from './retry-policy.ts';
@@ -77,6 +83,9 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
     }
     // The claim already recorded the slot and the send time: a send costs no second write.
     const messageId = result.kind === 'accepted' ? result.messageId : undefined;
+    const sentAt = entry.sendAt + SENT_AT_MARGIN_MS;
+    const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt }, messageId);
+    if (tracked) run.tracked.push(tracked);
     run.count(job, 'sent');
     deps.log.debug('sent', { ...jobFields(job), confirmed, ...(messageId && { messageId }) });
     return { kind: 'sent', job, confirmed, ...(messageId && { messageId }) };

@@ -3,6 +3,7 @@ import { type MetaErrorEntry, type MetaErrorOutcome, metaRefusalFor } from '../m
 import type { Page } from '../page.ts';
 import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
+import type { TrackedSend } from '../tracked-send.ts';
 import { earliestFor } from './judge-job.ts';
 import type { GraphSendRequest, GraphSendResult, SenderOptions } from './ports.ts';
 import {
@@ -39,6 +40,22 @@ export function graphRequestFor(page: Page, token: string, topic: Topic): GraphS
     token,
     message: topic.message,
   };
+}
+
+/**
+ * The send to keep for its status webhooks: an MM send Meta accepted with a tracking id (the
+ * only join key; META_PLATFORM.md section 4). Legacy sends and unanswered ones keep nothing.
+ */
+export function trackedSendFor(
+  page: Page,
+  sent: { pageId: string; psid: string; topicId: string; token: string; sentAt: number },
+  trackingId: string | undefined,
+): TrackedSend | undefined {
+  if (page.deliveryRoute !== 'marketing_messages' || page.campaignId === undefined)
+    return undefined;
+  if (trackingId === undefined) return undefined;
+  const { pageId, psid, topicId, token, sentAt } = sent;
+  return { pageId, psid, topicId, token, campaignId: page.campaignId, trackingId, sentAt };
 }
 
 /** Meta's refusal as its row of the Meta error table (META_PLATFORM.md section 5). */

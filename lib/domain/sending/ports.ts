@@ -3,6 +3,7 @@ import type { Log } from '../../log.ts';
 import type { GraphError } from '../meta-errors.ts';
 import type { Catalog, StatsStore, SubscriptionStore } from '../ports.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
+import type { TrackedSendStore } from '../tracked-send.ts';
 import type { UsagePressure, UsageReport } from './rate-bucket.ts';
 
 /** The result of trying to claim one subscription's slot. */
@@ -122,6 +123,11 @@ export interface SenderDeps {
   queue: JobQueue;
   graph: GraphClient;
   stats: StatsStore;
+  /**
+   * Where accepted MM sends are kept for their status webhooks (written once per batch);
+   * without it, as in benchmarks of the send path alone, nothing is kept.
+   */
+  tracked?: Pick<TrackedSendStore, 'record'>;
   clock: Clock;
   /** Waits `ms` of the clock's time (short waits for rate tokens). */
   sleep: (ms: number) => Promise<void>;

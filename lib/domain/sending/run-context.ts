@@ -2,6 +2,7 @@ import type { StatsCounter } from '../ports.ts';
 import type { SendJob } from '../send-job.ts';
 import { createStatsTally } from '../stats.ts';
 import type { SubscriptionKey } from '../subscription.ts';
+import type { TrackedSend } from '../tracked-send.ts';
 import type { SendVerdict } from './judge-job.ts';
 import type { SenderDeps, SenderOptions } from './ports.ts';
 import { strongerPressure, type UsagePressure } from './rate-bucket.ts';
@@ -35,6 +36,8 @@ export interface RunContext {
   options: SenderOptions;
   tally: ReturnType<typeof createStatsTally>;
   pressures: Map<string, UsagePressure>;
+  /** Accepted MM sends to keep for their status webhooks, written when the batch finishes. */
+  tracked: TrackedSend[];
   /** Counts one job's counter on its topic's day. */
   count(job: SendJob, counter: StatsCounter): void;
   /** Keeps the strongest usage pressure seen for a Page in this batch. */
@@ -60,6 +63,7 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
     options,
     tally,
     pressures,
+    tracked: [],
     count: (job, counter) => tally.count(job.pageId, job.topicId, clock.now(), counter),
     press: (pageId, pressure) => {
       if (pressure.kind === 'none') return;

@@ -229,6 +229,12 @@ async function finish(
         if (Object.keys(totals).length > 0) deps.log.info(STATS_LOG_MESSAGE, totals);
       },
     ],
+    [
+      'tracked sends',
+      // Lost here, a send's statuses count as unmatched: the send itself is done.
+      () =>
+        run.tracked.length && deps.tracked ? deps.tracked.record(run.tracked) : Promise.resolve(),
+    ],
     ...[...run.pressures].map(([pageId, pressure]): [string, () => Promise<void>] => [
       `pressure ${pageId}`,
       () => deps.rate.applyPressure(pageId, pressure),

@@ -489,6 +489,7 @@ describe('Marketing Message API sends', () => {
     const result = sendMarketing(platform, token);
 
     const trackingId = result.ok ? result.value.marketing_message_tracking_id : '';
+    expect(trackingId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(platform.events).toEqual([
       {
         kind: 'change',
@@ -497,15 +498,70 @@ describe('Marketing Message API sends', () => {
         change: {
           field: 'marketing_message_deliveries',
           value: {
-            marketing_message_tracking_id: trackingId,
-            subscription_token: token,
+            field: 'marketing_message_deliveries',
+            recipient_id: 5001,
+            page_id: 1001,
+            app_id: 100000000000001,
             timestamp: NOW + 5000,
+            mid: expect.stringMatching(/^m_/),
+            marketing_message_tracking_id: trackingId,
+            messenger_subscription_token: token,
+            message_id: platform.campaignId,
           },
         },
       },
-      expect.objectContaining({
+      {
+        kind: 'change',
+        pageId: PAGE,
         dueAt: NOW + 10_000,
-        change: expect.objectContaining({ field: 'marketing_message_reads' }),
+        change: {
+          field: 'marketing_message_reads',
+          value: expect.not.objectContaining({ mid: expect.anything() }),
+        },
+      },
+    ]);
+  });
+
+  it('sends an echo, then a click after the read without a tracking id, when asked to', () => {
+    const platform = aPlatform({
+      random: () => 0,
+      marketingStatus: { delayMs: 1000, readProbability: 1, clickProbability: 1, echoes: true },
+    });
+    const token = optedIn(platform);
+    platform.events.length = 0;
+
+    sendMarketing(platform, token);
+
+    const changes = platform.events.flatMap((event) => (event.kind === 'change' ? [event] : []));
+    expect(changes.map((event) => [event.change.field, event.dueAt - NOW])).toEqual([
+      ['marketing_message_echoes', 0],
+      ['marketing_message_deliveries', 1000],
+      ['marketing_message_reads', 2000],
+      ['marketing_message_clicks', 3000],
+    ]);
+    const click = changes[3]?.change.value;
+    expect(click).toMatchObject({
+      messenger_subscription_token: token,
+      message_id: platform.campaignId,
+    });
+    expect(click).not.toHaveProperty('marketing_message_tracking_id');
+  });
+
+  it('sends statuses as bare objects, each its own body, when the shape says so', () => {
+    const platform = aPlatform({ marketingStatus: { readProbability: 1, shape: 'bare' } });
+    const token = optedIn(platform);
+    platform.events.length = 0;
+
+    sendMarketing(platform, token);
+
+    expect(platform.events).toEqual([
+      expect.objectContaining({
+        kind: 'bare',
+        body: expect.objectContaining({ field: 'marketing_message_deliveries' }),
+      }),
+      expect.objectContaining({
+        kind: 'bare',
+        body: expect.objectContaining({ field: 'marketing_message_reads' }),
       }),
     ]);
   });
@@ -553,9 +609,16 @@ describe('Marketing Message API sends', () => {
       kind: 'change',
       change: {
         field: 'marketing_message_delivery_failed',
-        value: { error: { code: 10, error_subcode: 1893015 } },
+        value: {
+          error_message: expect.any(String),
+          messenger_subscription_token: expect.any(String),
+        },
       },
     });
+    // META_PLATFORM.md section 3: a failure has no `field` and no tracking id.
+    const failure = async.events[0]?.kind === 'change' ? async.events[0].change.value : {};
+    expect(Object.keys(failure)).not.toContain('field');
+    expect(Object.keys(failure)).not.toContain('marketing_message_tracking_id');
   });
 
   it('refuses people in the legacy countries when the region rules are on', () => {
