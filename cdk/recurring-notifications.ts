@@ -356,11 +356,8 @@ export class RecurringNotifications extends Construct {
     grantIndexQuery(admin, this.table, [TABLE.pageIndex.name, TABLE.dueIndex.name]);
     this.sendQueue.grant(admin, 'sqs:SendMessage');
     // The diagnostics count what waits in each dead-letter queue.
-    for (const queue of [
-      this.sendDeadLetterQueue,
-      this.scheduleDeadLetterQueue,
-      this.fanoutFailureQueue,
-    ]) {
+    const deadLetterQueues = [this.sendDeadLetterQueue, this.scheduleDeadLetterQueue];
+    for (const queue of [...deadLetterQueues, this.fanoutFailureQueue]) {
       queue.grant(admin, 'sqs:GetQueueAttributes');
     }
     // A fan-out run too big for the admin request continues in the fan-out function.
