@@ -38,7 +38,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '#lib/clock.ts';
 import { type Log, silentLog } from '#lib/log.ts';
-import { createCounters, type SimulatorCounters } from './counters.ts';
+import { createCounters, type SimulatorStatus } from './counters.ts';
 import {
   createFaults,
   type FaultConfig,
@@ -64,7 +64,7 @@ import {
   type WebhookDeliveryOptions,
 } from './webhook-delivery.ts';
 
-export type { SimulatorCounters } from './counters.ts';
+export type { SimulatorCounters, SimulatorStatus } from './counters.ts';
 export type { FaultConfig, GraphRoute, InjectedError, RateLimitBurst } from './faults.ts';
 export type { BlockedError, RateLimitCode, RejectReason } from './graph-errors.ts';
 export {
@@ -77,6 +77,7 @@ export {
   type TokenSeed,
   type TokenView,
 } from './model.ts';
+export type { RuleRefusals } from './rule-refusals.ts';
 export {
   type DeliveryAttempt,
   type DeliveryRecord,
@@ -165,6 +166,8 @@ export interface MetaSimulator {
   personStops(pageId: string, psid: string, topicId: string): void;
   /** Delivers `RESUME NOTIFICATIONS`; the token works again. */
   personResumes(pageId: string, psid: string, topicId: string): void;
+  /** MM sends to the person answer 2300034 until a new opt-in; no webhook (the MM API has none). */
+  personOptsOut(pageId: string, psid: string): void;
   /** Sends to the person answer 551/1545041 (or 200/1545041) from now on. No webhook. */
   personBlocks(pageId: string, psid: string): void;
   personUnblocks(pageId: string, psid: string): void;
@@ -184,7 +187,8 @@ export interface MetaSimulator {
 
   /** Every accepted message, oldest first. */
   sent(): SentMessage[];
-  counters(): SimulatorCounters;
+  /** What it answered, and the calls it refused by rule (cooldown, stop, dead token, repeated cap, 40/s, opt-in limit). */
+  counters(): SimulatorStatus;
   rateLimitErrors(): number;
   /** Every webhook delivery with its exact body, signature and attempts. */
   deliveries(): DeliveryRecord[];
@@ -207,6 +211,8 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
   });
   const model = createMetaModel({
     ...options,
+    // The Page ceiling counts the rate limiter's time: real, or the runtime clock.
+    realNow,
     emit: (event) => delivery.enqueue(event),
     appDelivers: (pageId) => delivery.isSubscribed(pageId),
   });
@@ -260,6 +266,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     personWrites: (pageId, psid, text) => model.personWrites(pageId, psid, text),
     personStops: (pageId, psid, topicId) => model.personStops(pageId, psid, topicId),
     personResumes: (pageId, psid, topicId) => model.personResumes(pageId, psid, topicId),
+    personOptsOut: (pageId, psid) => model.personOptsOut(pageId, psid),
     personBlocks: (pageId, psid) => model.personBlocks(pageId, psid),
     personUnblocks: (pageId, psid) => model.personUnblocks(pageId, psid),
     setWebhookUrl: (url) => delivery.setUrl(url),
@@ -270,7 +277,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     injectError: (rule) => faults.addError(rule),
     rateLimitBurst: (burst) => faults.addBurst(burst),
     sent: () => model.sent(),
-    counters: () => counters.snapshot(),
+    counters: () => ({ ...counters.snapshot(), refusedByRule: model.ruleRefusals() }),
     rateLimitErrors: () => counters.snapshot().rateLimitErrors,
     deliveries: () => delivery.records(),
     tokens: (pageId) => model.tokens(pageId),

@@ -1,0 +1,45 @@
+import type { GraphErrorSpec, RuleBreach } from './graph-errors.ts';
+
+/**
+ * The calls Meta refused by rule, apart from the faults a test injects: the figure a sender is
+ * judged by. A person's first frequency cap in 24 hours is apart too: caps count across all
+ * businesses, so no sender can foresee it; a second one within 24 hours it could have.
+ */
+
+const DAY_MS = 24 * 3_600_000;
+
+/** The counts, as the simulator's status shows them. */
+export interface RuleRefusals {
+  /** Every refusal by rule a sender could have avoided. */
+  total: number;
+  byRule: Partial<Record<RuleBreach, number>>;
+  /** First frequency caps of a person in 24 hours: not in `total`. */
+  firstFrequencyCaps: number;
+}
+
+export type RuleRefusalCounter = ReturnType<typeof createRuleRefusals>;
+
+/** Counts each refusal the model answers; `person` names whom a frequency cap concerned. */
+export function createRuleRefusals() {
+  const counts: RuleRefusals = { total: 0, byRule: {}, firstFrequencyCaps: 0 };
+  const lastCap = new Map<string, number>();
+  return {
+    count(error: GraphErrorSpec, person: string | undefined, now: number): void {
+      const { rule } = error;
+      if (rule === undefined) return;
+      if (rule === 'frequency_cap' && person !== undefined) {
+        const previous = lastCap.get(person);
+        if (previous === undefined || now - previous >= DAY_MS) {
+          lastCap.set(person, now);
+          counts.firstFrequencyCaps += 1;
+          return;
+        }
+      }
+      counts.total += 1;
+      counts.byRule[rule] = (counts.byRule[rule] ?? 0) + 1;
+    },
+    snapshot(): RuleRefusals {
+      return { ...counts, byRule: { ...counts.byRule } };
+    },
+  };
+}
