@@ -28,6 +28,8 @@ export interface ModelBehaviour {
    */
   organicTraffic?: OrganicTrafficOptions;
   frequencyCaps?: FrequencyCapRules;
+  /** Keep every accepted message for `sent()`; default true (a long benchmark turns it off). */
+  keepSentLog?: boolean;
   /** The per-Page ceiling on token sends; default 40 a second, then a 60 s hold. False: none. */
   pageCeiling?: PageCeilingOptions | false;
   /** `token_expiry_timestamp` in webhooks and token reads; default 'none' (tokens stopped expiring). */
