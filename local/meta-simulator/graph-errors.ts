@@ -36,6 +36,8 @@ export interface GraphErrorSpec {
 export type RuleBreach =
   | 'cooldown'
   | 'stopped'
+  /** The first refusal after an MM opt-out, of which no webhook told: counted apart. */
+  | 'unannounced_stop'
   | 'dead_token'
   | 'frequency_cap'
   | 'page_ceiling'
@@ -151,13 +153,16 @@ export const graphErrors = {
     rule: 'stopped',
     message: '(#10) This person has stopped notification messages for this topic.',
   }),
-  /** The person opted out of marketing messages from the Page (MM API: no webhook says so). */
-  marketingStopped: (): GraphErrorSpec => ({
+  /**
+   * The person opted out of marketing messages from the Page. The MM API sends no webhook for
+   * it, so the first refusal since the opt-out is no sender's fault (`first`).
+   */
+  marketingStopped: (first: boolean): GraphErrorSpec => ({
     status: 400,
     code: 2300034,
     type: OAUTH,
     reason: 'stopped',
-    rule: 'stopped',
+    rule: first ? 'unannounced_stop' : 'stopped',
     message: 'The person has opted out of marketing messages from this Page.',
   }),
   blocked: (variant: BlockedError): GraphErrorSpec =>

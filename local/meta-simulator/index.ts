@@ -14,7 +14,16 @@
  *   `token_expiry_timestamp` is written only if `tokenExpiry` says so. The requested frequency is
  *   ignored (2023+) unless `honourOptInFrequency`; `seedToken` makes pre-2023 WEEKLY/MONTHLY ones.
  * - Cooldowns count the last send on either route: legacy 48 h (calendar week/month in the Page's
- *   zone for WEEKLY/MONTHLY tokens), new API 12 h; too early is 4/2018354 or 2300052 (no subcode).
+ *   zone for WEEKLY/MONTHLY tokens), new API 12 h; too early is 4/2018354, or 2300035 with
+ *   `error_data.remaining_seconds` on the MM API (2300052 only with `marketingCooldownCode`).
+ * - MM route (a Page with an ad account, or `route`): one token per person and Page, so a
+ *   person's second topic shares the cooldown; `personOptsOut` makes MM sends answer 2300034
+ *   with no webhook. Frequency caps (2300042-44, `frequency-caps.ts`) apply when
+ *   `organicTraffic` is given. Token sends over 40 a second on one Page hold it for 60 s
+ *   (32 legacy, 2300078 MM, with remaining_seconds), counted on `realNow`.
+ * - Status: `counters().refusedByRule` counts calls refused by rule (cooldown, stop, dead
+ *   token, a repeated frequency cap within 24 h, the ceiling, the opt-in limit), never the
+ *   faults injected; the runtime shows it at `GET /_local/simulator/status`.
  * - Access: a missing or unknown token is 190 (Meta says 104 when missing); a known token on an
  *   unknown object is 100/33.
  * - Token reads: `GET /{page}/notification_message_tokens` lists tokens not stopped, oldest first,

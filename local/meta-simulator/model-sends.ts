@@ -295,7 +295,11 @@ function refusalFor(
   const who = personOf(state, token.pageId, token.psid);
   if (who.blocked) return graphErrors.blocked(state.blockedVariant);
   if (token.stopped) return graphErrors.stopped();
-  if (route === 'marketing_messages' && who.marketingOptOut) return graphErrors.marketingStopped();
+  if (route === 'marketing_messages' && who.marketingOptOut) {
+    const first = who.optOutAnswered !== true;
+    who.optOutAnswered = true;
+    return graphErrors.marketingStopped(first);
+  }
   const rules = state.options.regionRules;
   if (rules) {
     const inLegacyRegion = who.country !== undefined && state.legacyCountries.has(who.country);

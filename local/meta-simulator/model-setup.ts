@@ -213,7 +213,9 @@ export function peopleActions(state: ModelState) {
      * opt-in. The MM API has no stop webhook, so none is sent.
      */
     personOptsOut(pageId: string, psid: string): void {
-      personOf(state, pageId, psid).marketingOptOut = true;
+      const who = personOf(state, pageId, psid);
+      who.marketingOptOut = true;
+      who.optOutAnswered = false;
     },
 
     /** The person blocks the Page: every message to them is refused. No webhook. */

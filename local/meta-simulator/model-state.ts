@@ -67,6 +67,8 @@ export interface PersonState {
   blocked: boolean;
   /** Opted out of the Page's marketing messages (no webhook on the MM API): 2300034. */
   marketingOptOut?: boolean;
+  /** Whether a send was refused since the opt-out (the first refusal is counted apart). */
+  optOutAnswered?: boolean;
 }
 
 /** A token, with the follow-ups it used since its opt-in. */

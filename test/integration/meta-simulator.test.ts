@@ -648,6 +648,7 @@ describe('faults', () => {
       total: 1,
       byRule: { cooldown: 1 },
       firstFrequencyCaps: 0,
+      firstOptOutRefusals: 0,
     });
   });
 

@@ -108,6 +108,21 @@ describe('one token per person on the Marketing Message API', () => {
 });
 
 describe('opting out of marketing messages', () => {
+  it('counts a second send after the refusal by rule', () => {
+    const platform = aPlatform();
+    const [token = ''] = optedIn(platform, MM_PAGE, ['daily']);
+    platform.model.personOptsOut(MM_PAGE, 'p1');
+
+    sendMarketing(platform, token);
+    sendMarketing(platform, token);
+
+    expect(platform.model.ruleRefusals()).toMatchObject({
+      total: 1,
+      byRule: { stopped: 1 },
+      firstOptOutRefusals: 1,
+    });
+  });
+
   it('answers 2300034 with no webhook, until the person opts in again', () => {
     const platform = aPlatform();
     const [token = ''] = optedIn(platform, MM_PAGE, ['daily']);
@@ -119,6 +134,8 @@ describe('opting out of marketing messages', () => {
     platform.model.requestOptIn(MM_PAGE, { psid: 'p1', title: 'weekly', payload: 'weekly' });
 
     expect(errorOf(refused)).toEqual({ code: 2300034 });
+    // No webhook told of the opt-out: the first refusal is no sender's fault.
+    expect(platform.model.ruleRefusals()).toMatchObject({ total: 0, firstOptOutRefusals: 1 });
     expect(platform.events.filter((event) => event.kind === 'messaging').length).toBe(2);
     expect(sendMarketing(platform, token).ok).toBe(true);
   });
@@ -209,6 +226,7 @@ describe('frequency caps', () => {
       total: 1,
       byRule: { frequency_cap: 1 },
       firstFrequencyCaps: 1,
+      firstOptOutRefusals: 0,
     });
   });
 });
@@ -282,6 +300,7 @@ describe('refusals by rule', () => {
       total: 4,
       byRule: { cooldown: 1, optin_limit: 1, dead_token: 1, stopped: 1 },
       firstFrequencyCaps: 0,
+      firstOptOutRefusals: 0,
     });
   });
 });
