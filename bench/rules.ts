@@ -30,6 +30,10 @@ function show(title: string, run: Run) {
       figure: 'first frequency caps of a day (apart)',
       value: run.refusedByRule.firstFrequencyCaps,
     },
+    {
+      figure: 'first refusals after an MM opt-out (apart)',
+      value: 'firstOptOutRefusals' in run.refusedByRule ? run.refusedByRule.firstOptOutRefusals : 0,
+    },
     { figure: 'sends made', value: run.sent.total },
     { figure: 'sends the rules allowed', value: run.allowed.total },
     { figure: 'made / allowed (target >= 0.98)', value: run.ratio },
