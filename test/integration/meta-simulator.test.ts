@@ -635,14 +635,14 @@ describe('faults', () => {
     sim.rateLimitBurst({ pageId: PAGE, calls: 1 });
 
     const injected = [await legacySend(token), await legacySend(token)];
-    sim.setFaults({ serverErrorRate: 1 });
+    sim.setFaults({ serverErrorRate: 1, serverErrorStatus: 503 });
     const serverError = await legacySend(token);
     sim.setFaults({ serverErrorRate: 0 });
     const sent = await legacySend(token);
     const early = await legacySend(token);
 
     expect([...injected, serverError, sent, early].map((answer) => answer.status)).toEqual([
-      400, 400, 500, 200, 400,
+      400, 400, 503, 200, 400,
     ]);
     expect(sim.counters().refusedByRule).toEqual({
       total: 1,
