@@ -11,9 +11,11 @@ const BENCHMARKS: Record<string, string> = {
   sender: 'bench/sender-pacing.ts',
   'end-to-end': 'bench/end-to-end.ts',
   'cold-start': 'bench/cold-start.ts',
+  rules: 'bench/rules.ts',
 };
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const wanted = args.filter((arg) => !arg.startsWith('--') && !/^\d+$/.test(arg));
 const unknown = wanted.filter((name) => !(name in BENCHMARKS));
 if (unknown.length > 0) {
   console.error(
@@ -22,12 +24,14 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+// Flags after the names (`npm run bench -- rules --quick`) go to each benchmark.
+const flags = args.filter((arg) => arg.startsWith('--') || /^\d+$/.test(arg));
 let failed = false;
 for (const [name, file] of Object.entries(BENCHMARKS)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   console.log(`\n== ${name} (${file})`);
   const code = await new Promise<number | null>((resolve) => {
-    spawn(process.execPath, [file], { stdio: 'inherit' }).once('exit', resolve);
+    spawn(process.execPath, [file, ...flags], { stdio: 'inherit' }).once('exit', resolve);
   });
   if (code !== 0) {
     console.error(`${name} exited with ${code}`);

@@ -154,6 +154,10 @@ async function controlSimulatorRoute(
       },
     });
   }
+  // What it answered and the calls it refused by rule, apart from the faults injected.
+  if (path === '/_local/simulator/status' && request.method === 'GET') {
+    return json(200, simulator.counters());
+  }
   if (request.method !== 'POST') {
     return json(405, { error: { code: 'method_not_allowed', message: 'POST a JSON body' } });
   }

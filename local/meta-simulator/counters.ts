@@ -1,5 +1,6 @@
 import type { GraphRoute } from './faults.ts';
 import type { RejectReason } from './graph-errors.ts';
+import type { RuleRefusals } from './rule-refusals.ts';
 
 /** What the simulator answered so far, for tests and the demo. */
 export interface SimulatorCounters {
@@ -17,6 +18,11 @@ export interface SimulatorCounters {
   rateLimitErrors: number;
   /** Calls left without an answer (injected timeouts). */
   timeouts: number;
+}
+
+/** The simulator's status: the counters, and the calls Meta refused by rule apart from injected faults. */
+export interface SimulatorStatus extends SimulatorCounters {
+  refusedByRule: RuleRefusals;
 }
 
 export type Counters = ReturnType<typeof createCounters>;

@@ -14,7 +14,16 @@
  *   `token_expiry_timestamp` is written only if `tokenExpiry` says so. The requested frequency is
  *   ignored (2023+) unless `honourOptInFrequency`; `seedToken` makes pre-2023 WEEKLY/MONTHLY ones.
  * - Cooldowns count the last send on either route: legacy 48 h (calendar week/month in the Page's
- *   zone for WEEKLY/MONTHLY tokens), new API 12 h; too early is 4/2018354 or 2300052 (no subcode).
+ *   zone for WEEKLY/MONTHLY tokens), new API 12 h; too early is 4/2018354, or 2300035 with
+ *   `error_data.remaining_seconds` on the MM API (2300052 only with `marketingCooldownCode`).
+ * - MM route (a Page with an ad account, or `route`): one token per person and Page, so a
+ *   person's second topic shares the cooldown; `personOptsOut` makes MM sends answer 2300034
+ *   with no webhook. Frequency caps (2300042-44, `frequency-caps.ts`) apply when
+ *   `organicTraffic` is given. Token sends over 40 a second on one Page hold it for 60 s
+ *   (32 legacy, 2300078 MM, with remaining_seconds), counted on `realNow`.
+ * - Status: `counters().refusedByRule` counts calls refused by rule (cooldown, stop, dead
+ *   token, a repeated frequency cap within 24 h, the ceiling, the opt-in limit), never the
+ *   faults injected; the runtime shows it at `GET /_local/simulator/status`.
  * - Access: a missing or unknown token is 190 (Meta says 104 when missing); a known token on an
  *   unknown object is 100/33.
  * - Token reads: `GET /{page}/notification_message_tokens` lists tokens not stopped, oldest first
@@ -42,7 +51,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '#lib/clock.ts';
 import { type Log, silentLog } from '#lib/log.ts';
-import { createCounters, type SimulatorCounters } from './counters.ts';
+import { createCounters, type SimulatorStatus } from './counters.ts';
 import {
   createFaults,
   type FaultConfig,
@@ -69,7 +78,7 @@ import {
   type WebhookDeliveryOptions,
 } from './webhook-delivery.ts';
 
-export type { SimulatorCounters } from './counters.ts';
+export type { SimulatorCounters, SimulatorStatus } from './counters.ts';
 export type { FaultConfig, GraphRoute, InjectedError, RateLimitBurst } from './faults.ts';
 export type { BlockedError, RateLimitCode, RejectReason } from './graph-errors.ts';
 export {
@@ -83,6 +92,7 @@ export {
   type TokenSeed,
   type TokenView,
 } from './model.ts';
+export type { RuleRefusals } from './rule-refusals.ts';
 export {
   type DeliveryAttempt,
   type DeliveryRecord,
@@ -171,6 +181,8 @@ export interface MetaSimulator {
   personStops(pageId: string, psid: string, topicId: string): void;
   /** Delivers `RESUME NOTIFICATIONS`; the token works again. */
   personResumes(pageId: string, psid: string, topicId: string): void;
+  /** MM sends to the person answer 2300034 until a new opt-in; no webhook (the MM API has none). */
+  personOptsOut(pageId: string, psid: string): void;
   /** Sends to the person answer 551/1545041 (or 200/1545041) from now on. No webhook. */
   personBlocks(pageId: string, psid: string): void;
   personUnblocks(pageId: string, psid: string): void;
@@ -192,7 +204,8 @@ export interface MetaSimulator {
 
   /** Every accepted message, oldest first. */
   sent(): SentMessage[];
-  counters(): SimulatorCounters;
+  /** What it answered, and the calls it refused by rule (cooldown, stop, dead token, repeated cap, 40/s, opt-in limit). */
+  counters(): SimulatorStatus;
   rateLimitErrors(): number;
   /** Every webhook delivery with its exact body, signature and attempts. */
   deliveries(): DeliveryRecord[];
@@ -215,6 +228,8 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
   });
   const model = createMetaModel({
     ...options,
+    // The Page ceiling counts the rate limiter's time: real, or the runtime clock.
+    realNow,
     emit: (event) => delivery.enqueue(event),
     appDelivers: (pageId) => delivery.isSubscribed(pageId),
   });
@@ -268,6 +283,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     personWrites: (pageId, psid, text) => model.personWrites(pageId, psid, text),
     personStops: (pageId, psid, topicId) => model.personStops(pageId, psid, topicId),
     personResumes: (pageId, psid, topicId) => model.personResumes(pageId, psid, topicId),
+    personOptsOut: (pageId, psid) => model.personOptsOut(pageId, psid),
     personBlocks: (pageId, psid) => model.personBlocks(pageId, psid),
     personUnblocks: (pageId, psid) => model.personUnblocks(pageId, psid),
     setWebhookUrl: (url) => delivery.setUrl(url),
@@ -279,7 +295,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     rateLimitBurst: (burst) => faults.addBurst(burst),
     setTokenListRules: (pageId, rules) => model.setTokenListRules(pageId, rules),
     sent: () => model.sent(),
-    counters: () => counters.snapshot(),
+    counters: () => ({ ...counters.snapshot(), refusedByRule: model.ruleRefusals() }),
     rateLimitErrors: () => counters.snapshot().rateLimitErrors,
     deliveries: () => delivery.records(),
     tokens: (pageId) => model.tokens(pageId),

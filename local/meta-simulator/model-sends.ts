@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SendRoute } from './cooldown.ts';
+import { capFor } from './frequency-caps.ts';
 import { type GraphErrorSpec, graphErrors } from './graph-errors.ts';
 import { messageId as newMessageId } from './ids.ts';
 import { type MarketingSendFacts, marketingEvent, optInEvent } from './meta-events.ts';
@@ -36,22 +37,41 @@ const FOLLOW_UP_MAX_CHARS = 250;
 type MessageAnswer = { recipient_id: string; message_id: string };
 type MarketingAnswer = { success: true; marketing_message_tracking_id: string };
 
-/** The sends of the model, over its state. */
+/** The sends of the model, over its state; every refusal by rule is counted. */
 export function sendActions(state: ModelState) {
+  /** Counts a refusal of a call concerning `psid` on `pageId` (for the frequency caps' "first of a day"). */
+  function counted<T>(
+    result: ModelResult<T>,
+    pageId: string | undefined,
+    psid: string | undefined,
+  ) {
+    if (!result.ok) {
+      const person =
+        pageId === undefined || psid === undefined ? undefined : personKey(pageId, psid);
+      state.refusals.count(result.error, person, state.clock.now());
+    }
+    return result;
+  }
   return {
     /** The opt-in template: allowed inside the 24 h window, once per title per person per 7 days. */
-    requestOptIn: (pageId: string, request: OptInRequest) => requestOptIn(state, pageId, request),
+    requestOptIn: (pageId: string, request: OptInRequest) =>
+      counted(requestOptIn(state, pageId, request), pageId, request.psid),
     /** A normal message to a PSID: only inside the 24 h window. */
     sendToPerson: (pageId: string, psid: string, message: unknown) =>
-      sendToPerson(state, pageId, psid, message),
+      counted(sendToPerson(state, pageId, psid, message), pageId, psid),
     /** Legacy Send API with a token: 48 h rolling, or calendar week/month for old tokens. */
     sendWithToken: (pageId: string, value: string, message: unknown) =>
-      sendWithToken(state, pageId, value, message),
+      counted(sendWithToken(state, pageId, value, message), pageId, state.tokens.get(value)?.psid),
     /** Marketing Message API: 12 h per token; status webhooks follow the answer. */
     sendMarketing: (
       adAccountId: string,
       input: { campaignId: unknown; token: unknown; message: unknown },
-    ) => sendMarketing(state, adAccountId, input),
+    ) => {
+      const token = typeof input.token === 'string' ? state.tokens.get(input.token) : undefined;
+      return counted(sendMarketing(state, adAccountId, input), token?.pageId, token?.psid);
+    },
+    /** The calls refused by rule so far (`rule-refusals.ts`). */
+    ruleRefusals: () => state.refusals.snapshot(),
   };
 }
 
@@ -88,7 +108,9 @@ function requestOptIn(
       ...(options.honourOptInFrequency && frequency !== undefined && { frequency }),
       ...(zone !== undefined && { timezone: zone }),
     });
-    state.emit(optInEvent(token, state.expiryFormat));
+    who.marketingOptOut = false;
+    // A shared MM token comes back in the webhook of each topic's opt-in, with that topic's payload.
+    state.emit(optInEvent({ ...token, topicId: payload, title }, state.expiryFormat));
   }
   return {
     ok: true,
@@ -226,6 +248,8 @@ function admitTokenSend(
   body: Record<string, unknown>,
   now: number,
 ): Admission {
+  const held = state.ceiling?.refusal(token.pageId);
+  if (held) return { ok: false, error: graphErrors.pageCeiling(route, held.until, held.at) };
   const refusal = refusalFor(state, token, route, now);
   if (refusal) {
     const failsLater =
@@ -236,19 +260,41 @@ function admitTokenSend(
   }
   if (isFollowUp(state, token, body, now)) {
     token.followUps += 1;
+    state.ceiling?.sent(token.pageId);
     return { ok: true, followUp: true };
   }
   const next = cooldownUntil(state, token, route);
   if (next !== undefined && now < next) {
-    const shown = state.options.includeNextEligibleTime ? next : undefined;
+    const showNext = state.options.includeNextEligibleTime ?? false;
     const error =
       route === 'send_api'
-        ? graphErrors.legacyCooldown(shown)
-        : graphErrors.marketingCooldown(shown);
+        ? graphErrors.legacyCooldown(next, showNext)
+        : graphErrors.marketingCooldown(next, now, showNext, state.marketingCooldownCode);
     return { ok: false, error };
   }
+  if (route === 'marketing_messages') {
+    const cap = marketingCap(state, token, now);
+    if (cap) return { ok: false, error: cap };
+  }
   token.lastSentAt = now;
+  state.ceiling?.sent(token.pageId);
   return { ok: true, followUp: false };
+}
+
+/** Meta's frequency cap on an MM send to the token's person, when the model has organic traffic. */
+function marketingCap(
+  state: ModelState,
+  token: TokenState,
+  now: number,
+): GraphErrorSpec | undefined {
+  if (!state.traffic) return undefined;
+  const person = personKey(token.pageId, token.psid);
+  const sends = (state.marketingSends.get(person) ?? []).filter((at) => at > now - 7 * DAY_MS);
+  const cap = capFor(state.traffic, state.options.frequencyCaps ?? {}, person, sends, now);
+  if (cap) return graphErrors.frequencyCap(cap);
+  sends.push(now);
+  state.marketingSends.set(person, sends);
+  return undefined;
 }
 
 /** Why a token cannot be used now, ignoring cooldown; undefined when it can. */
@@ -261,6 +307,11 @@ function refusalFor(
   const who = personOf(state, token.pageId, token.psid);
   if (who.blocked) return graphErrors.blocked(state.blockedVariant);
   if (token.stopped) return graphErrors.stopped();
+  if (route === 'marketing_messages' && who.marketingOptOut) {
+    const first = who.optOutAnswered !== true;
+    who.optOutAnswered = true;
+    return graphErrors.marketingStopped(first);
+  }
   const rules = state.options.regionRules;
   if (rules) {
     const inLegacyRegion = who.country !== undefined && state.legacyCountries.has(who.country);
@@ -349,6 +400,7 @@ function emitMarketingStatus(
 
 function record(state: ModelState, sent: Omit<SentMessage, 'answered'>): SentMessage {
   const entry: SentMessage = { ...sent, answered: true };
-  state.sentLog.push(entry);
+  // A year-long benchmark counts its sends itself: millions of entries would not fit.
+  if (state.options.keepSentLog !== false) state.sentLog.push(entry);
   return entry;
 }

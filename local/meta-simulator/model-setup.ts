@@ -53,6 +53,7 @@ export function pageSetup(state: ModelState) {
         accessToken: setup.accessToken,
         timezone,
         ...(setup.adAccountId !== undefined && { adAccountId: setup.adAccountId }),
+        route: setup.route ?? (setup.adAccountId === undefined ? 'send_api' : 'marketing_messages'),
         ...(setup.ratePerSecond !== undefined && { ratePerSecond: setup.ratePerSecond }),
         permissions: new Set(setup.permissions ?? DEFAULT_PERMISSIONS),
         subscribedFields: new Set(setup.subscribedFields ?? DEFAULT_SUBSCRIBED_FIELDS),
@@ -205,6 +206,16 @@ export function peopleActions(state: ModelState) {
     /** The person resumes a topic they stopped. */
     personResumes(pageId: string, psid: string, topicId: string): void {
       setStopped(pageId, psid, topicId, false);
+    },
+
+    /**
+     * The person opts out of the Page's marketing messages: MM sends answer 2300034 until a new
+     * opt-in. The MM API has no stop webhook, so none is sent.
+     */
+    personOptsOut(pageId: string, psid: string): void {
+      const who = personOf(state, pageId, psid);
+      who.marketingOptOut = true;
+      who.optOutAnswered = false;
     },
 
     /** The person blocks the Page: every message to them is refused. No webhook. */

@@ -6,7 +6,7 @@ import {
   type SendRoute,
   type TokenFrequency,
 } from './cooldown.ts';
-import type { BlockedError } from './graph-errors.ts';
+import type { BlockedError, MarketingCooldownCode } from './graph-errors.ts';
 import { newToken, numericId } from './ids.ts';
 import {
   type MarketingStatusShape,
@@ -20,6 +20,9 @@ import {
   SimulatorSetupError,
   type TokenView,
 } from './model-types.ts';
+import { createOrganicTraffic, type OrganicTraffic } from './organic-traffic.ts';
+import { createPageCeiling, type PageCeiling } from './page-ceiling.ts';
+import { createRuleRefusals, type RuleRefusalCounter } from './rule-refusals.ts';
 
 /**
  * The one in-memory state of the simulated platform, and the lookups every part of the model
@@ -41,6 +44,8 @@ export interface PageState {
   accessToken: string;
   timezone: string;
   adAccountId?: string;
+  /** On `marketing_messages` a person holds one token for every topic. */
+  route: SendRoute;
   ratePerSecond?: number;
   /** Permissions the Page's access token carries (`debug_token` scopes). */
   permissions: Set<string>;
@@ -65,6 +70,10 @@ export interface PersonState {
   country?: string;
   lastMessageAt?: number;
   blocked: boolean;
+  /** Opted out of the Page's marketing messages (no webhook on the MM API): 2300034. */
+  marketingOptOut?: boolean;
+  /** Whether a send was refused since the opt-out (the first refusal is counted apart). */
+  optOutAnswered?: boolean;
 }
 
 /** A token, with the follow-ups it used since its opt-in. */
@@ -113,6 +122,16 @@ export interface ModelState {
   random: () => number;
   legacyCooldownMs: number;
   marketingCooldownMs: number;
+  marketingCooldownCode: MarketingCooldownCode;
+  tokenPerPerson: boolean;
+  /** Organic conversations, when frequency caps apply. */
+  traffic?: OrganicTraffic;
+  ceiling?: PageCeiling;
+  refusals: RuleRefusalCounter;
+  /** Accepted MM sends per person (`personKey`), for the frequency caps; a week is kept. */
+  marketingSends: Map<string, number[]>;
+  /** The token a person holds on a Page of the MM route (`personKey`). */
+  personTokens: Map<string, string>;
   expiryFormat: TokenExpiryFormat;
   lifetimeMs: number;
   blockedVariant: BlockedError;
@@ -144,6 +163,15 @@ export function createModelState(options: MetaModelOptions): ModelState {
     random: options.random ?? Math.random,
     legacyCooldownMs: options.legacyCooldownMs ?? LEGACY_COOLDOWN_MS,
     marketingCooldownMs: options.marketingCooldownMs ?? MARKETING_COOLDOWN_MS,
+    marketingCooldownCode: options.marketingCooldownCode ?? 2300035,
+    tokenPerPerson: options.tokenPerPerson ?? true,
+    ...(options.organicTraffic && { traffic: createOrganicTraffic(options.organicTraffic) }),
+    ...(options.pageCeiling !== false && {
+      ceiling: createPageCeiling(options.pageCeiling ?? {}, options.realNow ?? options.clock.now),
+    }),
+    refusals: createRuleRefusals(),
+    marketingSends: new Map(),
+    personTokens: new Map(),
     expiryFormat: options.tokenExpiry ?? 'none',
     lifetimeMs: options.tokenLifetimeMs ?? 365 * DAY_MS,
     blockedVariant: options.blockedError ?? '551',
@@ -270,9 +298,13 @@ export function createToken(
   },
 ): TokenState {
   const { expiryFormat, lifetimeMs, tokens, tokenByTopic } = state;
-  const existingValue = tokenByTopic.get(topicKey(seed.pageId, seed.psid, seed.topicId));
+  const perPerson = seed.token === undefined && holdsOneToken(state, seed.pageId);
+  const existingValue =
+    tokenByTopic.get(topicKey(seed.pageId, seed.psid, seed.topicId)) ??
+    (perPerson ? state.personTokens.get(personKey(seed.pageId, seed.psid)) : undefined);
   const existing = existingValue === undefined ? undefined : tokens.get(existingValue);
   if (existing) {
+    tokenByTopic.set(topicKey(seed.pageId, seed.psid, seed.topicId), existing.token);
     // A repeat opt-in on the same topic refreshes the token it already has (unsure at Meta).
     existing.userTokenStatus = 'REFRESHED';
     existing.title = seed.title;
@@ -302,5 +334,11 @@ export function createToken(
   };
   tokens.set(value, token);
   tokenByTopic.set(topicKey(seed.pageId, seed.psid, seed.topicId), value);
+  if (perPerson) state.personTokens.set(personKey(seed.pageId, seed.psid), value);
   return token;
+}
+
+/** Whether a person holds one token for all the Page's topics (the MM route, 4.1). */
+function holdsOneToken(state: ModelState, pageId: string): boolean {
+  return state.tokenPerPerson && state.pages.get(pageId)?.route === 'marketing_messages';
 }

@@ -1,7 +1,10 @@
 import type { Clock } from '#lib/clock.ts';
 import type { SendRoute, TokenFrequency } from './cooldown.ts';
-import type { BlockedError, GraphErrorSpec } from './graph-errors.ts';
+import type { FrequencyCapRules } from './frequency-caps.ts';
+import type { BlockedError, GraphErrorSpec, MarketingCooldownCode } from './graph-errors.ts';
 import type { MarketingStatusShape, TokenExpiryFormat, TokenFacts } from './meta-events.ts';
+import type { OrganicTrafficOptions } from './organic-traffic.ts';
+import type { PageCeilingOptions } from './page-ceiling.ts';
 import type { OutgoingEvent } from './webhook-delivery.ts';
 
 /** The vocabulary of the simulated platform: what a test sets up, chooses and reads back. */
@@ -12,6 +15,23 @@ export interface ModelBehaviour {
   legacyCooldownMs?: number;
   /** Marketing Message API cooldown; default 12 h. */
   marketingCooldownMs?: number;
+  /** The code of an early MM send: 2300035 (default, Meta's) or 2300052 (the simulator's old answer). */
+  marketingCooldownCode?: MarketingCooldownCode;
+  /**
+   * One token per person and Page on the MM route (META_PLATFORM.md 4.1): a person's opt-in to a
+   * second topic gets the token they hold. Default true; false gives a token per topic.
+   */
+  tokenPerPerson?: boolean;
+  /**
+   * People's organic conversations; when given, Meta's frequency caps apply to MM sends
+   * (`frequencyCaps` tunes them). Default none: no caps.
+   */
+  organicTraffic?: OrganicTrafficOptions;
+  frequencyCaps?: FrequencyCapRules;
+  /** Keep every accepted message for `sent()`; default true (a long benchmark turns it off). */
+  keepSentLog?: boolean;
+  /** The per-Page ceiling on token sends; default 40 a second, then a 60 s hold. False: none. */
+  pageCeiling?: PageCeilingOptions | false;
   /** `token_expiry_timestamp` in webhooks and token reads; default 'none' (tokens stopped expiring). */
   tokenExpiry?: TokenExpiryFormat;
   /** How far ahead the written expiry lies; default 365 days. Expiry is never enforced. */
@@ -65,6 +85,8 @@ export interface MetaModelOptions extends ModelBehaviour {
   random?: () => number;
   /** Receives every webhook event the platform produces. */
   emit: (event: OutgoingEvent) => void;
+  /** The time the Page ceiling counts in (ms, any origin); default the clock. */
+  realNow?: () => number;
   /** Whether webhooks still reach the app for a Page (Meta unsubscribes it after failures). */
   appDelivers?: (pageId: string) => boolean;
 }
@@ -78,6 +100,11 @@ export interface PageSetup {
   /** An ad account for the Marketing Message API, with its system-user token. */
   adAccountId?: string;
   systemUserToken?: string;
+  /**
+   * How the Page sends with tokens: on `marketing_messages` a person has one token for all the
+   * Page's topics. Default `marketing_messages` with an ad account, else `send_api`.
+   */
+  route?: SendRoute;
   /** Calls per second before rate-limit errors; default from the simulator's options. */
   ratePerSecond?: number;
   /** The access token's permissions; default every one Recurrent needs on either route. */

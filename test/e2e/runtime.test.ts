@@ -218,6 +218,16 @@ describe('npm start runtime, end to end', () => {
     expect(simulator().faults()).toMatchObject({ latencyMs: 0, errors: [] });
   });
 
+  it("shows the simulator's status: its counters and the calls Meta refused by rule", async () => {
+    const answer = await fetch(`${runtime.url}/_local/simulator/status`);
+
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({
+      calls: simulator().counters().calls,
+      refusedByRule: simulator().counters().refusedByRule,
+    });
+  });
+
   it('never logs a token, the Page token or the app secret', () => {
     const everything = log.lines.join('\n');
 

@@ -561,9 +561,9 @@ describe('sends', () => {
     const refusals = results.flatMap((result) =>
       result.kind === 'refused' && result.error ? [classifyMetaError(result.error)] : [],
     );
-    // The simulator still answers an early MM send with 2300052, which section 5 reads as a
-    // conversation gap; Meta's MM cooldown is 2300035, which the simulator should answer.
-    expect(refusals).toEqual(['cooldown', 'conversation-gap']);
+    // An early MM send is 2300035, Meta's MM cooldown (section 5), with remaining_seconds.
+    expect(refusals).toEqual(['cooldown', 'cooldown']);
+    expect(results[3]).toMatchObject({ error: { code: 2300035, remainingMs: 12 * 3_600_000 } });
     expect(results[2]).toMatchObject({ messageId: expect.any(String), usage: expect.any(Object) });
   });
 });
@@ -651,6 +651,30 @@ describe('faults', () => {
     expect(errorOf(answers[0] as GraphAnswer)).toMatchObject({ code: 10, error_subcode: 1893015 });
     expect(answers[1]?.status).toBe(200);
     expect(sim.counters().rejected.injected).toBe(1);
+  });
+
+  it('counts refusals by rule apart from the errors, bursts and 5xx it injects', async () => {
+    await start();
+    const { token } = await anOptedInPerson();
+    sim.injectError({ token, code: 10, subcode: 1893015, times: 1 });
+    sim.rateLimitBurst({ pageId: PAGE, calls: 1 });
+
+    const injected = [await legacySend(token), await legacySend(token)];
+    sim.setFaults({ serverErrorRate: 1, serverErrorStatus: 503 });
+    const serverError = await legacySend(token);
+    sim.setFaults({ serverErrorRate: 0 });
+    const sent = await legacySend(token);
+    const early = await legacySend(token);
+
+    expect([...injected, serverError, sent, early].map((answer) => answer.status)).toEqual([
+      400, 400, 503, 200, 400,
+    ]);
+    expect(sim.counters().refusedByRule).toEqual({
+      total: 1,
+      byRule: { cooldown: 1 },
+      firstFrequencyCaps: 0,
+      firstOptOutRefusals: 0,
+    });
   });
 
   it('waits the configured latency before answering', async () => {

@@ -22,6 +22,10 @@ function aPlatform(behaviour: ModelBehaviour & { random?: () => number } = {}) {
     clock,
     emit: (event) => events.push(event),
     random: () => 0,
+    // These cases predate Meta's 2026 rules (meta-rules.test.ts has those): a token per topic
+    // and the simulator's old MM cooldown code.
+    tokenPerPerson: false,
+    marketingCooldownCode: 2300052,
     ...behaviour,
   });
   model.addPage({

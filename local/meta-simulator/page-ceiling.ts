@@ -1,0 +1,46 @@
+/**
+ * Meta's per-Page ceiling of about 40 messages a second (META_PLATFORM.md section 6): above it
+ * "the Page cannot send new messages until the volume decreases", which the simulator makes a
+ * hold of `holdMs`. It counts accepted token sends over a sliding second of `now`'s time (the
+ * rate limiter's real time, or the runtime clock where the runtime says so).
+ */
+
+/** The ceiling's numbers; defaults 40 a second and a 60-second hold. */
+export interface PageCeilingOptions {
+  perSecond?: number;
+  holdMs?: number;
+}
+
+export type PageCeiling = ReturnType<typeof createPageCeiling>;
+
+/** One sliding second and one hold per Page. */
+export function createPageCeiling(options: PageCeilingOptions, now: () => number) {
+  const perSecond = options.perSecond ?? 40;
+  const holdMs = options.holdMs ?? 60_000;
+  const windows = new Map<string, number[]>();
+  const heldUntil = new Map<string, number>();
+  const windowOf = (pageId: string, at: number) => {
+    const window = (windows.get(pageId) ?? []).filter((sent) => sent > at - 1000);
+    windows.set(pageId, window);
+    return window;
+  };
+  return {
+    /**
+     * Whether the Page may send now: undefined, or when its hold ends. A Page whose last second
+     * is full is held from now: the send that would go over starts the hold.
+     */
+    refusal(pageId: string): { until: number; at: number } | undefined {
+      const at = now();
+      const held = heldUntil.get(pageId);
+      if (held !== undefined && at < held) return { until: held, at };
+      if (windowOf(pageId, at).length < perSecond) return undefined;
+      heldUntil.set(pageId, at + holdMs);
+      return { until: at + holdMs, at };
+    },
+    /** Counts a send the Page made. */
+    sent(pageId: string): void {
+      const at = now();
+      windowOf(pageId, at).push(at);
+    },
+  };
+}
