@@ -308,8 +308,9 @@ export class RecurringNotifications extends Construct {
       timeout: SENDER_TIMEOUT,
       environment: senderEnvironment(this.table, this.sendQueue, props),
     });
-    // Subscriptions (BatchGet), Pages and topics (Get), claims, rate buckets, stats (Update).
-    this.grantTable(sender, ['GetItem', 'BatchGetItem', 'UpdateItem']);
+    // Subscriptions (BatchGet), Pages and topics (Get), claims, rate buckets, stats (Update), a
+    // person's partition (Query: the person budget, and the holders of a stopped or capped token).
+    this.grantTable(sender, ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem']);
     // Receive, delete and change visibility (deferrals) on the send queue.
     sender.addEventSource(
       new SqsEventSource(this.sendQueue, {

@@ -51,15 +51,9 @@ const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
   webhook: ['TransactWriteCommand', 'paginateQuery'],
   // dynamo-catalog's writes are the admin API's; the send queue's deferrals are the sender's.
   fanout: ['PutCommand', 'TransactWriteCommand', 'ChangeMessageVisibilityBatchCommand'],
-  // dynamo-catalog's writes and listings, dynamo-stats-store's readDays, the subscription
-  // store's token directory writes (webhook), and the send queue's enqueue (fan-out).
-  sender: [
-    'PutCommand',
-    'TransactWriteCommand',
-    'BatchWriteCommand',
-    'paginateQuery',
-    'SendMessageBatchCommand',
-  ],
+  // dynamo-catalog's writes, the subscription store's token directory writes (webhook), and
+  // the send queue's enqueue (fan-out). It Queries a person's partition (paginateQuery).
+  sender: ['PutCommand', 'TransactWriteCommand', 'BatchWriteCommand', 'SendMessageBatchCommand'],
   // The admin API calls everything its modules hold but the send queue's deferrals (sender).
   admin: ['ChangeMessageVisibilityBatchCommand'],
 };

@@ -383,7 +383,12 @@ describe('RecurringNotifications with its defaults', () => {
       const statements = roleStatements('sender');
       const permissions = permissionsOf(statements);
       expect(permissions).toContainEqual({
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
         resource: arn(recurrent.table),
       });
       expect(permissions).toContainEqual({
