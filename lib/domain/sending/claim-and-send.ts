@@ -123,7 +123,7 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
         cause: result.cause,
       });
     }
-    // The claim already recorded the slot and the send time: a send costs no second write.
+    // The claims already recorded the slot, the send time and the budget: nothing more to write.
     const messageId = result.kind === 'accepted' ? result.messageId : undefined;
     run.count(job, 'sent');
     deps.log.debug('sent', { ...jobFields(job), confirmed, ...(messageId && { messageId }) });
