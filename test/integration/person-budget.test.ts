@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   type Message,
@@ -8,7 +9,7 @@ import {
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqsClient } from '#lib/aws/clients.ts';
+import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
 import { dynamoSendStore } from '#lib/aws/dynamo-send-store.ts';
 import { toSubscription } from '#lib/aws/dynamo-subscription-store.ts';
@@ -50,13 +51,15 @@ function unique(prefix: string): string {
 }
 
 /** A Marketing Message Page with these topics, stored as the admin API stores them. */
-async function aPage(topics: Omit<Topic, 'pageId'>[]): Promise<Page> {
+async function aPage(
+  topics: Omit<Topic, 'pageId'>[],
+  route: Page['deliveryRoute'] = 'marketing_messages',
+): Promise<Page> {
   const page: Page = {
     pageId: unique('page'),
     accessToken: 'page-token',
-    deliveryRoute: 'marketing_messages',
-    adAccountId: unique('acct'),
-    campaignId: 'c-1',
+    deliveryRoute: route,
+    ...(route === 'marketing_messages' && { adAccountId: unique('acct'), campaignId: 'c-1' }),
     ratePerSecond: 20,
     timezone: ZONE,
     status: 'active',
@@ -97,7 +100,13 @@ async function aPerson(page: Page, topicIds: string[]) {
       db.client.send(
         new PutCommand({
           TableName: db.table,
-          Item: { ...keys.subscription(subscription), ...subscription },
+          Item: {
+            ...keys.subscription(subscription),
+            ...subscription,
+            // In the due index, as placed subscriptions are: a claim also writes its entry.
+            duePk: keys.duePartition('DAILY', page.pageId, subscription.topicId, ZONE, 0),
+            dueSk: psid,
+          },
         }),
       ),
     ),
@@ -134,9 +143,9 @@ async function eventsOf(jobs: SendJob[]): Promise<SQSEvent[]> {
   return messages.map((message) => ({ Records: [sqsRecordOf(message)] }));
 }
 
-function aSender() {
+function aSender(dynamo = db.client) {
   return aSenderHandler({
-    dynamo: db.client,
+    dynamo,
     sqs,
     table: db.table,
     queueUrl: 'unused',
@@ -227,5 +236,50 @@ describe('the person budget on DynamoDB Local', () => {
       (await dynamoSendStore(db.client, db.table).readPerson({ pageId: page.pageId, psid }))
         .budgets,
     ).toEqual([]);
+  });
+
+  it('costs a Marketing Message send one write unit more than a legacy send: the budget', async () => {
+    /** The writes one send makes on the person's partition, as DynamoDB reports their units. */
+    const personWritesOfOneSend = async (route: Page['deliveryRoute']) => {
+      const slot = slotAtOrBefore({ cadence: 'DAILY', sendTime: '09:00' }, ZONE, Date.now());
+      const page = await aPage([daily('deals', '09:00')], route);
+      const { psid } = await aPerson(page, ['deals']);
+      const [event] = await eventsOf([
+        { pageId: page.pageId, psid, topicId: 'deals', slot, scheduledTime: Date.now() - 60_000 },
+      ]);
+      if (!event) throw new Error('no event');
+      const partition = keys.contact(page.pageId, psid).pk;
+      const writes = { requests: 0, units: 0, indexUnits: 0 };
+      const dynamo = createDynamoClient();
+      dynamo.middlewareStack.add(
+        (next, handlerContext) => async (args) => {
+          const input = args.input as { Key?: { pk?: unknown } };
+          const mine = handlerContext.commandName === 'UpdateItemCommand' && input.Key?.pk === partition;
+          if (mine) Object.assign(input, { ReturnConsumedCapacity: 'INDEXES' });
+          const result = await next(args);
+          const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity })
+            .ConsumedCapacity;
+          if (mine) {
+            writes.requests += 1;
+            writes.units += consumed?.CapacityUnits ?? 0;
+            for (const index of Object.values(consumed?.GlobalSecondaryIndexes ?? {})) {
+              writes.indexUnits += index.CapacityUnits ?? 0;
+            }
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'personWrites' },
+      );
+
+      expect((await aSender(dynamo)(event, context)).batchItemFailures).toEqual([]);
+      return writes;
+    };
+
+    const legacy = await personWritesOfOneSend('send_api');
+    const mm = await personWritesOfOneSend('marketing_messages');
+
+    // The claim (its item and its due-index entry); the MM route adds the budget item.
+    expect(legacy).toEqual({ requests: 1, units: 2, indexUnits: 1 });
+    expect(mm).toEqual({ requests: 2, units: 3, indexUnits: 1 });
   });
 });
