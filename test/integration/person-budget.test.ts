@@ -254,7 +254,8 @@ describe('the person budget on DynamoDB Local', () => {
       dynamo.middlewareStack.add(
         (next, handlerContext) => async (args) => {
           const input = args.input as { Key?: { pk?: unknown } };
-          const mine = handlerContext.commandName === 'UpdateItemCommand' && input.Key?.pk === partition;
+          const mine =
+            handlerContext.commandName === 'UpdateItemCommand' && input.Key?.pk === partition;
           if (mine) Object.assign(input, { ReturnConsumedCapacity: 'INDEXES' });
           const result = await next(args);
           const consumed = (result.output as { ConsumedCapacity?: ConsumedCapacity })
