@@ -310,8 +310,8 @@ export class RecurringNotifications extends Construct {
       timeout: SENDER_TIMEOUT,
       environment: senderEnvironment(this.table, this.sendQueue, props),
     });
-    // Subscriptions (BatchGet), Pages and topics (Get), claims, rate buckets, stats (Update),
-    // kept MM sends (BatchWrite), the holders of a stopped or dead token (Query).
+    // Subscriptions (BatchGet), Pages and topics (Get), claims, rate buckets, stats (Update), kept
+    // MM sends (BatchWrite), a person's partition (Query: the budget, a stopped or capped token).
     this.grantTable(sender, ['GetItem', 'BatchGetItem', 'UpdateItem', 'BatchWriteItem', 'Query']);
     // Receive, delete and change visibility (deferrals) on the send queue.
     sender.addEventSource(

@@ -20,6 +20,7 @@ export const OPTIONS = {
   file: { type: 'string' },
   id: { type: 'string' },
   reindex: { type: 'boolean' },
+  priority: { type: 'string' },
   page: { type: 'string' },
   topic: { type: 'string' },
   psid: { type: 'string' },

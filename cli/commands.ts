@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { barChart, shortInstant, table } from './format.ts';
 import { eraseCommand, reconcileCommand } from './people-commands.ts';
+import { TOPIC_COMMANDS } from './topic-commands.ts';
 
 /** Every command, by its words (`pages put`, `stats`). */
 export const COMMANDS: Record<string, Command> = {
@@ -76,72 +76,7 @@ export const COMMANDS: Record<string, Command> = {
       );
     },
   },
-  'topics put': {
-    usage: 'topics put --file <topic.json> [--id <topicId>] [--page <pageId>] [--reindex]',
-    summary:
-      'create or update a topic from a JSON file ({topicId, pageId, title, cadence, sendTime, weekday?, dayOfMonth?, message})',
-    options: ['file', 'id', 'page', 'reindex'],
-    required: ['file'],
-    async build(values) {
-      const file = values.file ?? '';
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(await readFile(file, 'utf8'));
-      } catch (error: unknown) {
-        throw new UsageError(
-          `--file ${file}: ${error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'}`,
-        );
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new UsageError(`--file ${file}: must hold a JSON object`);
-      }
-      const { topicId, ...topic } = parsed as Record<string, unknown>;
-      const id = values.id ?? (typeof topicId === 'string' ? topicId : undefined);
-      if (id === undefined) throw new UsageError('give --id <topicId>, or topicId in the file');
-      return {
-        method: 'PUT',
-        path: `/admin/topics/${encodeURIComponent(id)}`,
-        query: { reindex: values.reindex ? 'true' : undefined },
-        body: { ...topic, ...(values.page !== undefined && { pageId: values.page }) },
-      };
-    },
-    render(body) {
-      const { created, topic, placement } = z
-        .object({
-          created: z.boolean(),
-          topic: topicSchema,
-          placement: z
-            .object({ scanned: z.number(), placed: z.number(), complete: z.boolean() })
-            .optional(),
-        })
-        .parse(body);
-      const lines = [
-        `Topic ${topic.topicId} ${created ? 'created' : 'updated'} on Page ${topic.pageId}: "${topic.title}"`,
-        `  sends ${topic.effectiveCadence}`,
-      ];
-      if (placement) {
-        lines.push(
-          `  due index: ${placement.placed} of ${placement.scanned} subscriptions placed${placement.complete ? '' : ' (incomplete: run again with --reindex)'}`,
-        );
-      }
-      return lines.join('\n');
-    },
-  },
-  'topics list': {
-    usage: 'topics list --page <pageId>',
-    summary: "list a Page's topics and how often they really send",
-    options: ['page'],
-    required: ['page'],
-    build: (values) => ({ method: 'GET', path: '/admin/topics', query: { pageId: values.page } }),
-    render(body) {
-      const { items } = z.object({ items: z.array(topicSchema) }).parse(body);
-      if (items.length === 0) return 'No topics.';
-      return table(
-        ['TOPIC', 'TITLE', 'CADENCE', 'SENDS'],
-        items.map((topic) => [topic.topicId, topic.title, topic.cadence, topic.effectiveCadence]),
-      );
-    },
-  },
+  ...TOPIC_COMMANDS,
   'subs list': {
     usage:
       'subs list --page <pageId> [--topic <topicId>] [--status active|stopped|invalid|unreachable] [--limit <1-100>] [--cursor <cursor>]',
@@ -319,14 +254,6 @@ const pageSchema = z.looseObject({
   adAccountId: z.string().optional(),
   campaignId: z.string().optional(),
   defaultTopicId: z.string().optional(),
-});
-
-const topicSchema = z.looseObject({
-  pageId: z.string(),
-  topicId: z.string(),
-  title: z.string(),
-  cadence: z.string(),
-  effectiveCadence: z.string(),
 });
 
 function describePage(page: z.infer<typeof pageSchema>): string {

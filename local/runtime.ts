@@ -13,7 +13,6 @@ import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { adminConfigSchema, fanoutConfigSchema } from '#lib/config.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
 import { graphClient } from '#lib/graph/graph-client.ts';
-import type { Log } from '#lib/log.ts';
 import { FANOUT_SCHEDULES, RECONCILE_SCHEDULE } from '#lib/schedules.ts';
 import { createAdminHandler, createReconcileScheduleHandler } from '../functions/admin.ts';
 import { createFanoutHandler } from '../functions/fanout.ts';

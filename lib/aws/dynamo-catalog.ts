@@ -38,6 +38,8 @@ const topicItem = z.object({
   weekday: z.number().optional(),
   dayOfMonth: z.number().optional(),
   message: z.record(z.string(), z.unknown()),
+  priority: z.number().optional(),
+  createdAt: z.number().optional(),
 });
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });

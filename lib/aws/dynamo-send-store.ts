@@ -1,15 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendStore } from '../domain/sending/ports.ts';
+import { dynamoPersonBudget } from './dynamo-person-budget.ts';
 import { toSubscription } from './dynamo-subscription-store.ts';
 import { keys } from './keys.ts';
 
 /**
- * The sender's writes. Every write to a subscription bumps `version`, the webhook's
+ * The sender's writes, and its read of a person with their budgets. Every write to a subscription bumps `version`, the webhook's
  * optimistic lock, so an opt-in read before a claim can never overwrite it.
  */
 export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): SendStore {
   return {
+    ...dynamoPersonBudget(client, table),
+
     async claim(key, slot, threshold, sentAt, claimant) {
       try {
         const answer = await client.send(

@@ -19,6 +19,14 @@ export const keys = {
     sk: `TOPIC#${topicId}`,
   }),
   contact: (pageId: string, psid: string) => ({ pk: `SUB#${pageId}#${psid}`, sk: 'CONTACT' }),
+  /**
+   * A person's Marketing Message budget for one token, in their partition (read with their
+   * subscriptions, erased with them); the token is hashed, as in the token directory.
+   */
+  personBudget: (pageId: string, psid: string, token: string) => ({
+    pk: `SUB#${pageId}#${psid}`,
+    sk: `${PERSON_BUDGET_PREFIX}${sha256(token)}`,
+  }),
   rateBucket: (pageId: string) => ({ pk: `RATE#${pageId}`, sk: 'BUCKET' }),
   event: (hash: string) => ({ pk: `EVT#${hash}`, sk: 'RAW' }),
   stats: (pageId: string, topicId: string, day: string) => ({
@@ -55,6 +63,9 @@ export const keys = {
   duePartition: (cadence: Cadence, pageId: string, topicId: string, zone: string, shard: number) =>
     `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`,
 };
+
+/** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */
+export const PERSON_BUDGET_PREFIX = 'BUDGET#';
 
 /** The person a `SUB#<pageId>#<psid>` partition belongs to; undefined for another item's. */
 export function psidOf(pageId: string, pk: string): string | undefined {

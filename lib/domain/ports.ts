@@ -83,6 +83,8 @@ export const STATS_COUNTERS = [
   'unmatched',
   /** Sends Meta's frequency caps refused (the slot is skipped, not failed). */
   'fcap',
+  /** Jobs skipped with reason `person-budget`: another of the person's topics had the 12 h. */
+  'budget',
 ] as const;
 export type StatsCounter = (typeof STATS_COUNTERS)[number];
 

@@ -19,6 +19,45 @@ export interface Topic {
   dayOfMonth?: number;
   /** A Send API `message` object, validated when the topic is saved. */
   message: Record<string, unknown>;
+  /**
+   * Which of a person's topics goes when two fall due within one Marketing Message budget
+   * (`compareTopicPriority`); `TOPIC_PRIORITY_DEFAULT` when absent.
+   */
+  priority?: number;
+  /** When the admin API first saved the topic; kept by every later save. */
+  createdAt?: number;
+}
+
+/** The range of a topic's `priority`: whole numbers, higher goes first. */
+export const TOPIC_PRIORITY_MIN = 0;
+export const TOPIC_PRIORITY_MAX = 100;
+/** The priority of a topic that names none: ties are broken by the default order. */
+export const TOPIC_PRIORITY_DEFAULT = 0;
+
+/** Rarer cadences go first among topics of equal priority: a person misses them longer. */
+const CADENCE_RARITY: Record<Cadence, number> = { DAILY: 0, WEEKLY: 1, MONTHLY: 2 };
+
+/** A topic's priority, as stored or by default. */
+export function topicPriority(topic: Pick<Topic, 'priority'>): number {
+  return topic.priority ?? TOPIC_PRIORITY_DEFAULT;
+}
+
+/**
+ * The order in which a person's topics get their one Marketing Message budget: negative when
+ * `a` goes before `b`. Higher `priority` first; then the rarer cadence; then the older topic
+ * (one saved before `createdAt` was kept counts as oldest); then the topic id, so the order is
+ * total and every sender agrees on it.
+ */
+export function compareTopicPriority(
+  a: Pick<Topic, 'priority' | 'cadence' | 'createdAt' | 'topicId'>,
+  b: Pick<Topic, 'priority' | 'cadence' | 'createdAt' | 'topicId'>,
+): number {
+  return (
+    topicPriority(b) - topicPriority(a) ||
+    CADENCE_RARITY[b.cadence] - CADENCE_RARITY[a.cadence] ||
+    (a.createdAt ?? 0) - (b.createdAt ?? 0) ||
+    (a.topicId < b.topicId ? -1 : a.topicId > b.topicId ? 1 : 0)
+  );
 }
 
 /**

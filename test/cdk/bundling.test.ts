@@ -50,7 +50,8 @@ const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
   webhook: ['TransactWriteCommand'],
   // dynamo-catalog's writes are the admin API's; the send queue's deferrals are the sender's.
   fanout: ['PutCommand', 'TransactWriteCommand', 'ChangeMessageVisibilityBatchCommand'],
-  // dynamo-catalog's writes, and the send queue's enqueue (fan-out).
+  // dynamo-catalog's writes, and the send queue's enqueue (fan-out). It Queries a person's
+  // partition (paginateQuery) and BatchWrites kept MM sends.
   sender: ['PutCommand', 'TransactWriteCommand', 'SendMessageBatchCommand'],
   // The admin API calls everything its modules hold but the send queue's deferrals (sender).
   admin: ['ChangeMessageVisibilityBatchCommand'],

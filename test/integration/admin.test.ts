@@ -488,6 +488,51 @@ describe('PUT /admin/topics/{topicId}', () => {
     expect(answer.body.topic.effectiveCadence).toBe('every week on Friday at 18:30');
   });
 
+  it.each([[101], [-1], [1.5], ['high']])(
+    'refuses a priority of %s with 400 naming the range, and stores nothing',
+    async (priority) => {
+      const { pageId } = await aPage();
+
+      const answer = await call('PUT', '/admin/topics/ranked', {
+        body: aTopicBody(pageId, { priority }),
+      });
+
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.message).toMatch(/^priority: must be .*0 to 100$/);
+      expect(await item(keys.topic(pageId, 'ranked'))).toBeUndefined();
+    },
+  );
+
+  it('ranks an MM Page’s topics for the person budget and keeps a topic’s creation time', async () => {
+    const { pageId } = await aPage();
+    await call('PUT', `/admin/pages/${pageId}`, {
+      body: { deliveryRoute: 'marketing_messages', adAccountId: '1', campaignId: '2' },
+    });
+    await aTopic(pageId, { topicId: 'a-daily' });
+    await aTopic(pageId, { topicId: 'b-weekly', cadence: 'WEEKLY' });
+    const saved = await aTopic(pageId, { topicId: 'c-daily', priority: 5 });
+    const createdAt = (await item(keys.topic(pageId, 'a-daily')))?.createdAt;
+    clock.set(NOW + 60_000);
+    await aTopic(pageId, { topicId: 'a-daily', priority: 0 }).finally(() => clock.set(NOW));
+
+    const answer = await call('GET', '/admin/topics', { query: { pageId } });
+
+    expect(saved).toMatchObject({ priority: 5, budgetRank: 1 });
+    expect(
+      answer.body.items.map((topic: Topic & { budgetRank: number }) => [
+        topic.topicId,
+        topic.priority,
+        topic.budgetRank,
+      ]),
+    ).toEqual([
+      ['a-daily', 0, 3],
+      ['b-weekly', 0, 2],
+      ['c-daily', 5, 1],
+    ]);
+    expect(createdAt).toBe(NOW);
+    expect((await item(keys.topic(pageId, 'a-daily')))?.createdAt).toBe(createdAt);
+  });
+
   it('answers 404 when the Page is not registered', async () => {
     const answer = await call('PUT', '/admin/topics/orphan', { body: aTopicBody('70000404') });
 

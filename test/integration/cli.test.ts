@@ -171,6 +171,35 @@ describe('recurrent topics and subs', () => {
     expect(list.stdout.split('\n')[1]).toMatch(/^cli-deals\s+CLI deals\s+DAILY\s+every 2 days/);
   });
 
+  it('saves a topic with --priority over the file, and lists its priority', async () => {
+    const file = path.join(scratch, 'ranked.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        topicId: 'cli-ranked',
+        pageId: PAGE,
+        title: 'CLI ranked',
+        cadence: 'WEEKLY',
+        sendTime: '10:00',
+        message: { text: 'Ranked' },
+        priority: 3,
+      }),
+    );
+
+    const put = await recurrent(['topics', 'put', '--file', file, '--priority', '7']);
+    const bad = await recurrent(['topics', 'put', '--file', file, '--priority', '101']);
+    const list = await recurrent(['topics', 'list', '--page', PAGE]);
+
+    expect(put.code).toBe(0);
+    expect(put.stdout).toContain('  priority 7');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('priority: must be 0 to 100');
+    expect(list.stdout.split('\n')[0]).toMatch(/SENDS\s+PRIORITY$/);
+    expect(list.stdout).toMatch(
+      /cli-ranked\s+CLI ranked\s+WEEKLY\s+every week on Monday at 10:00\s+7/,
+    );
+  });
+
   it('pages through subscriptions with the cursor it prints', async () => {
     const events: SubscriptionEvent[] = ['p1', 'p2', 'p3'].map((psid) => ({
       kind: 'optin',

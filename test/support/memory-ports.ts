@@ -6,6 +6,7 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '#lib/domain/ports.ts';
+import type { PersonBudget } from '#lib/domain/sending/person-budget.ts';
 import type { JobQueue, RateLimiter, SendStore } from '#lib/domain/sending/ports.ts';
 import {
   applyTake,
@@ -38,6 +39,8 @@ export interface MemoryTable {
   pages: Map<string, Page>;
   topics: Map<string, Topic>;
   subscriptions: Map<string, Subscription>;
+  /** Each person's budget per token, under `budgetId` (a given-back one is absent). */
+  budgets: Map<string, PersonBudget>;
   /** Every write, in order: what a port changed and for whom. */
   writes: { kind: string; key: string }[];
 }
@@ -57,8 +60,14 @@ export function memoryTable(
     subscriptions: new Map(
       (items.subscriptions ?? []).map((item) => [subscriptionId(item), structuredClone(item)]),
     ),
+    budgets: new Map(),
     writes: [],
   };
+}
+
+/** The key of a person's budget for one token in `MemoryTable.budgets`. */
+export function budgetId({ pageId, psid }: PersonKey, token: string): string {
+  return `${pageId}#${psid}#${token}`;
 }
 
 function topicId(pageId: string, topicId: string): string {
@@ -150,6 +159,51 @@ export function memorySendStore(table: MemoryTable): SendStore {
       delete item.lastSlot;
       delete item.lastSentAt;
       Object.assign(item, previous, { version: (item.version ?? 0) + 1 });
+    },
+
+    async readPerson(person) {
+      const subscriptions = [...table.subscriptions.values()]
+        .filter((item) => item.pageId === person.pageId && item.psid === person.psid)
+        .map((item) => structuredClone(item));
+      const tokens = new Set(subscriptions.flatMap((item) => (item.token ? [item.token] : [])));
+      const budgets = [...tokens].flatMap((token) => {
+        const budget = table.budgets.get(budgetId(person, token));
+        return budget ? [{ token, budget: structuredClone(budget) }] : [];
+      });
+      return { subscriptions, budgets };
+    },
+
+    async claimBudget(person, token, claim, freeBefore) {
+      const id = budgetId(person, token);
+      const current = table.budgets.get(id);
+      // Never spent (or given back), last spent 12 h or more before this send, or spent by
+      // this very message on this job before a crash.
+      const free =
+        current === undefined ||
+        current.sentAt <= freeBefore ||
+        (current.claimedBy === claim.claimedBy &&
+          current.slot === claim.slot &&
+          current.topicId === claim.topicId);
+      if (!free) return { claimed: false, current: structuredClone(current) };
+      table.writes.push({ kind: 'claimBudget', key: id });
+      table.budgets.set(id, structuredClone(claim));
+      return current ? { claimed: true, before: structuredClone(current) } : { claimed: true };
+    },
+
+    async releaseBudget(person, token, claim, previous) {
+      const id = budgetId(person, token);
+      const current = table.budgets.get(id);
+      // Only our own claim: a later send's is not ours to undo.
+      if (
+        current?.claimedBy !== claim.claimedBy ||
+        current.slot !== claim.slot ||
+        current.topicId !== claim.topicId
+      ) {
+        return;
+      }
+      table.writes.push({ kind: 'releaseBudget', key: id });
+      if (previous) table.budgets.set(id, structuredClone(previous));
+      else table.budgets.delete(id);
     },
 
     async pausePage(pageId, reason) {

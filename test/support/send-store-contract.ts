@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PersonBudget } from '#lib/domain/sending/person-budget.ts';
 import type { SendStore } from '#lib/domain/sending/ports.ts';
 import type { Subscription, SubscriptionKey } from '#lib/domain/subscription.ts';
 
@@ -123,6 +124,156 @@ export function describeSendStoreContract(name: string, harness: SendStoreHarnes
       await harness.store().release(subscription, SLOT, { lastSlot: THRESHOLD - 5 });
 
       expect(await harness.get(subscription)).toEqual(subscription);
+    });
+  });
+}
+
+/** A budget spent on the `deals` slot `SLOT` by message `m1`, unless told otherwise. */
+function aBudget(fields: Partial<PersonBudget> = {}): PersonBudget {
+  return { sentAt: SENT_AT, slot: SLOT, topicId: 'deals', claimedBy: 'm1', ...fields };
+}
+
+/**
+ * The person budget as `SendStore` documents it (one Marketing Message per token per 12 h,
+ * spent by one conditional write), run against both adapters like the claim above.
+ */
+export function describePersonBudgetContract(name: string, harness: SendStoreHarness): void {
+  /** A person with one subscription holding `token`, stored; their key. */
+  const aPerson = async (token = 'tok') => {
+    const key = harness.freshKey();
+    await harness.put({
+      ...key,
+      status: 'active',
+      token,
+      timezone: 'Europe/Paris',
+      lastEventAt: SLOT - 30 * 86_400_000,
+      version: 1,
+    });
+    return { pageId: key.pageId, psid: key.psid };
+  };
+  const HALF_DAY = 12 * 3_600_000;
+
+  describe(`${name}: person budget`, () => {
+    it('spends a budget never spent, and reads it back under its token', async () => {
+      const person = await aPerson();
+      const store = harness.store();
+
+      const result = await store.claimBudget(person, 'tok', aBudget(), SENT_AT - HALF_DAY);
+
+      expect(result).toEqual({ claimed: true });
+      const read = await store.readPerson(person);
+      expect(read.budgets).toEqual([{ token: 'tok', budget: aBudget() }]);
+      expect(read.subscriptions.map((item) => item.token)).toEqual(['tok']);
+    });
+
+    it('lets only one of many concurrent claims on different topics spend it', async () => {
+      const person = await aPerson();
+      const store = harness.store();
+
+      const results = await Promise.all(
+        ['a', 'b', 'c', 'd'].map((topicId, index) =>
+          store.claimBudget(
+            person,
+            'tok',
+            aBudget({ topicId, claimedBy: `m${index}` }),
+            SENT_AT - HALF_DAY,
+          ),
+        ),
+      );
+
+      const winners = results.filter((result) => result.claimed);
+      expect(winners).toHaveLength(1);
+      const [budget] = (await store.readPerson(person)).budgets;
+      for (const result of results) {
+        if (!result.claimed) expect(result.current).toEqual(budget?.budget);
+      }
+    });
+
+    it.each([
+      ['refuses a budget spent less than 12 h before, naming who has it', 1, false],
+      ['spends a budget spent exactly 12 h before', 0, true],
+    ])('%s', async (_, lateMs, claimed) => {
+      const person = await aPerson();
+      const store = harness.store();
+      const earlier = aBudget({ topicId: 'weekly', sentAt: SENT_AT - HALF_DAY + lateMs });
+      await store.claimBudget(person, 'tok', earlier, earlier.sentAt - HALF_DAY);
+
+      const result = await store.claimBudget(person, 'tok', aBudget(), SENT_AT - HALF_DAY);
+
+      expect(result).toEqual(
+        claimed ? { claimed: true, before: earlier } : { claimed: false, current: earlier },
+      );
+    });
+
+    it('lets the same message take up its own claim on the same slot and topic, only', async () => {
+      const person = await aPerson();
+      const store = harness.store();
+      await store.claimBudget(person, 'tok', aBudget(), SENT_AT - HALF_DAY);
+
+      const again = await store.claimBudget(
+        person,
+        'tok',
+        aBudget({ sentAt: SENT_AT + 5 }),
+        SENT_AT + 5 - HALF_DAY,
+      );
+      const otherTopic = await store.claimBudget(
+        person,
+        'tok',
+        aBudget({ topicId: 'weekly' }),
+        SENT_AT - HALF_DAY,
+      );
+
+      expect(again).toEqual({ claimed: true, before: aBudget() });
+      expect(otherTopic.claimed).toBe(false);
+    });
+
+    it('keeps one budget per token: another token of the person is not spent', async () => {
+      const person = await aPerson('tok');
+      const store = harness.store();
+      await store.claimBudget(person, 'tok', aBudget(), SENT_AT - HALF_DAY);
+
+      const other = await store.claimBudget(
+        person,
+        'legacy-tok',
+        aBudget({ topicId: 'weekly' }),
+        SENT_AT - HALF_DAY,
+      );
+
+      expect(other.claimed).toBe(true);
+    });
+
+    it('gives a budget back to what it was, or to none, and then it can be spent again', async () => {
+      const person = await aPerson();
+      const store = harness.store();
+      const earlier = aBudget({ topicId: 'weekly', sentAt: SENT_AT - 2 * HALF_DAY });
+      await store.claimBudget(person, 'tok', earlier, 0);
+      await store.claimBudget(person, 'tok', aBudget(), SENT_AT - HALF_DAY);
+
+      await store.releaseBudget(person, 'tok', aBudget(), earlier);
+      const restored = (await store.readPerson(person)).budgets;
+      await store.releaseBudget(person, 'tok', earlier, undefined);
+      const none = (await store.readPerson(person)).budgets;
+      const spentAgain = await store.claimBudget(
+        person,
+        'tok',
+        aBudget({ topicId: 'monthly' }),
+        SENT_AT - HALF_DAY,
+      );
+
+      expect(restored).toEqual([{ token: 'tok', budget: earlier }]);
+      expect(none).toEqual([]);
+      expect(spentAgain).toEqual({ claimed: true });
+    });
+
+    it('leaves a budget another send holds alone when asked to give back its own', async () => {
+      const person = await aPerson();
+      const store = harness.store();
+      const theirs = aBudget({ topicId: 'weekly', claimedBy: 'm9' });
+      await store.claimBudget(person, 'tok', theirs, SENT_AT - HALF_DAY);
+
+      await store.releaseBudget(person, 'tok', aBudget(), undefined);
+
+      expect((await store.readPerson(person)).budgets).toEqual([{ token: 'tok', budget: theirs }]);
     });
   });
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { Clock } from '../../clock.ts';
 import { mapWithConcurrency } from '../../concurrency.ts';
 import type { Log } from '../../log.ts';
 import { effectiveCadence } from '../cooldown.ts';
@@ -14,7 +15,15 @@ import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
 import { subscriptionId } from '../subscription.ts';
-import { cadenceSchema, type Topic, unstorableMessage } from '../topic.ts';
+import {
+  cadenceSchema,
+  compareTopicPriority,
+  TOPIC_PRIORITY_MAX,
+  TOPIC_PRIORITY_MIN,
+  type Topic,
+  topicPriority,
+  unstorableMessage,
+} from '../topic.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import { requirePage } from './pages.ts';
 import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './ports.ts';
@@ -100,6 +109,14 @@ const topicBodySchema = z
     weekday: z.number().int().min(1, 'must be 1 (Monday) to 7').max(7, 'must be 1 to 7').optional(),
     dayOfMonth: z.number().int().min(1, 'must be 1 to 28').max(28, 'must be 1 to 28').optional(),
     message: sendApiMessageSchema,
+    priority: z
+      .number({
+        error: `must be a whole number from ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`,
+      })
+      .int(`must be a whole number from ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
+      .min(TOPIC_PRIORITY_MIN, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
+      .max(TOPIC_PRIORITY_MAX, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
+      .optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -131,11 +148,22 @@ export function parsePutTopic(request: AdminRequest): PutTopicInput {
   return { topic: { topicId, ...fields, message: { ...message } }, reindex: reindex === 'true' };
 }
 
-/** A topic as the admin API shows it, with how often people really receive it. */
-export type TopicView = Topic & { effectiveCadence: string };
+/**
+ * A topic as the admin API shows it: how often people really receive it, its priority, and on
+ * the Marketing Message route its place in the order a person's topics get their one message
+ * per 12 h (1 goes first).
+ */
+export type TopicView = Topic & { effectiveCadence: string; priority: number; budgetRank?: number };
 
-export function topicView(topic: Topic, route: DeliveryRoute): TopicView {
-  return { ...topic, effectiveCadence: effectiveCadence({ rule: topic, route }).description };
+/** Each topic of a Page as the admin API shows it, in `topics`' order. */
+export function topicViews(topics: readonly Topic[], route: DeliveryRoute): TopicView[] {
+  const ranked = [...topics].sort(compareTopicPriority);
+  return topics.map((topic) => ({
+    ...topic,
+    effectiveCadence: effectiveCadence({ rule: topic, route }).description,
+    priority: topicPriority(topic),
+    ...(route === 'marketing_messages' && { budgetRank: ranked.indexOf(topic) + 1 }),
+  }));
 }
 
 /** How many of a topic's subscriptions were given their due-index place. */
@@ -148,6 +176,8 @@ export interface PlacementResult {
 
 export interface TopicDeps {
   catalog: AdminCatalog;
+  /** When a new topic was first saved: older topics go first among equals. */
+  clock: Clock;
   pageIndex: AdminSubscriptionStore;
   subscriptions: Pick<SubscriptionStore, 'addTopicZones'>;
   log: Log;
@@ -163,10 +193,10 @@ export async function putTopic(
   deps: TopicDeps,
   timeLeft: () => number,
 ): Promise<{ created: boolean; topic: TopicView; placement?: PlacementResult }> {
-  const { topic } = input;
-  const page = await requirePage(deps.catalog, topic.pageId);
-  const topics = await deps.catalog.listTopics(topic.pageId);
-  const stored = topics.find((candidate) => candidate.topicId === topic.topicId);
+  const page = await requirePage(deps.catalog, input.topic.pageId);
+  const topics = await deps.catalog.listTopics(input.topic.pageId);
+  const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
+  const topic: Topic = { ...input.topic, createdAt: stored?.createdAt ?? deps.clock.now() };
   // Meta's 7-day limit and its token list know a topic by title only: titles must be unique.
   const namesake = topics.find(
     (candidate) => candidate.topicId !== topic.topicId && candidate.title === topic.title,
@@ -178,7 +208,9 @@ export async function putTopic(
     );
   }
   await deps.catalog.putTopic(topic);
-  const view = topicView(topic, page.deliveryRoute);
+  const others = topics.filter((candidate) => candidate.topicId !== topic.topicId);
+  const [view] = topicViews([topic, ...others], page.deliveryRoute);
+  if (!view) throw new Error('a saved topic has no view');
   if (stored && stored.cadence === topic.cadence && !input.reindex) {
     return { created: false, topic: view };
   }
@@ -199,9 +231,10 @@ export async function listTopics(
   const page = await requirePage(deps.catalog, pageId);
   const topics = await deps.catalog.listTopics(pageId);
   return {
-    items: topics
-      .sort((a, b) => (a.topicId < b.topicId ? -1 : 1))
-      .map((topic) => topicView(topic, page.deliveryRoute)),
+    items: topicViews(
+      topics.sort((a, b) => (a.topicId < b.topicId ? -1 : 1)),
+      page.deliveryRoute,
+    ),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   trackedSendFor,
 } from './meta-exchange.ts';
 import { SENT_AT_MARGIN_MS } from './page-pacing.ts';
+import { budgetVerdict, PERSON_BUDGET_MS } from './person-budget.ts';
 import { usagePressure } from './rate-bucket.ts';
 import { jittered, transientBackoff } from './retry-policy.ts';
 import { type Item, jobFields, keyOf, type Ready, type RunContext } from './run-context.ts';
@@ -35,7 +36,7 @@ export async function claimFor(
   // Taken again after a crash or a lost answer: what it replaced is gone, so the slot stays
   // this message's whatever Meta answers.
   const resumed = isUnfinishedClaim(before, job.slot, claimant);
-  const release = resumed
+  const releaseSlot = resumed
     ? () => Promise.resolve()
     : () =>
         deps.sends.release(key, job.slot, {
@@ -43,18 +44,65 @@ export async function claimFor(
           ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
         });
   if (before.token === undefined) {
-    await release();
+    await releaseSlot();
     return run.skip(job, 'no-token');
   }
   // Meta counts the cooldown in real time from the last send, as the claim just read it.
   const earliest = earliestFor(before, verdict.page);
   if (!resumed && earliest > sendAt) {
-    await release();
+    await releaseSlot();
     run.count(job, 'deferred');
     return run.defer(job, 'cooldown', earliest - deps.clock.now());
   }
+  const budget = await claimBudget(run, item, verdict, before.token, sentAt);
+  if (budget.kind !== 'claimed') {
+    await releaseSlot();
+    return budget.outcome;
+  }
+  const release = resumed
+    ? releaseSlot
+    : async () => {
+        await Promise.all([releaseSlot(), budget.release()]);
+      };
   if (resumed) deps.log.warn('taking up a claim this message left unfinished', jobFields(job));
   return { item, verdict, token: before.token, release, resumed, sendAt };
+}
+
+/**
+ * Spends the person's Marketing Message budget on a claimed job (the legacy route has none: its
+ * tokens are per topic). Taken after the slot, so a crash in between leaves a slot this
+ * message takes up again, never a budget spent on nothing; another send holding the budget
+ * skips the job, or puts it back until the budget is free.
+ */
+async function claimBudget(
+  run: RunContext,
+  { job, record }: Item,
+  { page }: SendVerdict,
+  token: string,
+  sentAt: number,
+): Promise<
+  { kind: 'claimed'; release: () => Promise<void> } | { kind: 'refused'; outcome: SendOutcome }
+> {
+  if (page.deliveryRoute !== 'marketing_messages') {
+    return { kind: 'claimed', release: () => Promise.resolve() };
+  }
+  const { sends, clock } = run.deps;
+  const person = { pageId: job.pageId, psid: job.psid };
+  const claim = { sentAt, slot: job.slot, topicId: job.topicId, claimedBy: record.id };
+  const result = await sends.claimBudget(person, token, claim, sentAt - PERSON_BUDGET_MS);
+  if (result.claimed) {
+    return {
+      kind: 'claimed',
+      release: () => sends.releaseBudget(person, token, claim, result.before),
+    };
+  }
+  const verdict = budgetVerdict(result.current, job, record.id);
+  if (verdict.kind === 'go' && verdict.freeAt > 0) {
+    run.count(job, 'deferred');
+    return { kind: 'refused', outcome: run.defer(job, 'cooldown', verdict.freeAt - clock.now()) };
+  }
+  const detail = verdict.kind === 'skip' ? verdict.detail : 'another send holds it';
+  return { kind: 'refused', outcome: run.skip(job, 'person-budget', detail) };
 }
 
 /** Sends one claimed job and records what came of it. */
@@ -81,7 +129,7 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
         cause: result.cause,
       });
     }
-    // The claim already recorded the slot and the send time: a send costs no second write.
+    // The claims already recorded the slot, the send time and the budget: nothing more to write.
     const messageId = result.kind === 'accepted' ? result.messageId : undefined;
     const sentAt = entry.sendAt + SENT_AT_MARGIN_MS;
     const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt }, messageId);

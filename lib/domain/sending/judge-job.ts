@@ -3,6 +3,13 @@ import { isHeld, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
+import {
+  type BudgetVerdict,
+  budgetVerdict,
+  higherTopicDue,
+  isOwnBudget,
+  type PersonView,
+} from './person-budget.ts';
 import type { SenderOptions } from './ports.ts';
 import type { SkipReason } from './send-outcome.ts';
 
@@ -49,7 +56,7 @@ export function isUnfinishedClaim(
  */
 export function judgeJob(
   job: SendJob,
-  found: { page?: Page; topic?: Topic; subscription?: Subscription },
+  found: { page?: Page; topic?: Topic; subscription?: Subscription; person?: PersonView },
   now: number,
   options: Pick<SenderOptions, 'staleAfterMs' | 'maxWaitMs'>,
   claimant?: string,
@@ -108,11 +115,49 @@ export function judgeJob(
     return { kind: 'skip', reason: 'already-claimed', detail: 'last slot within cooldown' };
   }
   // An unfinished claim of this message set `lastSentAt` itself: its cooldown check is done.
-  const notBefore = unfinished ? now : earliestFor(subscription, page);
+  let notBefore = unfinished ? now : earliestFor(subscription, page);
+  if (page.deliveryRoute === 'marketing_messages' && found.person) {
+    const budget = judgeBudget(job, topic, page, found.person, now, options, {
+      claimant,
+      unfinished,
+    });
+    if (budget.kind === 'skip')
+      return { kind: 'skip', reason: 'person-budget', detail: budget.detail };
+    notBefore = Math.max(notBefore, budget.freeAt);
+  }
   if (notBefore - now > options.maxWaitMs) {
     return { kind: 'defer', reason: 'cooldown', delayMs: notBefore - now };
   }
   return { kind: 'send', page, topic, subscription, threshold, notBefore };
+}
+
+/**
+ * The person's one Marketing Message per 12 h: spent on another topic's slot near this one,
+ * or owed to a topic they rank higher that falls due near it, this job is skipped; else it
+ * goes once the budget is free. A claim this message left unfinished was decided already.
+ */
+function judgeBudget(
+  job: SendJob,
+  topic: Topic,
+  page: Page,
+  person: PersonView,
+  now: number,
+  options: Pick<SenderOptions, 'staleAfterMs'>,
+  { claimant, unfinished }: { claimant: string | undefined; unfinished: boolean },
+): BudgetVerdict {
+  const verdict = budgetVerdict(person.budget, job, claimant);
+  const own = person.budget !== undefined && isOwnBudget(person.budget, job, claimant);
+  if (verdict.kind === 'skip' || own || unfinished) return verdict;
+  const higher = higherTopicDue({
+    job,
+    topic,
+    page,
+    holders: person.holders,
+    now,
+    staleAfterMs: options.staleAfterMs,
+  });
+  if (higher === undefined) return verdict;
+  return { kind: 'skip', detail: `topic ${higher.topicId} ranks higher, due ${iso(higher.slot)}` };
 }
 
 /** A verdict to send: what the claim and the request need. */

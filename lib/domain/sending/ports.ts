@@ -1,9 +1,10 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
 import type { GraphError } from '../meta-errors.ts';
-import type { Catalog, StatsStore, SubscriptionStore } from '../ports.ts';
+import type { Catalog, PersonKey, StatsStore, SubscriptionStore } from '../ports.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { TrackedSendStore } from '../tracked-send.ts';
+import type { PersonBudget } from './person-budget.ts';
 import type { UsagePressure, UsageReport } from './rate-bucket.ts';
 
 /** The result of trying to claim one subscription's slot. */
@@ -12,6 +13,20 @@ export type ClaimResult =
   | { claimed: true; before: Subscription }
   /** Already sent or in flight for this slot, no longer active, or not eligible. */
   | { claimed: false };
+
+/** The result of trying to spend a person's Marketing Message budget. */
+export type BudgetClaimResult =
+  /** Spent on this job; `before` is the budget as it was (none: never spent). */
+  | { claimed: true; before?: PersonBudget }
+  /** Another send has it; `current` is that send's budget, when it could be read. */
+  | { claimed: false; current?: PersonBudget };
+
+/** A person's partition as the sender reads it: their subscriptions and their budgets. */
+export interface PersonRecord {
+  subscriptions: Subscription[];
+  /** Each token's budget, by the token it belongs to. */
+  budgets: { token: string; budget: PersonBudget }[];
+}
 
 /** The sender's writes on subscriptions and Pages. */
 export interface SendStore {
@@ -37,6 +52,30 @@ export interface SendStore {
     key: SubscriptionKey,
     slot: number,
     previous: { lastSlot?: number; lastSentAt?: number },
+  ): Promise<void>;
+  /** Reads every subscription of a person on a Page and the budgets of their tokens. */
+  readPerson(person: PersonKey): Promise<PersonRecord>;
+  /**
+   * Spends the budget of `token` on `claim` if it was never spent, or last spent at or before
+   * `freeBefore` (the send time minus 12 h), or is `claim`'s own (same message, slot and topic:
+   * a receive that crashed before finishing): at most one Marketing Message per token per 12 h,
+   * whichever sender asks, taken before Meta is called.
+   */
+  claimBudget(
+    person: PersonKey,
+    token: string,
+    claim: PersonBudget,
+    freeBefore: number,
+  ): Promise<BudgetClaimResult>;
+  /**
+   * Gives a spent budget back after the send did not happen: restores `previous` (or no
+   * budget), if the budget is still `claim`'s.
+   */
+  releaseBudget(
+    person: PersonKey,
+    token: string,
+    claim: PersonBudget,
+    previous: PersonBudget | undefined,
   ): Promise<void>;
   /** Stops every send of a Page until an operator acts (a Page-level Meta error). */
   pausePage(pageId: string, reason: string, at: number): Promise<void>;

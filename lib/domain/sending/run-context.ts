@@ -70,6 +70,8 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
       pressures.set(pageId, strongerPressure(pressures.get(pageId) ?? { kind: 'none' }, pressure));
     },
     skip: (job, reason, detail) => {
+      // The stats' one count of the person budget, wherever the sender skips for it.
+      if (reason === 'person-budget') tally.count(job.pageId, job.topicId, clock.now(), 'budget');
       log.info('send job skipped', { ...jobFields(job), reason, ...(detail && { detail }) });
       return { kind: 'skipped', job, reason, ...(detail && { detail }) };
     },

@@ -1,11 +1,10 @@
 import * as z from 'zod';
-import type { Page } from '../page.ts';
 import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
-import { type Subscription, type SubscriptionKey, subscriptionId } from '../subscription.ts';
-import type { Topic } from '../topic.ts';
+import { subscriptionId } from '../subscription.ts';
 import { claimFor, pausePage, sendClaimed } from './claim-and-send.ts';
 import { iso, isStale, type JobVerdict, judgeJob, type SendVerdict } from './judge-job.ts';
+import { loadJobs, topicKey } from './load-jobs.ts';
 import { sendForPage } from './page-pacing.ts';
 import { DEFAULT_SENDER_OPTIONS, type SenderDeps, type SenderOptions } from './ports.ts';
 import {
@@ -13,7 +12,6 @@ import {
   errorName,
   type Item,
   jobFields,
-  keyOf,
   type Ready,
   type RunContext,
 } from './run-context.ts';
@@ -71,40 +69,6 @@ export async function sendBatch(
   return outcomes;
 }
 
-/** What was loaded for the jobs of one batch. */
-interface Loaded {
-  subscriptions: Map<string, Subscription>;
-  pages: Map<string, Page | undefined>;
-  topics: Map<string, Topic | undefined>;
-}
-
-/** Reads every subscription, Page and topic the batch's jobs need, each once. */
-async function load(run: RunContext, items: readonly Item[]): Promise<Loaded> {
-  const { subscriptions: store, catalog } = run.deps;
-  const subscriptionKeys = new Map<string, SubscriptionKey>();
-  const pageIds = new Set<string>();
-  const topicKeys = new Map<string, { pageId: string; topicId: string }>();
-  for (const { job } of items) {
-    subscriptionKeys.set(subscriptionId(job), keyOf(job));
-    pageIds.add(job.pageId);
-    topicKeys.set(`${job.pageId}#${job.topicId}`, { pageId: job.pageId, topicId: job.topicId });
-  }
-  const [subscriptions, pages, topics] = await Promise.all([
-    subscriptionKeys.size > 0 ? store.getMany([...subscriptionKeys.values()]) : [],
-    Promise.all([...pageIds].map(async (id) => [id, await catalog.getPage(id)] as const)),
-    Promise.all(
-      [...topicKeys].map(
-        async ([id, { pageId, topicId }]) => [id, await catalog.getTopic(pageId, topicId)] as const,
-      ),
-    ),
-  ]);
-  return {
-    subscriptions: new Map(subscriptions.map((item) => [subscriptionId(item), item])),
-    pages: new Map(pages),
-    topics: new Map(topics),
-  };
-}
-
 type Results = Map<number, PromiseSettledResult<SendOutcome>>;
 
 /**
@@ -123,7 +87,10 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
     return false;
   });
   if (fresh.length === 0) return outcomes;
-  const loaded = await load(run, fresh);
+  const loaded = await loadJobs(
+    run,
+    fresh.map((item) => item.job),
+  );
   const toSend = new Map<string, { item: Item; verdict: SendVerdict }[]>();
   const toPause = new Map<string, { items: Item[]; reason: string }>();
   for (const item of fresh) {
@@ -134,8 +101,9 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
         job,
         {
           page: loaded.pages.get(job.pageId),
-          topic: loaded.topics.get(`${job.pageId}#${job.topicId}`),
+          topic: loaded.topics.get(topicKey(job)),
           subscription: loaded.subscriptions.get(subscriptionId(job)),
+          person: loaded.people.get(subscriptionId(job)),
         },
         now,
         run.options,

@@ -23,6 +23,11 @@ export type SkipReason =
   | 'already-claimed'
   /** Meta's frequency cap refused this person lately: no send before `cappedUntil`. */
   | 'frequency-capped'
+  /**
+   * The person's one Marketing Message per 12 h went, or is owed, to another of their topics
+   * (`person-budget.ts`): skipped before Meta would refuse it.
+   */
+  | 'person-budget'
   /** Meta answered that the person is not available now (conversation gap). */
   | 'conversation-gap'
   /** Meta answered that the MM API does not serve the region: the subscription needs the other route. */

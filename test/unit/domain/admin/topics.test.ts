@@ -77,3 +77,31 @@ describe('a topic message too big or too deep to store', () => {
     expect(put(image({ value }))).not.toThrow();
   });
 });
+
+describe("a topic's priority", () => {
+  const put = (priority: unknown) =>
+    parsePutTopic({
+      params: { topicId: 'deals' },
+      query: {},
+      body: {
+        pageId: '1001',
+        title: 'Deals',
+        cadence: 'DAILY',
+        sendTime: '09:00',
+        message: { text: 'hi' },
+        priority,
+      },
+    });
+
+  it.each([[0], [42], [100]])('keeps %s', (priority) => {
+    expect(put(priority).topic.priority).toBe(priority);
+  });
+
+  it.each([[-1], [101], [2.5], ['high'], [null]])(
+    'refuses %s, naming the field and the range',
+    (priority) => {
+      expect(() => put(priority)).toThrow(InvalidInputError);
+      expect(() => put(priority)).toThrow(/^priority: must be .*0 to 100$/);
+    },
+  );
+});

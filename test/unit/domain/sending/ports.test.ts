@@ -1,11 +1,15 @@
 import { subscriptionId } from '#lib/domain/subscription.ts';
 import { memorySendStore, memoryTable } from '../../../support/memory-ports.ts';
-import { describeSendStoreContract } from '../../../support/send-store-contract.ts';
+import {
+  describePersonBudgetContract,
+  describeSendStoreContract,
+  type SendStoreHarness,
+} from '../../../support/send-store-contract.ts';
 
 const table = memoryTable();
 let sequence = 0;
 
-describeSendStoreContract('memorySendStore', {
+const harness: SendStoreHarness = {
   store: () => memorySendStore(table),
   put: async (subscription) => {
     table.subscriptions.set(subscriptionId(subscription), structuredClone(subscription));
@@ -15,4 +19,7 @@ describeSendStoreContract('memorySendStore', {
     sequence += 1;
     return { pageId: '1001', psid: `p${sequence}`, topicId: 'deals' };
   },
-});
+};
+
+describeSendStoreContract('memorySendStore', harness);
+describePersonBudgetContract('memorySendStore', harness);

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import * as z from 'zod';
+import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
+import { table } from './format.ts';
+
+/** `recurrent topics put` and `recurrent topics list`. */
+export const TOPIC_COMMANDS: Record<string, Command> = {
+  'topics put': {
+    usage:
+      'topics put --file <topic.json> [--id <topicId>] [--page <pageId>] [--priority <0-100>] [--reindex]',
+    summary:
+      'create or update a topic from a JSON file ({topicId, pageId, title, cadence, sendTime, weekday?, dayOfMonth?, message, priority?}); --priority overrides the file',
+    options: ['file', 'id', 'page', 'priority', 'reindex'],
+    required: ['file'],
+    async build(values) {
+      const file = values.file ?? '';
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(file, 'utf8'));
+      } catch (error: unknown) {
+        throw new UsageError(
+          `--file ${file}: ${error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'}`,
+        );
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new UsageError(`--file ${file}: must hold a JSON object`);
+      }
+      const { topicId, ...topic } = parsed as Record<string, unknown>;
+      const id = values.id ?? (typeof topicId === 'string' ? topicId : undefined);
+      if (id === undefined) throw new UsageError('give --id <topicId>, or topicId in the file');
+      return {
+        method: 'PUT',
+        path: `/admin/topics/${encodeURIComponent(id)}`,
+        query: { reindex: values.reindex ? 'true' : undefined },
+        body: {
+          ...topic,
+          ...withoutUndefined({ pageId: values.page, priority: numberOrText(values.priority) }),
+        },
+      };
+    },
+    render(body) {
+      const { created, topic, placement } = z
+        .object({
+          created: z.boolean(),
+          topic: topicSchema,
+          placement: z
+            .object({ scanned: z.number(), placed: z.number(), complete: z.boolean() })
+            .optional(),
+        })
+        .parse(body);
+      const lines = [
+        `Topic ${topic.topicId} ${created ? 'created' : 'updated'} on Page ${topic.pageId}: "${topic.title}"`,
+        `  sends ${topic.effectiveCadence}`,
+        `  priority ${priorityOf(topic)}`,
+      ];
+      if (placement) {
+        lines.push(
+          `  due index: ${placement.placed} of ${placement.scanned} subscriptions placed${placement.complete ? '' : ' (incomplete: run again with --reindex)'}`,
+        );
+      }
+      return lines.join('\n');
+    },
+  },
+  'topics list': {
+    usage: 'topics list --page <pageId>',
+    summary: "list a Page's topics and how often they really send",
+    options: ['page'],
+    required: ['page'],
+    build: (values) => ({ method: 'GET', path: '/admin/topics', query: { pageId: values.page } }),
+    render(body) {
+      const { items } = z.object({ items: z.array(topicSchema) }).parse(body);
+      if (items.length === 0) return 'No topics.';
+      return table(
+        ['TOPIC', 'TITLE', 'CADENCE', 'SENDS', 'PRIORITY'],
+        items.map((topic) => [
+          topic.topicId,
+          topic.title,
+          topic.cadence,
+          topic.effectiveCadence,
+          priorityOf(topic),
+        ]),
+      );
+    },
+  },
+};
+
+const topicSchema = z.looseObject({
+  pageId: z.string(),
+  topicId: z.string(),
+  title: z.string(),
+  cadence: z.string(),
+  effectiveCadence: z.string(),
+  priority: z.number().optional(),
+  budgetRank: z.number().optional(),
+});
+
+/**
+ * A topic's priority, and on the Marketing Message route its rank among the Page's topics for
+ * a person's one message per 12 h (1 goes first).
+ */
+function priorityOf(topic: z.infer<typeof topicSchema>): string {
+  const priority = String(topic.priority ?? 0);
+  return topic.budgetRank === undefined ? priority : `${priority} (rank ${topic.budgetRank})`;
+}
