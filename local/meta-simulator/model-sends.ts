@@ -3,7 +3,8 @@ import type { SendRoute } from './cooldown.ts';
 import { capFor } from './frequency-caps.ts';
 import { type GraphErrorSpec, graphErrors } from './graph-errors.ts';
 import { messageId as newMessageId } from './ids.ts';
-import { type MarketingSendFacts, marketingEvent, optInEvent } from './meta-events.ts';
+import { emitMarketingStatus } from './marketing-status-events.ts';
+import { type MarketingSendFacts, optInEvent } from './meta-events.ts';
 import {
   type CampaignState,
   cooldownUntil,
@@ -370,32 +371,6 @@ function marketingTarget(
     return { ok: false, error: graphErrors.invalidToken() };
   }
   return { ok: true, value: { campaign, token, body } };
-}
-
-/**
- * The status webhooks of a marketing send, each a delay after the one before: an echo (when
- * enabled), then delivered, maybe read and maybe clicked; or failed.
- */
-function emitMarketingStatus(
-  state: ModelState,
-  send: MarketingSendFacts,
-  sentAt: number,
-  failure: GraphErrorSpec | undefined,
-) {
-  const { emit, statusDelayMs, statusShape } = state;
-  if (state.echoes) emit(marketingEvent('echo', send, sentAt, statusShape));
-  const deliveredAt = sentAt + statusDelayMs;
-  if (failure) {
-    emit(marketingEvent('failed', send, deliveredAt, statusShape, failure.message));
-    return;
-  }
-  emit(marketingEvent('delivery', send, deliveredAt, statusShape));
-  if (state.random() >= state.readProbability) return;
-  emit(marketingEvent('read', send, deliveredAt + statusDelayMs, statusShape));
-  // No draw when clicks are off, so seeded runs see the chances they saw before.
-  if (state.clickProbability > 0 && state.random() < state.clickProbability) {
-    emit(marketingEvent('click', send, deliveredAt + 2 * statusDelayMs, statusShape));
-  }
 }
 
 function record(state: ModelState, sent: Omit<SentMessage, 'answered'>): SentMessage {
