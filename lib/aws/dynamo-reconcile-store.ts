@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { PendingUnsubscribes, ReconcileStore } from '../domain/admin/ports.ts';
+import { updateIfCondition } from './dynamo-conditional.ts';
 import { queryPartition } from './dynamo-query.ts';
 import { keys } from './keys.ts';
 
@@ -61,45 +61,37 @@ export function dynamoReconcileStore(
       );
     },
 
-    async markMissing(key, at, version) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.subscription(key),
-            UpdateExpression: 'SET missingSince = :at',
-            ConditionExpression:
-              version === undefined
-                ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
-                : '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':at': at,
-              ...(version !== undefined && { ':version': version }),
-            },
-          }),
-        );
-        return true;
-      } catch (error: unknown) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+    markMissing(key, at, version) {
+      return updateIfCondition(
+        client,
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.subscription(key),
+          UpdateExpression: 'SET missingSince = :at',
+          ConditionExpression:
+            version === undefined
+              ? 'attribute_exists(pk) AND attribute_not_exists(#version)'
+              : '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: {
+            ':at': at,
+            ...(version !== undefined && { ':version': version }),
+          },
+        }),
+      );
     },
 
     async clearMissing(key) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.subscription(key),
-            UpdateExpression: 'REMOVE missingSince',
-            // Erased meanwhile: nothing to clear, and nothing to create.
-            ConditionExpression: 'attribute_exists(pk)',
-          }),
-        );
-      } catch (error: unknown) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      await updateIfCondition(
+        client,
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.subscription(key),
+          UpdateExpression: 'REMOVE missingSince',
+          // Erased meanwhile: nothing to clear, and nothing to create.
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@ import type { PersonKey, SaveOutcome, SubscriptionStore } from '../domain/ports.
 import type { Subscription, SubscriptionKey, SubscriptionStatus } from '../domain/subscription.ts';
 import { cadenceSchema } from '../domain/topic.ts';
 import { batchGet, batchWrite } from './dynamo-batch.ts';
+import { updateIfCondition } from './dynamo-conditional.ts';
 import { queryPartition } from './dynamo-query.ts';
 import { duePartitionOf, keys, subscriptionKeyOf, topicZoneEntry } from './keys.ts';
 import { TABLE } from './table-definition.ts';
@@ -162,36 +163,31 @@ async function markStatus(
   /** When given, only while the subscription still holds this token. */
   token?: string,
 ): Promise<boolean> {
-  try {
-    await client.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: keys.subscription(key),
-        UpdateExpression:
-          'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
-        ConditionExpression:
-          token === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND #token = :token',
-        ExpressionAttributeNames: {
-          ...(token !== undefined && { '#token': 'token' }),
-          '#status': 'status',
-          '#version': 'version',
-          '#duePk': dueIndex.partitionKey,
-          '#dueSk': dueIndex.sortKey,
-        },
-        ExpressionAttributeValues: {
-          ':status': status,
-          ':reason': reason,
-          ':one': 1,
-          ...(token !== undefined && { ':token': token }),
-        },
-      }),
-    );
-    return true;
-  } catch (error: unknown) {
-    // Erased meanwhile, or a new opt-in gave it another token: there is nothing to mark.
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  // False when erased meanwhile, or a new opt-in gave it another token: nothing to mark.
+  return updateIfCondition(
+    client,
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.subscription(key),
+      UpdateExpression:
+        'SET #status = :status, statusReason = :reason ADD #version :one REMOVE #duePk, #dueSk',
+      ConditionExpression:
+        token === undefined ? 'attribute_exists(pk)' : 'attribute_exists(pk) AND #token = :token',
+      ExpressionAttributeNames: {
+        ...(token !== undefined && { '#token': 'token' }),
+        '#status': 'status',
+        '#version': 'version',
+        '#duePk': dueIndex.partitionKey,
+        '#dueSk': dueIndex.sortKey,
+      },
+      ExpressionAttributeValues: {
+        ':status': status,
+        ':reason': reason,
+        ':one': 1,
+        ...(token !== undefined && { ':token': token }),
+      },
+    }),
+  );
 }
 
 /** Keeps a subscription from sends until `until` (Meta's frequency cap), never shortening one. */
@@ -202,24 +198,19 @@ async function capUntil(
   token: string,
   until: number,
 ): Promise<boolean> {
-  try {
-    await client.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: keys.subscription(key),
-        UpdateExpression: 'SET cappedUntil = :until ADD #version :one',
-        // Still this token's, and never a shorter cap over a longer one.
-        ConditionExpression:
-          '#token = :token AND (attribute_not_exists(cappedUntil) OR cappedUntil < :until)',
-        ExpressionAttributeNames: { '#version': 'version', '#token': 'token' },
-        ExpressionAttributeValues: { ':until': until, ':token': token, ':one': 1 },
-      }),
-    );
-    return true;
-  } catch (error: unknown) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return updateIfCondition(
+    client,
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.subscription(key),
+      UpdateExpression: 'SET cappedUntil = :until ADD #version :one',
+      // Still this token's, and never a shorter cap over a longer one.
+      ConditionExpression:
+        '#token = :token AND (attribute_not_exists(cappedUntil) OR cappedUntil < :until)',
+      ExpressionAttributeNames: { '#version': 'version', '#token': 'token' },
+      ExpressionAttributeValues: { ':until': until, ':token': token, ':one': 1 },
+    }),
+  );
 }
 
 /** The person's subscriptions (their one partition) that hold `token`. */
