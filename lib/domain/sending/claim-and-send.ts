@@ -65,7 +65,7 @@ export async function claimFor(
         await Promise.all([releaseSlot(), budget.release()]);
       };
   if (resumed) deps.log.warn('taking up a claim this message left unfinished', jobFields(job));
-  return { item, verdict, token: before.token, release, resumed, sendAt, sentAt };
+  return { item, verdict, token: before.token, release, resumed, sendAt };
 }
 
 /**
@@ -111,8 +111,6 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
   const { item, verdict, token, release, resumed } = entry;
   const { job } = item;
   const { page, topic } = verdict;
-  const late = await recordLateLeave(run, entry);
-  if (late.kind !== 'recorded') return late.outcome;
   const result = await deps.graph.send(graphRequestFor(page, token, topic));
   const now = deps.clock.now();
   if (result.kind !== 'unanswered') run.press(page.pageId, usagePressure(result.usage, now));
@@ -133,7 +131,8 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
     }
     // The claims already recorded the slot, the send time and the budget: nothing more to write.
     const messageId = result.kind === 'accepted' ? result.messageId : undefined;
-    const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt: late.sentAt }, messageId);
+    const sentAt = entry.sendAt + SENT_AT_MARGIN_MS;
+    const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt }, messageId);
     if (tracked) run.tracked.push(tracked);
     run.count(job, 'sent');
     deps.log.debug('sent', { ...jobFields(job), confirmed, ...(messageId && { messageId }) });
@@ -145,38 +144,6 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
     return retryTransient(run, item, `no connection to Meta (${result.cause})`);
   }
   return applyRefusal(run, { ...item, token }, verdict, result, now);
-}
-
-/**
- * A request leaving after the send time its claims recorded (fresh tokens after a stall or a
- * late claim) records its own time first: Meta counts the next cooldown from when the request
- * reaches it, and a send one cooldown after the earlier time would be refused. The same
- * conditional claims as before, which only this message's own claim passes.
- */
-async function recordLateLeave(
-  run: RunContext,
-  entry: Ready,
-): Promise<{ kind: 'recorded'; sentAt: number } | { kind: 'lost'; outcome: SendOutcome }> {
-  const { sends, clock } = run.deps;
-  const { item, verdict, token } = entry;
-  const { job, record } = item;
-  if (clock.now() <= entry.sentAt) return { kind: 'recorded', sentAt: entry.sentAt };
-  const sentAt = clock.now() + SENT_AT_MARGIN_MS;
-  const slot = await sends.claim(keyOf(job), job.slot, verdict.threshold, sentAt, record.id);
-  if (!slot.claimed) {
-    await entry.release();
-    return { kind: 'lost', outcome: run.skip(job, 'already-claimed', 'claim changed before send') };
-  }
-  if (verdict.page.deliveryRoute === 'marketing_messages') {
-    const person = { pageId: job.pageId, psid: job.psid };
-    const claim = { sentAt, slot: job.slot, topicId: job.topicId, claimedBy: record.id };
-    const budget = await sends.claimBudget(person, token, claim, sentAt - PERSON_BUDGET_MS);
-    if (!budget.claimed) {
-      await entry.release();
-      return { kind: 'lost', outcome: run.skip(job, 'person-budget', 'another send holds it') };
-    }
-  }
-  return { kind: 'recorded', sentAt };
 }
 
 /** Turns a refusal into state: put-back, subscription status, paused Page or failure. */

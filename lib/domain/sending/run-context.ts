@@ -25,8 +25,6 @@ export interface Ready {
   resumed: boolean;
   /** Its token's time: the request leaves then. */
   sendAt: number;
-  /** The send time its claims recorded (token's time plus margin); a later request records its own. */
-  sentAt: number;
 }
 
 /**

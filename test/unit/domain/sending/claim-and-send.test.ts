@@ -3,7 +3,7 @@ import { CAMPAIGN_HOLD_MS } from '#lib/domain/sending/retry-policy.ts';
 import { sendBatch } from '#lib/domain/sending/send-batch.ts';
 import { PAGE_HELD_LOG_MESSAGE } from '#lib/domain/stats.ts';
 import { captureLog } from '../../../support/capture-log.ts';
-import { budgetId, storedSubscription } from '../../../support/memory-ports.ts';
+import { storedSubscription } from '../../../support/memory-ports.ts';
 import {
   aJob,
   aPage,
@@ -355,70 +355,5 @@ describe("sendBatch: Meta's MM states (META_PLATFORM.md section 5)", () => {
       }),
     );
     expect(log.lines.join('\n')).not.toContain('tok-p1');
-  });
-});
-
-describe('sendBatch: a request leaving later than its claim', () => {
-  /** A world whose event loop stalls once, `ms` past the first wait, as a busy process would. */
-  function stalling(ms: number, options: Parameters<typeof world>[0] = {}) {
-    const w = world(options);
-    const sleep = w.deps.sleep;
-    let stalled = false;
-    w.deps.sleep = async (wait) => {
-      await sleep(wait);
-      if (!stalled) {
-        stalled = true;
-        w.clock.set(w.clock.now() + ms);
-      }
-    };
-    return w;
-  }
-  const people = ['p0', 'p1'].map((psid) => aSubscription({ psid, token: `tok-${psid}` }));
-  const jobs = () => people.map((s, i) => aRecord(aJob({ psid: s.psid }), 1, `m${i}`));
-
-  it('records the time it left, so the next send one cooldown later is not refused', async () => {
-    const w = stalling(400, { subscriptions: people });
-
-    const outcomes = values(await sendBatch(jobs(), w.deps));
-
-    expect(outcomes).toMatchObject([{ kind: 'sent' }, { kind: 'sent' }]);
-    const late = w.sent.find((s) => s.request.token === 'tok-p1');
-    expect(late?.at).toBeGreaterThan(NOW + 400);
-    // Meta counts the 48 h from when the request reached it: never from before that.
-    expect(w.subscription('p1')?.lastSentAt).toBeGreaterThanOrEqual(late?.at ?? Infinity);
-  });
-
-  it('records it in the person’s Marketing Message budget too', async () => {
-    const page = aPage({
-      deliveryRoute: 'marketing_messages',
-      adAccountId: '77',
-      campaignId: '88',
-    });
-    const w = stalling(400, { pages: [page], subscriptions: people });
-
-    const outcomes = values(await sendBatch(jobs(), w.deps));
-
-    expect(outcomes).toMatchObject([{ kind: 'sent' }, { kind: 'sent' }]);
-    const late = w.sent.find((s) => s.request.token === 'tok-p1');
-    const budget = w.table.budgets.get(budgetId({ pageId: '1001', psid: 'p1' }, 'tok-p1'));
-    expect(budget?.sentAt).toBeGreaterThanOrEqual(late?.at ?? Infinity);
-    expect(w.subscription('p1')?.lastSentAt).toBe(budget?.sentAt);
-  });
-
-  it('does not send when its claim was lost meanwhile, and gives the slot back', async () => {
-    const w = stalling(400, { subscriptions: people });
-    const sleep = w.deps.sleep;
-    w.deps.sleep = async (wait) => {
-      await sleep(wait);
-      // The person stopped the topic while the request waited.
-      const stored = w.subscription('p1');
-      if (stored) stored.status = 'stopped';
-    };
-
-    const outcomes = values(await sendBatch(jobs(), w.deps));
-
-    expect(outcomes[1]).toMatchObject({ kind: 'skipped', reason: 'already-claimed' });
-    expect(w.sent.map((s) => s.request.token)).toEqual(['tok-p0']);
-    expect(w.subscription('p1')?.lastSlot).toBeUndefined();
   });
 });
