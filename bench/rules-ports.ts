@@ -229,3 +229,34 @@ export function modelGraph(model: MetaModel, down: () => boolean) {
   };
   return { graph, accepted: () => accepted };
 }
+
+/**
+ * The sender's sleep on the virtual clock, as concurrent timers behave: sleepers wake one at a
+ * time, earliest first, each moving the clock to its own time once everything else waits. A
+ * sleep that set the clock at once would move it for the Pages still working in the same
+ * batch too, and their requests would leave late (hundreds of ms) as no real process's do.
+ */
+export function virtualSleep(clock: { now(): number; set(ms: number): void }) {
+  const sleepers: { until: number; wake: () => void }[] = [];
+  let scheduled = false;
+  const wakeNext = () => {
+    scheduled = false;
+    sleepers.sort((a, b) => a.until - b.until);
+    const next = sleepers.shift();
+    if (!next) return;
+    clock.set(Math.max(clock.now(), next.until));
+    next.wake();
+    schedule();
+  };
+  // setImmediate runs once every promise callback has: each sender is then waiting on a sleep.
+  const schedule = () => {
+    if (scheduled || sleepers.length === 0) return;
+    scheduled = true;
+    setImmediate(wakeNext);
+  };
+  return (ms: number) =>
+    new Promise<void>((wake) => {
+      sleepers.push({ until: clock.now() + Math.max(0, ms), wake });
+      schedule();
+    });
+}

@@ -18,7 +18,13 @@ import {
 } from '../test/support/memory-ports.ts';
 import { allowedSends } from './rules-allowed.ts';
 import { createBridge } from './rules-bridge.ts';
-import { memoryDueIndex, memoryFanoutRuns, modelGraph, virtualSendQueue } from './rules-ports.ts';
+import {
+  memoryDueIndex,
+  memoryFanoutRuns,
+  modelGraph,
+  virtualSendQueue,
+  virtualSleep,
+} from './rules-ports.ts';
 import {
   AD_ACCOUNT,
   CAMPAIGN,
@@ -157,8 +163,8 @@ function setUp(options: YearOptions) {
     graph: graph.graph,
     stats: { add: async () => {} },
     clock,
-    // One sender at a time: its waits move the virtual clock.
-    sleep: async (ms) => clock.set(clock.now() + Math.max(0, ms)),
+    // One sender at a time: its waits move the virtual clock, as concurrent timers would.
+    sleep: virtualSleep(clock),
     random: seeded(options.seed + 2),
     log: silentLog,
   };

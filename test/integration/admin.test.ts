@@ -503,6 +503,31 @@ describe('PUT /admin/topics/{topicId}', () => {
     },
   );
 
+  it('keeps a topic’s stored priority when a put names none', async () => {
+    const { pageId } = await aPage();
+    await aTopic(pageId, { topicId: 'ranked', title: 'Ranked', priority: 7 });
+
+    const saved = await aTopic(pageId, { topicId: 'ranked', title: 'Ranked', sendTime: '10:00' });
+
+    expect(saved).toMatchObject({ priority: 7, sendTime: '10:00' });
+    expect(await item(keys.topic(pageId, 'ranked'))).toMatchObject({
+      priority: 7,
+      sendTime: '10:00',
+    });
+  });
+
+  it('refuses the topic id _unmatched with 400 naming it reserved, and stores nothing', async () => {
+    const { pageId } = await aPage();
+
+    const answer = await call('PUT', '/admin/topics/_unmatched', { body: aTopicBody(pageId) });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toBe(
+      'topicId: _unmatched is reserved: it counts status webhooks no send joins',
+    );
+    expect(await item(keys.topic(pageId, '_unmatched'))).toBeUndefined();
+  });
+
   it('ranks an MM Page’s topics for the person budget and keeps a topic’s creation time', async () => {
     const { pageId } = await aPage();
     await call('PUT', `/admin/pages/${pageId}`, {

@@ -14,6 +14,7 @@ import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
+import { UNMATCHED_TOPIC } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
 import {
   cadenceSchema,
@@ -139,7 +140,14 @@ export interface PutTopicInput {
 
 /** Reads `PUT /admin/topics/{topicId}[?reindex=true]`. */
 export function parsePutTopic(request: AdminRequest): PutTopicInput {
-  const { topicId } = parseInput(z.object({ topicId: idSchema('topic id') }), request.params);
+  const { topicId } = parseInput(
+    z.object({
+      topicId: idSchema('topic id').refine((id) => id !== UNMATCHED_TOPIC, {
+        message: `${UNMATCHED_TOPIC} is reserved: it counts status webhooks no send joins`,
+      }),
+    }),
+    request.params,
+  );
   const { reindex } = parseInput(
     z.strictObject({ reindex: z.enum(['true', 'false']).optional() }),
     request.query,
@@ -196,7 +204,13 @@ export async function putTopic(
   const page = await requirePage(deps.catalog, input.topic.pageId);
   const topics = await deps.catalog.listTopics(input.topic.pageId);
   const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
-  const topic: Topic = { ...input.topic, createdAt: stored?.createdAt ?? deps.clock.now() };
+  const topic: Topic = {
+    ...input.topic,
+    createdAt: stored?.createdAt ?? deps.clock.now(),
+    // A put that names no priority keeps the stored one (a CLI `topics put` from a file).
+    ...(input.topic.priority === undefined &&
+      stored?.priority !== undefined && { priority: stored.priority }),
+  };
   // Meta's 7-day limit and its token list know a topic by title only: titles must be unique.
   const namesake = topics.find(
     (candidate) => candidate.topicId !== topic.topicId && candidate.title === topic.title,

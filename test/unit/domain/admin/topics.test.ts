@@ -105,3 +105,27 @@ describe("a topic's priority", () => {
     },
   );
 });
+
+describe('a topic id', () => {
+  const put = (topicId: string) => () =>
+    parsePutTopic({
+      params: { topicId },
+      query: {},
+      body: {
+        pageId: '1001',
+        title: 'Deals',
+        cadence: 'DAILY',
+        sendTime: '09:00',
+        message: { text: 'x' },
+      },
+    });
+
+  it('refuses _unmatched, the counter bucket of status webhooks that join no send', () => {
+    expect(put('_unmatched')).toThrow(InvalidInputError);
+    expect(put('_unmatched')).toThrow(/^topicId: _unmatched is reserved/);
+  });
+
+  it.each([['unmatched'], ['_unmatched2'], ['_other']])('accepts %s', (topicId) => {
+    expect(put(topicId)().topic.topicId).toBe(topicId);
+  });
+});
