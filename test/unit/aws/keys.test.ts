@@ -100,3 +100,20 @@ describe('keys read back', () => {
     expect(keys.pageIndexSort(key).startsWith(keys.pageIndexTopicPrefix('daily-deals'))).toBe(true);
   });
 });
+
+describe('edition keys', () => {
+  it('stores an edition as EDITION#<pageId>#<topicId> / DATE#<yyyy-mm-dd>, outside the Page partition', () => {
+    const item = keys.edition('1001', 'daily-deals', '2026-12-05');
+
+    expect(item).toEqual({ pk: 'EDITION#1001#daily-deals', sk: 'DATE#2026-12-05' });
+    expect(item.pk).not.toBe(keys.page('1001').pk);
+  });
+
+  it('sorts a topic’s editions by date, so a range of dates is one key range', () => {
+    const sks = ['2026-12-10', '2026-11-30', '2027-01-01'].map(
+      (date) => keys.edition('1001', 'daily-deals', date).sk,
+    );
+
+    expect([...sks].sort()).toEqual(['DATE#2026-11-30', 'DATE#2026-12-10', 'DATE#2027-01-01']);
+  });
+});
