@@ -10,6 +10,7 @@ import {
   saveZoneFirst,
   topicZoneRecorder,
 } from '../due-placement.ts';
+import { whenNoEditionSchema } from '../editions/edition.ts';
 import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
@@ -117,6 +118,7 @@ const topicBodySchema = z
       .min(TOPIC_PRIORITY_MIN, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .max(TOPIC_PRIORITY_MAX, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .optional(),
+    whenNoEdition: whenNoEditionSchema.optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
