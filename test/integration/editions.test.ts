@@ -206,6 +206,26 @@ describe('the editions admin API', () => {
         body: { pageId, message: { text: 'x', colour: 'red' } },
       }),
       call('PUT', editionPath(topicId, '2026-12-08'), { body: { pageId } }),
+      call('PUT', editionPath(topicId, '2026-12-09'), {
+        body: { pageId, message: { text: 'Hi {{first_name}}' } },
+      }),
+      call('PUT', `/admin/topics/${topicId}`, {
+        body: {
+          pageId,
+          title: 'Deals with a button',
+          ...RULE,
+          message: {
+            attachment: {
+              type: 'template',
+              payload: {
+                template_type: 'button',
+                text: 'Deals',
+                buttons: [{ type: 'web_url', title: 'Shop', url: 'http://shop.example' }],
+              },
+            },
+          },
+        },
+      }),
       call('GET', `/admin/topics/${topicId}/editions`, {
         query: { pageId, from: '2026-12-09', to: '2026-12-01' },
       }),
@@ -221,6 +241,11 @@ describe('the editions admin API', () => {
       [400, 'message.text: must not be empty'],
       [400, 'message.colour: unknown field'],
       [400, 'message: required: a Send API message object'],
+      [
+        400,
+        'message.text: {{first_name}} is filled in only on the marketing_messages route; Meta would send it as written',
+      ],
+      [400, 'message.attachment.payload.buttons.0.url: must be an https:// URL'],
       [400, 'from: 2026-12-09 is after to (2026-12-01)'],
       [400, 'to: the range is 517 days; at most 366'],
     ]);
@@ -228,6 +253,10 @@ describe('the editions admin API', () => {
       query: { pageId, from: '2026-01-01', to: '2026-12-31' },
     });
     expect(listed.body.items).toEqual([]);
+    const topics = await call('GET', '/admin/topics', { query: { pageId } });
+    expect(topics.body.items.map((topic: { title: string }) => topic.title)).not.toContain(
+      'Deals with a button',
+    );
   });
 
   it('keeps whenNoEdition on the topic and refuses a value it does not know', async () => {

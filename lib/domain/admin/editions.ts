@@ -3,6 +3,7 @@ import { type Edition, type EditionStore, editionDateSchema } from '../editions/
 import { datesBetween } from '../editions/edition-date.ts';
 import { InvalidInputError, NotFoundError, RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
+import { assertSendableMessage } from '../message-rules.ts';
 import type { Page } from '../page.ts';
 import type { Topic } from '../topic.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
@@ -92,10 +93,11 @@ export async function putEdition(
   input: EditionInput & { message: unknown },
   deps: EditionDeps,
 ): Promise<{ created: boolean; edition: EditionView }> {
-  await requireTopic(input, deps.catalog);
+  const { page } = await requireTopic(input, deps.catalog);
   const { message } = parseInput(z.object({ message: sendApiMessageSchema }), {
     message: input.message,
   });
+  assertSendableMessage(message, page.deliveryRoute);
   const saved = await deps.editions.put(
     { ...keyOf(input), message: { ...message } },
     deps.clock.now(),

@@ -13,6 +13,7 @@ import {
 import { whenNoEditionSchema } from '../editions/edition.ts';
 import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
+import { assertSendableMessage } from '../message-rules.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
 import { subscriptionId } from '../subscription.ts';
@@ -196,6 +197,7 @@ export async function putTopic(
   timeLeft: () => number,
 ): Promise<{ created: boolean; topic: TopicView; placement?: PlacementResult }> {
   const page = await requirePage(deps.catalog, input.topic.pageId);
+  assertSendableMessage(input.topic.message, page.deliveryRoute);
   const topics = await deps.catalog.listTopics(input.topic.pageId);
   const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
   const topic: Topic = { ...input.topic, createdAt: stored?.createdAt ?? deps.clock.now() };
