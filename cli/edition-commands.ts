@@ -10,6 +10,9 @@ const editionSchema = z.looseObject({
   message: z.record(z.string(), z.unknown()),
   updatedAt: z.string(),
   firstSentAt: z.string().optional(),
+  results: z
+    .looseObject({ sent: z.number(), delivered: z.number(), read: z.number(), clicked: z.number() })
+    .optional(),
 });
 type EditionLine = z.infer<typeof editionSchema>;
 
@@ -83,7 +86,8 @@ export const EDITION_COMMANDS: Record<string, Command> = {
   },
   'editions list': {
     usage: 'editions list --page <pageId> --topic <topicId> --month <YYYY-MM>',
-    summary: "a month of a topic's editions as a calendar: which dates have one, which went out",
+    summary:
+      "a month of a topic's editions as a calendar: which dates have one, which went out, how many received it",
     options: ['page', 'topic', 'month'],
     required: ['page', 'topic', 'month'],
     build(values) {
@@ -133,9 +137,15 @@ export function editionCalendar(month: string, editions: readonly EditionLine[])
   const rows = editions.map((edition) => [
     edition.date,
     edition.firstSentAt ?? 'not yet',
+    String(edition.results?.sent ?? 0),
+    String(edition.results?.delivered ?? 0),
+    String(edition.results?.read ?? 0),
+    String(edition.results?.clicked ?? 0),
     preview(edition),
   ]);
-  return [...lines, '', table(['DATE', 'FIRST SENT', 'MESSAGE'], rows)].join('\n');
+  const headers = ['DATE', 'FIRST SENT', 'SENT', 'DELIVERED', 'READ', 'CLICKED', 'MESSAGE'];
+  const align = ['left', 'left', 'right', 'right', 'right', 'right'] as const;
+  return [...lines, '', table(headers, rows, align)].join('\n');
 }
 
 function monthRange(month: string): { from: string; to: string } {

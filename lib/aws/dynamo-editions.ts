@@ -8,6 +8,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Edition, EditionStore } from '../domain/editions/edition.ts';
+import {
+  type EditionResult,
+  type EditionResults,
+  editionResultOf,
+} from '../domain/editions/edition-results.ts';
 import { keys } from './keys.ts';
 
 const editionItem = z.object({
@@ -139,4 +144,38 @@ function editionOf(item: Record<string, unknown>): Edition {
 function firstSentAtOf(error: ConditionalCheckFailedException): number {
   const value = Number(error.Item?.firstSentAt?.N);
   return Number.isFinite(value) ? value : 0;
+}
+
+/** Editions' counters, `STATS#<pageId>#<topicId>` / `EDITION#<date>`, added by `dynamoStatsStore`. */
+export function dynamoEditionResults(
+  client: DynamoDBDocumentClient,
+  table: string,
+): EditionResults {
+  return {
+    async read(pageId, topicId, from, to) {
+      const results: EditionResult[] = [];
+      for await (const page of paginateQuery(
+        { client },
+        {
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': keys.editionStats(pageId, topicId, from).pk,
+            ':from': keys.editionStats(pageId, topicId, from).sk,
+            ':to': keys.editionStats(pageId, topicId, to).sk,
+          },
+        },
+      )) {
+        for (const item of page.Items ?? []) {
+          const counts = Object.fromEntries(
+            Object.entries(item).filter(
+              (entry): entry is [string, number] => typeof entry[1] === 'number',
+            ),
+          );
+          results.push(editionResultOf(String(item.day), counts));
+        }
+      }
+      return results;
+    },
+  };
 }

@@ -78,6 +78,7 @@ beforeAll(async () => {
     log,
     tableName: `editions-e2e-${Date.now()}`,
     useRunningEmulators: true,
+    simulatorMarketingStatus: { delayMs: 60_000, readProbability: 1, clickProbability: 1 },
   });
   const page = await admin('PUT', `/admin/pages/${PAGE_ID}`, {
     accessToken: PAGE_TOKEN,
@@ -141,6 +142,34 @@ describe('editions end to end', () => {
     );
     expect(sent.every((entry) => entry.route === 'marketing_messages')).toBe(true);
   }, 240_000);
+
+  it("counts each edition's sends and Meta's statuses of them", async () => {
+    const results = async () =>
+      (
+        await admin(
+          'GET',
+          `/admin/stats?pageId=${PAGE_ID}&topicId=deals&from=2026-11-23&to=2026-11-26`,
+        )
+      ).body.editions as { date: string; sent: number; clicked: number }[];
+    const deadline = Date.now() + 30_000;
+    while ((await results()).some((entry) => entry.clicked < PEOPLE.length)) {
+      if (Date.now() > deadline) throw new Error('the statuses never all came');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    expect(await results()).toEqual(
+      Object.keys(EDITIONS).map((date) =>
+        expect.objectContaining({
+          date,
+          sent: PEOPLE.length,
+          delivered: PEOPLE.length,
+          read: PEOPLE.length,
+          clicked: PEOPLE.length,
+          failed: 0,
+        }),
+      ),
+    );
+  });
 
   it('shows each edition as sent, and refuses to change one that went out', async () => {
     const listed = await admin(

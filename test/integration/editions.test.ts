@@ -281,7 +281,7 @@ describe('sending editions', () => {
     const pageId = await aPage();
     const topicId = await aTopic(pageId);
     const people = await Promise.all(ZONES.map((zone) => aSubscription(pageId, topicId, zone)));
-    const dates = [...new Set(people.map((person) => person.date))];
+    const dates = [...new Set(people.map((person) => person.date))].sort();
     for (const date of dates) {
       const answer = await call('PUT', editionPath(topicId, date), {
         body: { pageId, message: { text: `the deal of ${date}` } },
@@ -312,6 +312,19 @@ describe('sending editions', () => {
       message: `the edition of topic ${topicId} for ${first} first went out at ${shown.body.firstSentAt}; an edition that has gone out cannot be changed or deleted`,
     });
     expect(removal.status).toBe(409);
+    const from = dates[0] ?? '';
+    const to = dates.at(-1) ?? '';
+    const stats = await call('GET', '/admin/stats', { query: { pageId, topicId, from, to } });
+    const listed = await call('GET', `/admin/topics/${topicId}/editions`, {
+      query: { pageId, from, to },
+    });
+    const perDate = (date: string) => people.filter((person) => person.date === date).length;
+    expect(
+      stats.body.editions.map((entry: { date: string; sent: number }) => [entry.date, entry.sent]),
+    ).toEqual(dates.map((date) => [date, perDate(date)]));
+    expect(
+      listed.body.items.map((item: { results: { sent: number } }) => item.results.sent),
+    ).toEqual(dates.map(perDate));
   });
 
   it("sends the topic's own message on a date without an edition, or nothing when it skips", async () => {
@@ -334,6 +347,12 @@ describe('sending editions', () => {
       status: 'fulfilled',
       value: { kind: 'skipped', reason: 'no-edition', detail: `no edition for ${b.date}` },
     });
+    const stats = await call('GET', '/admin/stats', {
+      query: { pageId, topicId: skipping, from: b.date, to: b.date },
+    });
+    expect(stats.body.editions).toEqual([
+      expect.objectContaining({ date: b.date, sent: 0, skipped: { 'no-edition': 1 } }),
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type Edition, type EditionStore, editionDateSchema } from '../editions/edition.ts';
 import { datesBetween } from '../editions/edition-date.ts';
+import type { EditionResult, EditionResults } from '../editions/edition-results.ts';
 import { InvalidInputError, NotFoundError, RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import { assertSendableMessage } from '../message-rules.ts';
@@ -19,6 +20,8 @@ export interface EditionDeps {
   catalog: AdminCatalog;
   editions: EditionStore;
   clock: { now(): number };
+  /** Each edition's results, shown in listings when given. */
+  editionResults?: EditionResults;
 }
 
 /** An edition as the admin API shows it. */
@@ -130,10 +133,27 @@ export async function deleteEdition(
 export async function listEditions(
   input: { pageId: string; topicId: string; from: string; to: string },
   deps: EditionDeps,
-): Promise<{ pageId: string; topicId: string; from: string; to: string; items: EditionView[] }> {
+): Promise<{
+  pageId: string;
+  topicId: string;
+  from: string;
+  to: string;
+  items: (EditionView & { results?: EditionResult })[];
+}> {
   await requireTopic(input, deps.catalog);
-  const editions = await deps.editions.list(input);
-  return { ...input, items: editions.map(editionView) };
+  const { pageId, topicId, from, to } = input;
+  const [editions, results] = await Promise.all([
+    deps.editions.list(input),
+    deps.editionResults?.read(pageId, topicId, from, to) ?? [],
+  ]);
+  const byDate = new Map(results.map((result) => [result.date, result]));
+  return {
+    ...input,
+    items: editions.map((edition) => {
+      const result = byDate.get(edition.date);
+      return { ...editionView(edition), ...(result && { results: result }) };
+    }),
+  };
 }
 
 /** The edition as the admin API shows it. */

@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
 import type { DuePlacement } from '../due-placement.ts';
 import type { EditionStore } from '../editions/edition.ts';
+import type { EditionResults } from '../editions/edition-results.ts';
 import type { FanoutDeps } from '../fanout/run-fanout.ts';
 import type { Page } from '../page.ts';
 import type {
@@ -183,4 +184,6 @@ export interface AdminDeps {
   log: Log;
   /** Topics' editions, one message per local date. */
   editions: EditionStore;
+  /** What came of each edition: sends, skips, Meta's statuses. */
+  editionResults: EditionResults;
 }

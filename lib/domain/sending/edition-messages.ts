@@ -1,10 +1,31 @@
 import type { Edition, EditionKey } from '../editions/edition.ts';
 import { chooseMessage, editionForSending } from '../editions/edition-choice.ts';
 import { editionDateOf } from '../editions/edition-date.ts';
+import { type SendJob, sendJobId } from '../send-job.ts';
+import { subscriptionId } from '../subscription.ts';
 import type { SendVerdict } from './judge-job.ts';
+import { type Loaded, topicKey } from './load-jobs.ts';
 import type { Item, RunContext } from './run-context.ts';
 
 type Entry = { item: Item; verdict: SendVerdict };
+
+/**
+ * Notes each loaded job's edition date on the batch (the local date of its slot in the
+ * subscriber's zone), so its counts also go to that edition; only when editions are kept.
+ */
+export function noteEditionDates(run: RunContext, jobs: readonly SendJob[], loaded: Loaded): void {
+  if (!run.deps.editions) return;
+  for (const job of jobs) {
+    const topic = loaded.topics.get(topicKey(job));
+    const subscription = loaded.subscriptions.get(subscriptionId(job));
+    if (!topic || !subscription) continue;
+    try {
+      run.editionDates.set(sendJobId(job), editionDateOf(topic, subscription.timezone, job.slot));
+    } catch {
+      // A topic whose slots cannot be computed is judged (and refused) on its own.
+    }
+  }
+}
 
 /**
  * Gives each job about to be sent the message of its edition: the topic's edition for the local

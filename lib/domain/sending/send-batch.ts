@@ -3,7 +3,7 @@ import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
 import { claimFor, pausePage, sendClaimed } from './claim-and-send.ts';
-import { withEditions } from './edition-messages.ts';
+import { noteEditionDates, withEditions } from './edition-messages.ts';
 import { iso, isStale, type JobVerdict, judgeJob, type SendVerdict } from './judge-job.ts';
 import { loadJobs, topicKey } from './load-jobs.ts';
 import { sendForPage } from './page-pacing.ts';
@@ -91,6 +91,11 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
   const loaded = await loadJobs(
     run,
     fresh.map((item) => item.job),
+  );
+  noteEditionDates(
+    run,
+    fresh.map((item) => item.job),
+    loaded,
   );
   const toSend = new Map<string, { item: Item; verdict: SendVerdict }[]>();
   const toPause = new Map<string, { items: Item[]; reason: string }>();

@@ -109,6 +109,13 @@ describe('edition keys', () => {
     expect(item.pk).not.toBe(keys.page('1001').pk);
   });
 
+  it("keeps an edition's counters next to the topic's days, under EDITION#<date>", () => {
+    expect(keys.editionStats('1001', 'daily-deals', '2026-12-05')).toEqual({
+      pk: keys.stats('1001', 'daily-deals', '2026-12-05').pk,
+      sk: 'EDITION#2026-12-05',
+    });
+  });
+
   it('sorts a topic’s editions by date, so a range of dates is one key range', () => {
     const sks = ['2026-12-10', '2026-11-30', '2027-01-01'].map(
       (date) => keys.edition('1001', 'daily-deals', date).sk,

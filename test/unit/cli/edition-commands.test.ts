@@ -52,7 +52,10 @@ describe('recurrent editions', () => {
 
   it('shows the month as a calendar, Monday first, marking editions and those that went out', () => {
     const text = editionCalendar('2026-12', [
-      anEdition('2026-12-01', { firstSentAt: '2026-11-30T19:00:00.000Z' }),
+      anEdition('2026-12-01', {
+        firstSentAt: '2026-11-30T19:00:00.000Z',
+        results: { sent: 120, delivered: 118, read: 90, clicked: 12 },
+      }),
       anEdition('2026-12-05'),
     ]);
 
@@ -65,9 +68,9 @@ describe('recurrent editions', () => {
       ' 21  22  23  24  25  26  27',
       ' 28  29  30  31',
       '',
-      'DATE        FIRST SENT                MESSAGE',
-      '2026-12-01  2026-11-30T19:00:00.000Z  Deal of 2026-12-01',
-      '2026-12-05  not yet                   Deal of 2026-12-05',
+      'DATE        FIRST SENT                SENT  DELIVERED  READ  CLICKED  MESSAGE',
+      '2026-12-01  2026-11-30T19:00:00.000Z   120        118    90       12  Deal of 2026-12-01',
+      '2026-12-05  not yet                      0          0     0        0  Deal of 2026-12-05',
     ]);
   });
 });
