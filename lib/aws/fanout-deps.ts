@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
-import { dynamoEditions } from './dynamo-editions.ts';
+import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoDueIndex, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
 
@@ -25,6 +25,6 @@ export function fanoutDeps(
     lookbackMs: config.lookbackHours * 3_600_000,
     concurrency: 16,
     reserveMs: 30_000,
-    editions: dynamoEditions(clients.dynamo, config.table),
+    editions: dynamoEditionReads(clients.dynamo, config.table),
   };
 }
