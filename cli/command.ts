@@ -33,6 +33,9 @@ export const OPTIONS = {
   to: { type: 'string' },
   counter: { type: 'string' },
   'default-topic': { type: 'string' },
+  date: { type: 'string' },
+  text: { type: 'string' },
+  month: { type: 'string' },
 } as const;
 
 export type Option = keyof typeof OPTIONS;

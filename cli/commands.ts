@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { doctorCommand } from './doctor.ts';
+import { EDITION_COMMANDS } from './edition-commands.ts';
 import { barChart, shortInstant, table } from './format.ts';
 import { eraseCommand, reconcileCommand } from './people-commands.ts';
 import { TOPIC_COMMANDS } from './topic-commands.ts';
@@ -77,6 +78,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   ...TOPIC_COMMANDS,
+  ...EDITION_COMMANDS,
   'subs list': {
     usage:
       'subs list --page <pageId> [--topic <topicId>] [--status active|stopped|invalid|unreachable] [--limit <1-100>] [--cursor <cursor>]',

@@ -9,6 +9,15 @@ import { watchedQueues } from '#lib/aws/sqs-queue-depths.ts';
 import { systemClock } from '#lib/clock.ts';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
 import { parseDiagnostics, runDiagnostics } from '#lib/domain/admin/diagnostics.ts';
+import {
+  deleteEdition,
+  getEdition,
+  listEditions,
+  parseEdition,
+  parseListEditions,
+  parsePutEdition,
+  putEdition,
+} from '#lib/domain/admin/editions.ts';
 import { eraseContact, parseEraseContact } from '#lib/domain/admin/erase-contact.ts';
 import type { AdminRequest } from '#lib/domain/admin/input.ts';
 import { parseOptInRequest, requestOptIn } from '#lib/domain/admin/optin-request.ts';
@@ -92,6 +101,26 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
       method: 'DELETE',
       path: '/admin/contacts/{pageId}/{psid}',
       handler: (r) => eraseContact(parseEraseContact(r), deps),
+    },
+    {
+      method: 'GET',
+      path: '/admin/topics/{topicId}/editions',
+      handler: (r) => listEditions(parseListEditions(r), deps),
+    },
+    {
+      method: 'PUT',
+      path: '/admin/topics/{topicId}/editions/{date}',
+      handler: (r) => putEdition(parsePutEdition(r), deps),
+    },
+    {
+      method: 'GET',
+      path: '/admin/topics/{topicId}/editions/{date}',
+      handler: (r) => getEdition(parseEdition(r), deps),
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/topics/{topicId}/editions/{date}',
+      handler: (r) => deleteEdition(parseEdition(r), deps),
     },
   ]);
   return middy<ApiEventWithRawBody, ApiResult, Error, Context>()

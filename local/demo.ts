@@ -76,9 +76,11 @@ export async function runDemo(runtime: Runtime, options: DemoOptions): Promise<D
   const say = (line: string) => options.write(`${line}\n`);
   const pageIds = PAGE_IDS.slice(0, Math.ceil(options.people / ZONES.length));
   await registerPages(admin, pageIds);
+  const editions = await putDailyEditions(admin, pageIds, runtime.clock.now());
   say(
     `${pageIds.length} Pages at ${PAGE_RATE_PER_SECOND} sends/s each, with topics ${TOPICS.map((topic) => topic.title).join(' and ')}`,
   );
+  say(`  ${TOPICS[0].title} has an edition, a different deal, for each of ${editions} days`);
   const optInStarted = performance.now();
   const people = await optIn(runtime, admin, { ...options, pageIds });
   say(
@@ -107,6 +109,37 @@ async function registerPages(admin: Admin, pageIds: readonly string[]): Promise<
       });
     }
   }
+}
+
+/** Deals of the daily topic's editions, one a day in turn. */
+const DEALS = [
+  'socks 3 for 2',
+  'winter hats -20 %',
+  'free delivery on boots',
+  'scarves -30 %',
+  'gloves: second pair free',
+  'umbrellas -25 %',
+  'rain jackets -15 %',
+];
+
+/**
+ * The daily topic's editions, a different deal each day, for every local date the week can
+ * reach in any zone (a day either side of it); returns how many dates.
+ */
+async function putDailyEditions(admin: Admin, pageIds: readonly string[], start: number) {
+  const dates = Array.from({ length: WEEK_DAYS + 3 }, (_, i) =>
+    new Date(start + (i - 1) * DAY_MS).toISOString().slice(0, 10),
+  );
+  const topicId = TOPICS[0].topicId;
+  for (const pageId of pageIds) {
+    await mapWithConcurrency(dates, OPT_IN_CONCURRENCY, (date, i) =>
+      admin('PUT', `/admin/topics/${topicId}/editions/${date}`, {
+        pageId,
+        message: { text: `${TOPICS[0].title}, ${date}: ${DEALS[i % DEALS.length]}` },
+      }),
+    );
+  }
+  return dates.length;
 }
 
 /** Every person writes to their Page, which asks them for both topics; they accept. */

@@ -8,6 +8,8 @@ import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactEraser } from './dynamo-contact-eraser.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
+import { dynamoEditionResults } from './dynamo-edition-reads.ts';
+import { dynamoEditions } from './dynamo-editions.ts';
 import { dynamoPageIndex } from './dynamo-page-index.ts';
 import { dynamoPendingUnsubscribes, dynamoReconcileStore } from './dynamo-reconcile-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
@@ -58,5 +60,7 @@ export function adminDeps(
     },
     clock: parts.clock,
     log: parts.log,
+    editions: dynamoEditions(dynamo, config.table),
+    editionResults: dynamoEditionResults(dynamo, config.table),
   };
 }

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { AdminCatalog } from '../domain/admin/ports.ts';
 import type { DuePlacement } from '../domain/due-placement.ts';
+import { whenNoEditionSchema } from '../domain/editions/edition.ts';
 import type { FanoutDeps, PagePlan } from '../domain/fanout/run-fanout.ts';
 import { deliveryRouteSchema, type Page } from '../domain/page.ts';
 import { cadenceSchema, type Topic } from '../domain/topic.ts';
@@ -40,6 +41,7 @@ const topicItem = z.object({
   message: z.record(z.string(), z.unknown()),
   priority: z.number().optional(),
   createdAt: z.number().optional(),
+  whenNoEdition: whenNoEditionSchema.optional(),
 });
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });

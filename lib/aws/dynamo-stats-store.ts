@@ -15,27 +15,33 @@ export function dynamoStatsStore(
   );
   return {
     async add(increments) {
-      await mapWithConcurrency(increments, 16, async ({ pageId, topicId, day, counts }) => {
-        const entries = Object.entries(counts).filter(([, by]) => by !== undefined && by !== 0);
-        if (entries.length === 0) return;
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.stats(pageId, topicId, day),
-            UpdateExpression: `ADD ${entries.map(([name]) => `#${name} :${name}`).join(', ')} SET pageId = :pageId, topicId = :topicId, #day = :day`,
-            ExpressionAttributeNames: {
-              '#day': 'day',
-              ...Object.fromEntries(entries.map(([name]) => [`#${name}`, name])),
-            },
-            ExpressionAttributeValues: {
-              ':pageId': pageId,
-              ':topicId': topicId,
-              ':day': day,
-              ...Object.fromEntries(entries.map(([name, by]) => [`:${name}`, by])),
-            },
-          }),
-        );
-      });
+      await mapWithConcurrency(
+        increments,
+        16,
+        async ({ pageId, topicId, day, counts, edition }) => {
+          const entries = Object.entries(counts).filter(([, by]) => by !== undefined && by !== 0);
+          if (entries.length === 0) return;
+          await client.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: edition
+                ? keys.editionStats(pageId, topicId, day)
+                : keys.stats(pageId, topicId, day),
+              UpdateExpression: `ADD ${entries.map(([name]) => `#${name} :${name}`).join(', ')} SET pageId = :pageId, topicId = :topicId, #day = :day`,
+              ExpressionAttributeNames: {
+                '#day': 'day',
+                ...Object.fromEntries(entries.map(([name]) => [`#${name}`, name])),
+              },
+              ExpressionAttributeValues: {
+                ':pageId': pageId,
+                ':topicId': topicId,
+                ':day': day,
+                ...Object.fromEntries(entries.map(([name, by]) => [`:${name}`, by])),
+              },
+            }),
+          );
+        },
+      );
     },
 
     async readDays(pageId, topicId, from, to) {

@@ -25,6 +25,7 @@ const trackedItem = z.object({
   sentAt: z.number(),
   statusRank: z.number(),
   expiresAt: z.number(),
+  editionDate: z.string().optional(),
 });
 type TrackedItem = z.infer<typeof trackedItem>;
 
@@ -88,6 +89,7 @@ function itemOf(send: TrackedSend): Record<string, unknown> {
     sentAt: send.sentAt,
     statusRank: STATUS_RANK.sent,
     expiresAt: Math.ceil((send.sentAt + TRACKED_SEND_TTL_MS) / 1000),
+    ...(send.editionDate !== undefined && { editionDate: send.editionDate }),
   };
 }
 
@@ -165,6 +167,14 @@ function statusOf(rank: number): SendStatus {
 }
 
 function sendOf(item: TrackedItem): Omit<TrackedSend, 'token'> {
-  const { pageId, psid, topicId, campaignId, trackingId, sentAt } = item;
-  return { pageId, psid, topicId, campaignId, trackingId, sentAt };
+  const { pageId, psid, topicId, campaignId, trackingId, sentAt, editionDate } = item;
+  return {
+    pageId,
+    psid,
+    topicId,
+    campaignId,
+    trackingId,
+    sentAt,
+    ...(editionDate !== undefined && { editionDate }),
+  };
 }

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoDueIndex, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
 
@@ -24,5 +25,6 @@ export function fanoutDeps(
     lookbackMs: config.lookbackHours * 3_600_000,
     concurrency: 16,
     reserveMs: 30_000,
+    editions: dynamoEditionReads(clients.dynamo, config.table),
   };
 }

@@ -62,6 +62,19 @@ export const keys = {
   /** The due-index partition: `DUE#<cadence>#<pageId>#<topicId>#<zone>#<shard>`. */
   duePartition: (cadence: Cadence, pageId: string, topicId: string, zone: string, shard: number) =>
     `DUE#${cadence}#${pageId}#${topicId}#${zone}#${shard}`,
+  /**
+   * A topic's edition for one date: one partition per topic, apart from the Page's (which the
+   * fan-out reads whole), sorted by date so a month is one Query.
+   */
+  /** An edition's counters, next to the topic's daily ones (`DAY#` and `EDITION#` never overlap). */
+  editionStats: (pageId: string, topicId: string, date: string) => ({
+    pk: `STATS#${pageId}#${topicId}`,
+    sk: `EDITION#${date}`,
+  }),
+  edition: (pageId: string, topicId: string, date: string) => ({
+    pk: `EDITION#${pageId}#${topicId}`,
+    sk: `DATE#${date}`,
+  }),
 };
 
 /** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */

@@ -94,8 +94,13 @@ export interface StatsIncrement {
   topicId: string;
   /** `yyyy-mm-dd`, UTC. */
   day: string;
-  counts: Partial<Record<StatsCounter, number>>;
+  counts: Partial<Record<StatsCounter | SkipCounter, number>>;
+  /** The counts are then those of the edition for local date `day`, not of a UTC day. */
+  edition?: boolean;
 }
+
+/** An edition's skips by reason: `skipped_<reason>` (`skipped_person_budget`). */
+export type SkipCounter = `skipped_${string}`;
 
 /** Daily counters per topic. */
 export interface StatsStore {

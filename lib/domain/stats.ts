@@ -1,4 +1,4 @@
-import type { StatsCounter, StatsIncrement } from './ports.ts';
+import type { SkipCounter, StatsCounter, StatsIncrement } from './ports.ts';
 
 /**
  * The log line the webhook (once per delivery) and the sender (once per batch) write with the
@@ -30,6 +30,7 @@ export function statsDay(epochMs: number): string {
 /** Sums counters in memory so a batch of events costs one write per topic and day. */
 export function createStatsTally() {
   const tally = new Map<string, StatsIncrement>();
+  const editions = new Map<string, StatsIncrement>();
   return {
     count(pageId: string, topicId: string, at: number, counter: StatsCounter, by = 1): void {
       const day = statsDay(at);
@@ -39,9 +40,24 @@ export function createStatsTally() {
       tally.set(id, entry);
     },
     increments(): StatsIncrement[] {
-      return [...tally.values()];
+      return [...tally.values(), ...editions.values()];
     },
-    /** Every counter summed over topics and days: the fields of the `STATS_LOG_MESSAGE` line. */
+    /** Counts one counter on the edition of a topic for local date `date` (`yyyy-mm-dd`). */
+    countEdition(
+      pageId: string,
+      topicId: string,
+      date: string,
+      counter: StatsCounter | SkipCounter,
+    ): void {
+      const id = `${pageId}#${topicId}#${date}`;
+      const entry = editions.get(id) ?? { pageId, topicId, day: date, counts: {}, edition: true };
+      entry.counts[counter] = (entry.counts[counter] ?? 0) + 1;
+      editions.set(id, entry);
+    },
+    /**
+     * Every counter summed over topics and days: the fields of the `STATS_LOG_MESSAGE` line
+     * (an edition's counts are the same sends again, so they are left out).
+     */
     totals(): Partial<Record<StatsCounter, number>> {
       const totals: Partial<Record<StatsCounter, number>> = {};
       for (const { counts } of tally.values()) {
@@ -52,4 +68,9 @@ export function createStatsTally() {
       return totals;
     },
   };
+}
+
+/** The counter of an edition's skips for one reason (`person-budget` as `skipped_person_budget`). */
+export function skipCounter(reason: string): SkipCounter {
+  return `skipped_${reason.replaceAll('-', '_')}`;
 }

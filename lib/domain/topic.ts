@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { WhenNoEdition } from './editions/edition.ts';
 
 /** How often a topic sends: every day, once a week on `weekday`, or once a month on `dayOfMonth`. */
 export const cadenceSchema = z.enum(['DAILY', 'WEEKLY', 'MONTHLY']);
@@ -26,6 +27,11 @@ export interface Topic {
   priority?: number;
   /** When the admin API first saved the topic; kept by every later save. */
   createdAt?: number;
+  /**
+   * What a slot on a local date without an edition sends: the topic's own `message`
+   * (`default`, when absent) or nothing at all (`skip`: no job, no cooldown used).
+   */
+  whenNoEdition?: WhenNoEdition;
 }
 
 /** The range of a topic's `priority`: whole numbers, higher goes first. */

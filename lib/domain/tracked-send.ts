@@ -63,6 +63,8 @@ export interface TrackedSend {
   trackingId: string;
   /** When the request left (the claim's `lastSentAt`). */
   sentAt: number;
+  /** The local date of the edition it sent: its statuses also count on that edition. */
+  editionDate?: string;
 }
 
 /**

@@ -48,6 +48,7 @@ describe('npm start -- --demo, piped', () => {
     }
     expect(days.at(-1)?.failed).toBe(0);
     expect(text).toContain('20 people wrote to a Page and opted in to both topics');
+    expect(text).toContain('Daily deals has an edition, a different deal, for each of 10 days');
     expect(text).toMatch(/^ {2}Daily deals +\d+ +20 +[34] +4$/m);
     expect(text).toMatch(/^ {2}Weekly digest +20 +20 +1 +1$/m);
     const all = Number(/^ {2}all +(\d+)$/m.exec(text)?.[1]);

@@ -634,7 +634,11 @@ describe('PUT /admin/topics/{topicId}', () => {
     const message = {
       attachment: {
         type: 'template',
-        payload: { template_type: 'button', text: 'Deals', buttons: [] },
+        payload: {
+          template_type: 'button',
+          text: 'Deals',
+          buttons: [{ type: 'web_url', title: 'Shop', url: 'https://shop.example/deals' }],
+        },
       },
       quick_replies: [{ content_type: 'text', title: 'More', payload: 'MORE' }],
     };

@@ -1,6 +1,8 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
 import type { DuePlacement } from '../due-placement.ts';
+import type { EditionStore } from '../editions/edition.ts';
+import type { EditionResults } from '../editions/edition-results.ts';
 import type { FanoutDeps } from '../fanout/run-fanout.ts';
 import type { Page } from '../page.ts';
 import type {
@@ -180,4 +182,8 @@ export interface AdminDeps {
   fanout: Omit<FanoutDeps, 'timeLeft'>;
   clock: Clock;
   log: Log;
+  /** Topics' editions, one message per local date. */
+  editions: EditionStore;
+  /** What came of each edition: sends, skips, Meta's statuses. */
+  editionResults: EditionResults;
 }

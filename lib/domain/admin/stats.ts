@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import * as z from 'zod';
 import { mapWithConcurrency } from '../../concurrency.ts';
+import type { EditionResult, EditionResults } from '../editions/edition-results.ts';
 import { InvalidInputError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import { STATS_COUNTERS, type StatsCounter } from '../ports.ts';
@@ -42,6 +43,8 @@ export interface StatsReport {
   totals: Counters;
   /** Each topic's totals over the range. */
   topics: { topicId: string; totals: Counters }[];
+  /** With a topic: what came of its editions (by local date) from `from` to `to`. */
+  editions?: EditionResult[];
 }
 
 /**
@@ -50,7 +53,12 @@ export interface StatsReport {
  */
 export async function readStats(
   input: StatsInput,
-  deps: { catalog: AdminCatalog; stats: StatsReader; clock: { now(): number } },
+  deps: {
+    catalog: AdminCatalog;
+    stats: StatsReader;
+    clock: { now(): number };
+    editionResults?: EditionResults;
+  },
 ): Promise<StatsReport> {
   const to = input.to ?? statsDay(deps.clock.now());
   const from = input.from ?? shiftDay(to, -(DEFAULT_DAYS - 1));
@@ -66,9 +74,14 @@ export async function readStats(
           ...(await deps.catalog.listTopics(input.pageId)).map((topic) => topic.topicId).sort(),
           UNMATCHED_TOPIC,
         ];
-  const perTopic = await mapWithConcurrency(topicIds, 8, (topicId) =>
-    deps.stats.readDays(input.pageId, topicId, from, to),
-  );
+  const [perTopic, editions] = await Promise.all([
+    mapWithConcurrency(topicIds, 8, (topicId) =>
+      deps.stats.readDays(input.pageId, topicId, from, to),
+    ),
+    input.topicId === undefined
+      ? undefined
+      : deps.editionResults?.read(input.pageId, input.topicId, from, to),
+  ]);
   const days = new Map<string, Counters>();
   for (let index = 0; index < span; index++) days.set(shiftDay(from, index), zeros());
   const totals = zeros();
@@ -99,6 +112,7 @@ export async function readStats(
         input.topicId !== undefined ||
         STATS_COUNTERS.some((counter) => topic.totals[counter] > 0),
     ),
+    ...(editions && { editions }),
   };
 }
 

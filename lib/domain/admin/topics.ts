@@ -10,8 +10,10 @@ import {
   saveZoneFirst,
   topicZoneRecorder,
 } from '../due-placement.ts';
+import { whenNoEditionSchema } from '../editions/edition.ts';
 import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
+import { assertSendableMessage } from '../message-rules.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
 import { UNMATCHED_TOPIC } from '../stats.ts';
@@ -118,6 +120,7 @@ const topicBodySchema = z
       .min(TOPIC_PRIORITY_MIN, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .max(TOPIC_PRIORITY_MAX, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .optional(),
+    whenNoEdition: whenNoEditionSchema.optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -202,6 +205,7 @@ export async function putTopic(
   timeLeft: () => number,
 ): Promise<{ created: boolean; topic: TopicView; placement?: PlacementResult }> {
   const page = await requirePage(deps.catalog, input.topic.pageId);
+  assertSendableMessage(input.topic.message, page.deliveryRoute);
   const topics = await deps.catalog.listTopics(input.topic.pageId);
   const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
   const topic: Topic = {

@@ -2,11 +2,13 @@ import * as z from 'zod';
 import type { Log } from '../../log.ts';
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
 import type { DueGroup, DuePlacement } from '../due-placement.ts';
+import type { EditionStore } from '../editions/edition.ts';
 import { InvalidInputError } from '../errors.ts';
 import { deliveryRouteSchema, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import { type SlotRule, slotsBetween } from '../slots.ts';
 import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
+import { withoutSkippedDates } from './edition-skips.ts';
 import { comparePositions, inPageTurns, type PartitionPosition } from './page-turns.ts';
 
 /** Jobs are queued in multiples of this (10 per SendMessageBatch call, several calls at once). */
@@ -116,6 +118,8 @@ export interface FanoutDeps {
   concurrency: number;
   /** Hand over when less than this is left. */
   reserveMs: number;
+  /** Topics' editions: a topic that skips dates without one queues nothing for them. */
+  editions?: Pick<EditionStore, 'list'>;
 }
 
 export interface FanoutResult {
@@ -151,13 +155,14 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
     partition: continuation?.startedThrough ?? '',
   };
   const started = (work: PartitionWork) => comparePositions(positionOf(work), startedThrough) <= 0;
-  const planned = planPartitions(
+  const plans = await withoutSkippedDates(
     await deps.catalog.listPlans(),
-    cadence,
-    windowFrom,
-    scheduledTime,
+    { cadence, from: windowFrom, to: scheduledTime },
     deps,
-  ).sort((a, b) => comparePositions(positionOf(a), positionOf(b)));
+  );
+  const planned = planPartitions(plans, cadence, windowFrom, scheduledTime, deps).sort((a, b) =>
+    comparePositions(positionOf(a), positionOf(b)),
+  );
   const todo = continuation
     ? [...continuation.inProgress, ...planned.filter((work) => !started(work))]
     : planned;

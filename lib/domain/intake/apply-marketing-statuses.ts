@@ -52,6 +52,8 @@ export async function applyMarketingStatuses(
       // Counted on the day of the send, so any arrival order lands on the same day.
       for (const counter of countersFor(move.from, event.status)) {
         tally.count(send.pageId, send.topicId, send.sentAt, counter);
+        if (send.editionDate)
+          tally.countEdition(send.pageId, send.topicId, send.editionDate, counter);
       }
     }
     if (event.status === 'failed') {

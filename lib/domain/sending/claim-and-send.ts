@@ -1,5 +1,5 @@
 import type { GraphError } from '../meta-errors.ts';
-import type { SendJob } from '../send-job.ts';
+import { type SendJob, sendJobId } from '../send-job.ts';
 import { PAGE_HELD_LOG_MESSAGE, PAGE_PAUSED_LOG_MESSAGE } from '../stats.ts';
 import { earliestFor, isUnfinishedClaim, type SendVerdict } from './judge-job.ts';
 import {
@@ -132,7 +132,8 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
     // The claims already recorded the slot, the send time and the budget: nothing more to write.
     const messageId = result.kind === 'accepted' ? result.messageId : undefined;
     const sentAt = entry.sendAt + SENT_AT_MARGIN_MS;
-    const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt }, messageId);
+    const editionDate = run.editionDates.get(sendJobId(job));
+    const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt, editionDate }, messageId);
     if (tracked) run.tracked.push(tracked);
     run.count(job, 'sent');
     deps.log.debug('sent', { ...jobFields(job), confirmed, ...(messageId && { messageId }) });

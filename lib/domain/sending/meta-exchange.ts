@@ -48,14 +48,22 @@ export function graphRequestFor(page: Page, token: string, topic: Topic): GraphS
  */
 export function trackedSendFor(
   page: Page,
-  sent: { pageId: string; psid: string; topicId: string; token: string; sentAt: number },
+  sent: {
+    pageId: string;
+    psid: string;
+    topicId: string;
+    token: string;
+    sentAt: number;
+    editionDate?: string | undefined;
+  },
   trackingId: string | undefined,
 ): TrackedSend | undefined {
   if (page.deliveryRoute !== 'marketing_messages' || page.campaignId === undefined)
     return undefined;
   if (trackingId === undefined) return undefined;
-  const { pageId, psid, topicId, token, sentAt } = sent;
-  return { pageId, psid, topicId, token, campaignId: page.campaignId, trackingId, sentAt };
+  const { pageId, psid, topicId, token, sentAt, editionDate } = sent;
+  const send = { pageId, psid, topicId, token, campaignId: page.campaignId, trackingId, sentAt };
+  return editionDate === undefined ? send : { ...send, editionDate };
 }
 
 /** Meta's refusal as its row of the Meta error table (META_PLATFORM.md section 5). */

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
+import type { EditionStore } from '../editions/edition.ts';
 import type { GraphError } from '../meta-errors.ts';
 import type { Catalog, PersonKey, StatsStore, SubscriptionStore } from '../ports.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
@@ -173,6 +174,11 @@ export interface SenderDeps {
   /** A number in [0, 1) for jitter. */
   random: () => number;
   log: Log;
+  /**
+   * Topics' editions: each job sends its local date's (`sending/edition-messages.ts`); without
+   * it, as in benchmarks of the send path alone, every job sends its topic's message.
+   */
+  editions?: Pick<EditionStore, 'get' | 'markSent'>;
 }
 
 /** The sender's tuning, fixed per deployment. */

@@ -1,6 +1,6 @@
 import type { StatsCounter } from '../ports.ts';
-import type { SendJob } from '../send-job.ts';
-import { createStatsTally } from '../stats.ts';
+import { type SendJob, sendJobId } from '../send-job.ts';
+import { createStatsTally, skipCounter } from '../stats.ts';
 import type { SubscriptionKey } from '../subscription.ts';
 import type { TrackedSend } from '../tracked-send.ts';
 import type { SendVerdict } from './judge-job.ts';
@@ -38,6 +38,8 @@ export interface RunContext {
   pressures: Map<string, UsagePressure>;
   /** Accepted MM sends to keep for their status webhooks, written when the batch finishes. */
   tracked: TrackedSend[];
+  /** Each loaded job's edition date, by `sendJobId`: its counts also go to that edition. */
+  editionDates: Map<string, string>;
   /** Counts one job's counter on its topic's day. */
   count(job: SendJob, counter: StatsCounter): void;
   /** Keeps the strongest usage pressure seen for a Page in this batch. */
@@ -58,13 +60,19 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
   const tally = createStatsTally();
   const pressures = new Map<string, UsagePressure>();
   const warned = new Set<string>();
+  const editionDates = new Map<string, string>();
   return {
     deps,
     options,
     tally,
     pressures,
     tracked: [],
-    count: (job, counter) => tally.count(job.pageId, job.topicId, clock.now(), counter),
+    editionDates,
+    count: (job, counter) => {
+      tally.count(job.pageId, job.topicId, clock.now(), counter);
+      const date = editionDates.get(sendJobId(job));
+      if (date) tally.countEdition(job.pageId, job.topicId, date, counter);
+    },
     press: (pageId, pressure) => {
       if (pressure.kind === 'none') return;
       pressures.set(pageId, strongerPressure(pressures.get(pageId) ?? { kind: 'none' }, pressure));
@@ -72,6 +80,8 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
     skip: (job, reason, detail) => {
       // The stats' one count of the person budget, wherever the sender skips for it.
       if (reason === 'person-budget') tally.count(job.pageId, job.topicId, clock.now(), 'budget');
+      const date = editionDates.get(sendJobId(job));
+      if (date) tally.countEdition(job.pageId, job.topicId, date, skipCounter(reason));
       log.info('send job skipped', { ...jobFields(job), reason, ...(detail && { detail }) });
       return { kind: 'skipped', job, reason, ...(detail && { detail }) };
     },

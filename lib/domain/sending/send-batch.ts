@@ -3,6 +3,7 @@ import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
 import { claimFor, pausePage, sendClaimed } from './claim-and-send.ts';
+import { noteEditionDates, withEditions } from './edition-messages.ts';
 import { iso, isStale, type JobVerdict, judgeJob, type SendVerdict } from './judge-job.ts';
 import { loadJobs, topicKey } from './load-jobs.ts';
 import { sendForPage } from './page-pacing.ts';
@@ -91,6 +92,11 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
     run,
     fresh.map((item) => item.job),
   );
+  noteEditionDates(
+    run,
+    fresh.map((item) => item.job),
+    loaded,
+  );
   const toSend = new Map<string, { item: Item; verdict: SendVerdict }[]>();
   const toPause = new Map<string, { items: Item[]; reason: string }>();
   for (const item of fresh) {
@@ -132,6 +138,11 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
       toSend.set(job.pageId, group);
     }
   }
+  // The message of each job's edition (or none for a topic that skips dates without one).
+  const edited = await withEditions(run, toSend);
+  for (const { item, date } of edited.skipped) {
+    done(item, run.skip(item.job, 'no-edition', `no edition for ${date}`));
+  }
   const steps = {
     claim: (item: Item, verdict: SendVerdict, sendAt: number) =>
       claimFor(run, item, verdict, sendAt),
@@ -139,7 +150,7 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
   };
   await Promise.all([
     ...[...toPause.values()].map((pause) => pauseAll(run, pause, outcomes)),
-    ...[...toSend.values()].map(async (group) => {
+    ...[...edited.groups.values()].map(async (group) => {
       const results = await sendForPage(run, group, steps);
       for (const [position, { item }] of group.entries()) {
         const result = results[position];

@@ -100,3 +100,27 @@ describe('keys read back', () => {
     expect(keys.pageIndexSort(key).startsWith(keys.pageIndexTopicPrefix('daily-deals'))).toBe(true);
   });
 });
+
+describe('edition keys', () => {
+  it('stores an edition as EDITION#<pageId>#<topicId> / DATE#<yyyy-mm-dd>, outside the Page partition', () => {
+    const item = keys.edition('1001', 'daily-deals', '2026-12-05');
+
+    expect(item).toEqual({ pk: 'EDITION#1001#daily-deals', sk: 'DATE#2026-12-05' });
+    expect(item.pk).not.toBe(keys.page('1001').pk);
+  });
+
+  it("keeps an edition's counters next to the topic's days, under EDITION#<date>", () => {
+    expect(keys.editionStats('1001', 'daily-deals', '2026-12-05')).toEqual({
+      pk: keys.stats('1001', 'daily-deals', '2026-12-05').pk,
+      sk: 'EDITION#2026-12-05',
+    });
+  });
+
+  it('sorts a topic’s editions by date, so a range of dates is one key range', () => {
+    const sks = ['2026-12-10', '2026-11-30', '2027-01-01'].map(
+      (date) => keys.edition('1001', 'daily-deals', date).sk,
+    );
+
+    expect([...sks].sort()).toEqual(['DATE#2026-11-30', 'DATE#2026-12-10', 'DATE#2027-01-01']);
+  });
+});
