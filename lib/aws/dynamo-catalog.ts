@@ -40,6 +40,18 @@ const topicItem = z.object({
   message: z.record(z.string(), z.unknown()),
   priority: z.number().optional(),
   createdAt: z.number().optional(),
+  stopThreshold: z.number().optional(),
+  paused: z
+    .object({
+      at: z.number(),
+      reason: z.string(),
+      sends: z.number(),
+      stops: z.number(),
+      ratePercent: z.number(),
+      thresholdPercent: z.number(),
+    })
+    .optional(),
+  breakerSince: z.object({ at: z.number(), sends: z.number(), stops: z.number() }).optional(),
 });
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });

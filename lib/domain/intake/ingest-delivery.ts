@@ -10,6 +10,7 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '../ports.ts';
+import { type TopicSafetyStore, watchStops } from '../safety/watch-topics.ts';
 import { createStatsTally, STATS_LOG_MESSAGE } from '../stats.ts';
 import {
   type AppliedEvent,
@@ -39,6 +40,8 @@ export interface IngestDeps {
   stats: StatsStore;
   /** The MM sends status webhooks are joined to. */
   tracked: TrackedSendStore;
+  /** The stop-spike breaker, fed with the stops of each delivery; none: no topic is watched. */
+  safety?: TopicSafetyStore;
   clock: Clock;
   log: Log;
 }
@@ -88,6 +91,7 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
   const totals = tally.totals();
   // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
   if (Object.keys(totals).length > 0) deps.log.info(STATS_LOG_MESSAGE, totals);
+  if (deps.safety) await watchStops(tally.increments(), { ...deps, safety: deps.safety });
   await deps.archive.markApplied(delivery.hash);
   await recordDelivery(parsed.events, receivedAt, deps);
   return { duplicate: false, applied: parsed.events.length, ignored: parsed.ignored.length };

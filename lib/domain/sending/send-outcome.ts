@@ -31,7 +31,9 @@ export type SkipReason =
   /** Meta answered that the person is not available now (conversation gap). */
   | 'conversation-gap'
   /** Meta answered that the MM API does not serve the region: the subscription needs the other route. */
-  | 'region';
+  | 'region'
+  /** The stop-spike breaker paused the topic (`lib/domain/safety/stop-spike.ts`). */
+  | 'topic-paused';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =
