@@ -11,6 +11,7 @@ import {
   PAGE_HELD_LOG_MESSAGE,
   PAGE_PAUSED_LOG_MESSAGE,
   STATS_LOG_MESSAGE,
+  TOPIC_PAUSED_LOG_MESSAGE,
 } from '#lib/domain/stats.ts';
 import type { RecurrentFunction } from './function.ts';
 
@@ -106,6 +107,20 @@ export class RecurringNotificationsMonitoring extends Construct {
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
+    // The stop-spike breaker runs where stops are seen: the sender's refusals, the webhook's stops.
+    for (const [source, fn] of [
+      ['Sender', functions.sender],
+      ['Webhook', functions.webhook],
+    ] as const) {
+      new logs.MetricFilter(this, `TopicsPausedFrom${source}`, {
+        logGroup: fn.logGroup,
+        metricNamespace: namespace,
+        metricName: 'TopicsPaused',
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', TOPIC_PAUSED_LOG_MESSAGE),
+        metricValue: '1',
+        unit: cloudwatch.Unit.COUNT,
+      });
+    }
     const counted = (metricName: string, period: Duration) =>
       new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period });
 
@@ -158,6 +173,11 @@ export class RecurringNotificationsMonitoring extends Construct {
       metric: counted('PagesHeld', fiveMinutes),
       threshold: 1,
       alarmDescription: `Meta holds a Page's Marketing Message sends (sender log "${PAGE_HELD_LOG_MESSAGE}"): a campaign not ready or a budget spent; see heldReason in GET /admin/pages.`,
+    });
+    this.alarm('TopicPaused', {
+      metric: counted('TopicsPaused', fiveMinutes),
+      threshold: 1,
+      alarmDescription: `A topic's stops and blocks over 24 h went above its threshold and it was paused (log "${TOPIC_PAUSED_LOG_MESSAGE}"): see paused in GET /admin/topics, then recurrent topics resume.`,
     });
     this.alarm('Api4xx', {
       metric: api.metricClientError({ statistic: 'Sum', period: fiveMinutes }),
