@@ -12,6 +12,7 @@ import { dynamoPageIndex } from './dynamo-page-index.ts';
 import { dynamoPendingUnsubscribes, dynamoReconcileStore } from './dynamo-reconcile-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoTopicSafety } from './dynamo-topic-safety.ts';
 import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
 import { fanoutDeps } from './fanout-deps.ts';
 import { sqsQueueDepths, type WatchedQueue } from './sqs-queue-depths.ts';
@@ -58,5 +59,6 @@ export function adminDeps(
     },
     clock: parts.clock,
     log: parts.log,
+    safety: dynamoTopicSafety(dynamo, config.table),
   };
 }

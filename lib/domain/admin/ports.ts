@@ -10,6 +10,7 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '../ports.ts';
+import type { TopicSafetyStore } from '../safety/watch-topics.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
 import type { QueueDepths, WebhookDeliveries } from './diagnostics.ts';
@@ -180,4 +181,6 @@ export interface AdminDeps {
   fanout: Omit<FanoutDeps, 'timeLeft'>;
   clock: Clock;
   log: Log;
+  /** The stop-spike breaker's counts and pauses: an operator resumes a topic through it. */
+  safety: TopicSafetyStore;
 }

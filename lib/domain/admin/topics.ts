@@ -14,6 +14,7 @@ import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
+import { keptBreakerState, stopThresholdOf } from '../safety/stop-spike.ts';
 import { subscriptionId } from '../subscription.ts';
 import {
   cadenceSchema,
@@ -117,6 +118,11 @@ const topicBodySchema = z
       .min(TOPIC_PRIORITY_MIN, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .max(TOPIC_PRIORITY_MAX, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .optional(),
+    stopThreshold: z
+      .number({ error: 'must be a percentage from 0 to 100' })
+      .min(0, 'must be a percentage from 0 to 100')
+      .max(100, 'must be a percentage from 0 to 100')
+      .optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -162,6 +168,7 @@ export function topicViews(topics: readonly Topic[], route: DeliveryRoute): Topi
     ...topic,
     effectiveCadence: effectiveCadence({ rule: topic, route }).description,
     priority: topicPriority(topic),
+    stopThreshold: stopThresholdOf(topic),
     ...(route === 'marketing_messages' && { budgetRank: ranked.indexOf(topic) + 1 }),
   }));
 }
@@ -197,6 +204,8 @@ export async function putTopic(
   const topics = await deps.catalog.listTopics(input.topic.pageId);
   const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
   const topic: Topic = { ...input.topic, createdAt: stored?.createdAt ?? deps.clock.now() };
+  // The stop-spike breaker's pause survives an operator's save: only a resume lifts it.
+  Object.assign(topic, keptBreakerState(stored));
   // Meta's 7-day limit and its token list know a topic by title only: titles must be unique.
   const namesake = topics.find(
     (candidate) => candidate.topicId !== topic.topicId && candidate.title === topic.title,

@@ -110,6 +110,16 @@ export function isStopOrBlock(effect: SubscriptionEffect): boolean {
   return effect === 'stopped' || effect === 'unreachable';
 }
 
+/** What a topic's save keeps of the breaker's state: its pause and where its window starts. */
+export function keptBreakerState(
+  stored: Pick<Topic, 'paused' | 'breakerSince'> | undefined,
+): Pick<Topic, 'paused' | 'breakerSince'> {
+  return {
+    ...(stored?.paused && { paused: stored.paused }),
+    ...(stored?.breakerSince && { breakerSince: stored.breakerSince }),
+  };
+}
+
 function round(percent: number): number {
   return Math.round(percent * 100) / 100;
 }
