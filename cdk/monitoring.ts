@@ -99,6 +99,15 @@ export class RecurringNotificationsMonitoring extends Construct {
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
+    // Meta's policy enforcement webhooks pause a Page too: the same line, in the webhook's log.
+    new logs.MetricFilter(this, 'PagesPausedFromWebhook', {
+      logGroup: functions.webhook.logGroup,
+      metricNamespace: namespace,
+      metricName: 'PagesPaused',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', PAGE_PAUSED_LOG_MESSAGE),
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
     new logs.MetricFilter(this, 'PagesHeldFromSender', {
       logGroup: functions.sender.logGroup,
       metricNamespace: namespace,
@@ -167,7 +176,7 @@ export class RecurringNotificationsMonitoring extends Construct {
     this.alarm('PagePaused', {
       metric: counted('PagesPaused', fiveMinutes),
       threshold: 1,
-      alarmDescription: `A Page was paused after a Page-level Meta error (sender log "${PAGE_PAUSED_LOG_MESSAGE}"): fix the Page token or permissions, then resume it.`,
+      alarmDescription: `A Page was paused after a Page-level Meta error or a Meta policy warning or block (sender or webhook log "${PAGE_PAUSED_LOG_MESSAGE}"): fix the cause, then resume it.`,
     });
     this.alarm('PageHeld', {
       metric: counted('PagesHeld', fiveMinutes),

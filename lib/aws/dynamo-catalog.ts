@@ -27,6 +27,13 @@ const pageItem = z.object({
   heldUntil: z.number().optional(),
   heldReason: z.string().optional(),
   defaultTopicId: z.string().optional(),
+  policy: z
+    .object({
+      action: z.enum(['warning', 'block', 'unblock']),
+      reason: z.string().optional(),
+      at: z.number(),
+    })
+    .optional(),
 });
 
 const topicItem = z.object({

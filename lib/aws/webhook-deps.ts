@@ -5,6 +5,7 @@ import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoEventArchive } from './dynamo-event-archive.ts';
+import { dynamoPagePolicy } from './dynamo-page-policy.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
 import { dynamoTopicSafety } from './dynamo-topic-safety.ts';
@@ -26,6 +27,7 @@ export function webhookDeps(
     stats: dynamoStatsStore(client, table),
     tracked: dynamoTrackedSends(client, table),
     safety: dynamoTopicSafety(client, table),
+    policies: dynamoPagePolicy(client, table),
     clock,
     log,
   };

@@ -29,6 +29,17 @@ export interface Page {
    * Meta's own invites) join when a reconcile finds them; without it they are only counted.
    */
   defaultTopicId?: string;
+  /** Meta's newest policy enforcement event for the Page (`lib/domain/safety/page-policy.ts`). */
+  policy?: PagePolicy;
+}
+
+/** A `messaging_policy_enforcement` event as the Page keeps it: what Meta did, and when. */
+export interface PagePolicy {
+  action: 'warning' | 'block' | 'unblock';
+  /** Meta's reason; none on an unblock. */
+  reason?: string;
+  /** The event's timestamp: only a newer event replaces it. */
+  at: number;
 }
 
 /** Whether the Page's sends over its route are held by Meta at `now`. */

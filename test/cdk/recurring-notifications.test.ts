@@ -588,21 +588,24 @@ describe('RecurringNotifications with its defaults', () => {
       alarmOn('5xx', { Namespace: 'AWS/ApiGateway', Dimensions: api, Threshold: 5 });
     });
 
-    it(`counts "${PAGE_PAUSED_LOG_MESSAGE}" lines of the sender and alarms on one`, () => {
-      template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: { Ref: functionProps('sender').LoggingConfig.LogGroup.Ref },
-        FilterPattern: `{ $.message = "${PAGE_PAUSED_LOG_MESSAGE}" }`,
-        MetricTransformations: [
-          {
-            MetricName: 'PagesPaused',
-            MetricNamespace: 'Recurrent/Test',
-            MetricValue: '1',
-            Unit: 'Count',
-          },
-        ],
-      });
-      alarmOn('PagesPaused', { Namespace: 'Recurrent/Test', Threshold: 1 });
-    });
+    it.each(['sender', 'webhook'] as const)(
+      `counts "${PAGE_PAUSED_LOG_MESSAGE}" lines of the %s and alarms on one`,
+      (name) => {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: functionProps(name).LoggingConfig.LogGroup.Ref },
+          FilterPattern: `{ $.message = "${PAGE_PAUSED_LOG_MESSAGE}" }`,
+          MetricTransformations: [
+            {
+              MetricName: 'PagesPaused',
+              MetricNamespace: 'Recurrent/Test',
+              MetricValue: '1',
+              Unit: 'Count',
+            },
+          ],
+        });
+        alarmOn('PagesPaused', { Namespace: 'Recurrent/Test', Threshold: 1 });
+      },
+    );
 
     it.each(['sender', 'webhook'] as const)(
       `counts "${TOPIC_PAUSED_LOG_MESSAGE}" lines of the %s and alarms on one`,

@@ -6,6 +6,7 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '#lib/domain/ports.ts';
+import type { PagePolicyStore } from '#lib/domain/safety/page-policy.ts';
 import type { HourBucket } from '#lib/domain/safety/stop-spike.ts';
 import type { TopicSafetyStore } from '#lib/domain/safety/watch-topics.ts';
 import type { PersonBudget } from '#lib/domain/sending/person-budget.ts';
@@ -423,6 +424,20 @@ export function memoryTopicSafety(table: MemoryTable): TopicSafetyStore & {
       delete topic.paused;
       topic.breakerSince = { ...since };
       return paused;
+    },
+  };
+}
+
+/** Meta's policy events on the Page, as `dynamoPagePolicy` records them: the newest wins. */
+export function memoryPagePolicy(table: MemoryTable): PagePolicyStore {
+  return {
+    async recordPolicy(pageId, policy, pausedReason) {
+      const page = table.pages.get(pageId);
+      if (!page || (page.policy !== undefined && page.policy.at >= policy.at)) return false;
+      table.writes.push({ kind: 'recordPolicy', key: pageId });
+      page.policy = structuredClone(policy);
+      if (pausedReason !== undefined) Object.assign(page, { status: 'paused', pausedReason });
+      return true;
     },
   };
 }

@@ -111,6 +111,8 @@ export async function putPage(
     page.heldUntil = stored.heldUntil;
     if (stored.heldReason !== undefined) page.heldReason = stored.heldReason;
   }
+  // Meta's newest policy event stays on record: an older one arriving later must not win.
+  if (stored?.policy !== undefined) page.policy = stored.policy;
   if (page.status === 'paused') {
     page.pausedReason =
       stored?.status === 'paused' && stored.pausedReason !== undefined
