@@ -34,6 +34,7 @@ const pageItem = z.object({
       at: z.number(),
     })
     .optional(),
+  quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
 });
 
 const topicItem = z.object({
@@ -59,6 +60,7 @@ const topicItem = z.object({
     })
     .optional(),
   breakerSince: z.object({ at: z.number(), sends: z.number(), stops: z.number() }).optional(),
+  quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
 });
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });

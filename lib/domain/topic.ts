@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { QuietHours } from './page.ts';
 
 /** How often a topic sends: every day, once a week on `weekday`, or once a month on `dayOfMonth`. */
 export const cadenceSchema = z.enum(['DAILY', 'WEEKLY', 'MONTHLY']);
@@ -35,6 +36,8 @@ export interface Topic {
   paused?: TopicPause;
   /** Where the breaker's 24 h starts after an operator's resume (the counts before it are done). */
   breakerSince?: BreakerStart;
+  /** The topic's own quiet hours, over its Page's (`lib/domain/safety/quiet-hours.ts`). */
+  quietHours?: QuietHours;
 }
 
 /** Why the stop-spike breaker paused a topic: the 24 h that tripped it. */

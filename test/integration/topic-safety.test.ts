@@ -209,3 +209,68 @@ describe('the admin API and a paused topic', () => {
     expect(await storedTopic(pageId, 'nope')).toBeUndefined();
   });
 });
+
+describe('the admin API and quiet hours', () => {
+  it('refuses a topic whose send time is inside the quiet hours, storing nothing', async () => {
+    const pageId = await aPage();
+
+    const answer = await call(
+      'PUT',
+      '/admin/topics/early',
+      aTopicBody(pageId, { sendTime: '07:00' }),
+    );
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toBe(
+      'sendTime: 07:00 is inside the default quiet hours 21:00-08:00, when nothing is sent; choose another time or set quietHours',
+    );
+    expect(await storedTopic(pageId, 'early')).toBeUndefined();
+  });
+
+  it.each([
+    [{ start: '7:00', end: '08:00' }, 'quietHours.start: must be HH:mm, 00:00 to 23:59'],
+    [{ start: '21:00', end: '24:00' }, 'quietHours.end: must be HH:mm, 00:00 to 23:59'],
+    ['21:00-08:00', 'quietHours: must be {"start": "HH:mm", "end": "HH:mm"}'],
+  ])('refuses quiet hours %o that are not HH:mm, naming the field', async (quietHours, message) => {
+    const pageId = await aPage();
+
+    const topic = await call('PUT', '/admin/topics/t', aTopicBody(pageId, { quietHours }));
+    const page = await call('PUT', `/admin/pages/${pageId}`, { quietHours });
+
+    expect(topic).toMatchObject({ status: 400, body: { error: { message } } });
+    expect(page).toMatchObject({ status: 400, body: { error: { message } } });
+    expect(await storedTopic(pageId, 't')).toBeUndefined();
+  });
+
+  it('saves a topic with quiet hours of its own, and a Page’s that silence none of its topics', async () => {
+    const pageId = await aPage();
+    const own = { start: '22:00', end: '06:00' };
+
+    const topic = await call(
+      'PUT',
+      '/admin/topics/early',
+      aTopicBody(pageId, { sendTime: '07:00', quietHours: own }),
+    );
+    const page = await call('PUT', `/admin/pages/${pageId}`, {
+      quietHours: { start: '20:00', end: '09:00' },
+    });
+
+    expect(topic).toMatchObject({ status: 200, body: { topic: { quietHours: own } } });
+    expect(page).toMatchObject({ status: 200, body: { page: { quietHours: { start: '20:00' } } } });
+  });
+
+  it('refuses Page quiet hours that would silence one of its topics, changing nothing', async () => {
+    const pageId = await aPage();
+    await call('PUT', '/admin/topics/evening', aTopicBody(pageId, { sendTime: '19:30' }));
+
+    const answer = await call('PUT', `/admin/pages/${pageId}`, {
+      quietHours: { start: '19:00', end: '08:00' },
+    });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toMatch(/^quietHours: topic evening sends at 19:30/);
+    const pages = await call('GET', '/admin/pages');
+    const stored = pages.body.items.find((item: { pageId: string }) => item.pageId === pageId);
+    expect(stored.quietHours).toBeUndefined();
+  });
+});

@@ -14,6 +14,8 @@ import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
+import { quietHoursSchema } from '../safety/quiet-hours.ts';
+import { refuseQuietSendTime } from '../safety/quiet-hours-check.ts';
 import { keptBreakerState, stopThresholdOf } from '../safety/stop-spike.ts';
 import { subscriptionId } from '../subscription.ts';
 import {
@@ -123,6 +125,7 @@ const topicBodySchema = z
       .min(0, 'must be a percentage from 0 to 100')
       .max(100, 'must be a percentage from 0 to 100')
       .optional(),
+    quietHours: quietHoursSchema.optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -206,6 +209,7 @@ export async function putTopic(
   const topic: Topic = { ...input.topic, createdAt: stored?.createdAt ?? deps.clock.now() };
   // The stop-spike breaker's pause survives an operator's save: only a resume lifts it.
   Object.assign(topic, keptBreakerState(stored));
+  refuseQuietSendTime(page, topic);
   // Meta's 7-day limit and its token list know a topic by title only: titles must be unique.
   const namesake = topics.find(
     (candidate) => candidate.topicId !== topic.topicId && candidate.title === topic.title,

@@ -1,5 +1,6 @@
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
 import { isHeld, type Page } from '../page.ts';
+import { describeQuietHours, isQuiet, quietHoursFor } from '../safety/quiet-hours.ts';
 import { isStopOrBlock } from '../safety/stop-spike.ts';
 import type { SendAnswer } from '../safety/watch-topics.ts';
 import type { SendJob } from '../send-job.ts';
@@ -127,6 +128,12 @@ export function judgeJob(
     if (budget.kind === 'skip')
       return { kind: 'skip', reason: 'person-budget', detail: budget.detail };
     notBefore = Math.max(notBefore, budget.freeAt);
+  }
+  const quiet = quietHoursFor(page, topic);
+  // Late (a caught-up run, a stale retry) or held back until then: never at night.
+  if (isQuiet(Math.max(now, notBefore), subscription.timezone, quiet)) {
+    const detail = `${describeQuietHours(quiet)} in ${subscription.timezone}`;
+    return { kind: 'skip', reason: 'quiet-hours', detail };
   }
   if (notBefore - now > options.maxWaitMs) {
     return { kind: 'defer', reason: 'cooldown', delayMs: notBefore - now };

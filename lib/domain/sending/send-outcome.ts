@@ -33,7 +33,9 @@ export type SkipReason =
   /** Meta answered that the MM API does not serve the region: the subscription needs the other route. */
   | 'region'
   /** The stop-spike breaker paused the topic (`lib/domain/safety/stop-spike.ts`). */
-  | 'topic-paused';
+  | 'topic-paused'
+  /** The send would reach the person inside their quiet hours (`safety/quiet-hours.ts`). */
+  | 'quiet-hours';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =

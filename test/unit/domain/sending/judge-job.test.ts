@@ -153,3 +153,38 @@ describe('sendBatch: the stop-spike breaker', () => {
     expect(w.table.topics.get('1001#deals')?.paused).toMatchObject({ sends: 200, stops: 7 });
   });
 });
+
+describe('judgeJob: quiet hours', () => {
+  const options = DEFAULT_SENDER_OPTIONS;
+  // 09:00:30 UTC is 01:00 in Los Angeles: a late job there would reach the person at night.
+  const lateThere = aSubscription({ timezone: 'America/Los_Angeles' });
+
+  it('skips a send that would reach the person inside 21:00-08:00 their time', () => {
+    const found = { page: aPage(), topic: aTopic(), subscription: lateThere };
+
+    expect(judgeJob(aJob(), found, NOW, options)).toEqual({
+      kind: 'skip',
+      reason: 'quiet-hours',
+      detail: '21:00-08:00 in America/Los_Angeles',
+    });
+  });
+
+  it('sends when the topic’s own quiet hours allow it, over the Page’s', () => {
+    const topic = aTopic({ quietHours: { start: '02:00', end: '06:00' } });
+    const page = aPage({ quietHours: { start: '00:00', end: '08:00' } });
+
+    expect(judgeJob(aJob(), { page, topic, subscription: lateThere }, NOW, options).kind).toBe(
+      'send',
+    );
+  });
+
+  it('skips a job whose cooldown would hold it until the quiet hours', () => {
+    // Paris, 10:00:30: Meta's 48 h cooldown ends at 22:00, inside the quiet hours.
+    const lastSentAt = NOW - 48 * HOUR_MS + 12 * HOUR_MS;
+    const subscription = aSubscription({ lastSlot: SLOT - 4 * 86_400_000, lastSentAt });
+
+    expect(
+      judgeJob(aJob(), { page: aPage(), topic: aTopic(), subscription }, NOW, options),
+    ).toMatchObject({ kind: 'skip', reason: 'quiet-hours' });
+  });
+});
