@@ -29,7 +29,7 @@ async function call(runtime: Runtime, method: string, path: string, body?: unkno
 }
 
 /** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => Promise<boolean>, timeoutMs = 30_000) {
+async function until(done: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error('the awaited state never came');
@@ -111,7 +111,7 @@ describe('policy enforcement webhooks end to end', () => {
     );
     await runDay('2026-11-23');
     expect(sentTo()).toHaveLength(0);
-  });
+  }, 90_000);
 
   it('logs and ignores an unknown action, answering Meta 200, the older spelling too', async () => {
     await policy({ action: 'suspend', reason: 'x', key: 'policy-enforcement' });
@@ -126,7 +126,7 @@ describe('policy enforcement webhooks end to end', () => {
       }),
     );
     expect(await page()).toMatchObject({ status: 'paused', policy: { action: 'block' } });
-  });
+  }, 90_000);
 
   it('shows an unblock; sends resume once the operator sets the Page active', async () => {
     await policy({ action: 'unblock' });
@@ -138,5 +138,5 @@ describe('policy enforcement webhooks end to end', () => {
     await runDay('2026-11-24');
 
     expect(sentTo()).toHaveLength(PEOPLE.length);
-  });
+  }, 90_000);
 });

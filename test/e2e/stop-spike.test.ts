@@ -39,7 +39,7 @@ async function moveClock(runtime: Runtime, to: number) {
 }
 
 /** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => Promise<boolean>, timeoutMs = 60_000) {
+async function until(done: () => Promise<boolean>, timeoutMs = 100_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error('the awaited state never came');
@@ -125,14 +125,14 @@ describe('the stop-spike breaker end to end', () => {
     expect(log.entries.filter((entry) => entry.message === TOPIC_PAUSED_LOG_MESSAGE)).toEqual([
       expect.objectContaining({ pageId: PAGE_ID, topicId: 'daily', stops: paused.stops }),
     ]);
-  });
+  }, 120_000);
 
   it('queues and sends nothing for the paused topic the next day', async () => {
     await runDay('2026-11-24');
 
     expect(sentOn('2026-11-24')).toBe(0);
     expect((await topic()).paused).toBeDefined();
-  });
+  }, 120_000);
 
   it('sends again after an operator resumes it, the stops that tripped it left behind', async () => {
     const resumed = await admin('POST', '/admin/topics/daily/resume', runtime, {
@@ -150,5 +150,5 @@ describe('the stop-spike breaker end to end', () => {
       .slice(linesBefore)
       .filter((entry) => entry.message === 'send job skipped' && entry.reason === 'topic-paused');
     expect(skipped).toEqual([]);
-  });
+  }, 120_000);
 });
