@@ -11,6 +11,7 @@ import {
   PAGE_HELD_LOG_MESSAGE,
   PAGE_PAUSED_LOG_MESSAGE,
   STATS_LOG_MESSAGE,
+  TOPIC_PAUSED_LOG_MESSAGE,
 } from '#lib/domain/stats.ts';
 import type { RecurrentFunction } from './function.ts';
 
@@ -98,6 +99,15 @@ export class RecurringNotificationsMonitoring extends Construct {
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
+    // Meta's policy enforcement webhooks pause a Page too: the same line, in the webhook's log.
+    new logs.MetricFilter(this, 'PagesPausedFromWebhook', {
+      logGroup: functions.webhook.logGroup,
+      metricNamespace: namespace,
+      metricName: 'PagesPaused',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', PAGE_PAUSED_LOG_MESSAGE),
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
     new logs.MetricFilter(this, 'PagesHeldFromSender', {
       logGroup: functions.sender.logGroup,
       metricNamespace: namespace,
@@ -106,6 +116,20 @@ export class RecurringNotificationsMonitoring extends Construct {
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
+    // The stop-spike breaker runs where stops are seen: the sender's refusals, the webhook's stops.
+    for (const [source, fn] of [
+      ['Sender', functions.sender],
+      ['Webhook', functions.webhook],
+    ] as const) {
+      new logs.MetricFilter(this, `TopicsPausedFrom${source}`, {
+        logGroup: fn.logGroup,
+        metricNamespace: namespace,
+        metricName: 'TopicsPaused',
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', TOPIC_PAUSED_LOG_MESSAGE),
+        metricValue: '1',
+        unit: cloudwatch.Unit.COUNT,
+      });
+    }
     const counted = (metricName: string, period: Duration) =>
       new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period });
 
@@ -152,12 +176,17 @@ export class RecurringNotificationsMonitoring extends Construct {
     this.alarm('PagePaused', {
       metric: counted('PagesPaused', fiveMinutes),
       threshold: 1,
-      alarmDescription: `A Page was paused after a Page-level Meta error (sender log "${PAGE_PAUSED_LOG_MESSAGE}"): fix the Page token or permissions, then resume it.`,
+      alarmDescription: `A Page was paused after a Page-level Meta error or a Meta policy warning or block (sender or webhook log "${PAGE_PAUSED_LOG_MESSAGE}"): fix the cause, then resume it.`,
     });
     this.alarm('PageHeld', {
       metric: counted('PagesHeld', fiveMinutes),
       threshold: 1,
       alarmDescription: `Meta holds a Page's Marketing Message sends (sender log "${PAGE_HELD_LOG_MESSAGE}"): a campaign not ready or a budget spent; see heldReason in GET /admin/pages.`,
+    });
+    this.alarm('TopicPaused', {
+      metric: counted('TopicsPaused', fiveMinutes),
+      threshold: 1,
+      alarmDescription: `A topic's stops and blocks over 24 h went above its threshold and it was paused (log "${TOPIC_PAUSED_LOG_MESSAGE}"): see paused in GET /admin/topics, then recurrent topics resume.`,
     });
     this.alarm('Api4xx', {
       metric: api.metricClientError({ statistic: 'Sum', period: fiveMinutes }),

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { table } from './format.ts';
 
-/** `recurrent topics put` and `recurrent topics list`. */
+/** `recurrent topics put`, `recurrent topics list` and `recurrent topics resume`. */
 export const TOPIC_COMMANDS: Record<string, Command> = {
   'topics put': {
     usage:
@@ -70,7 +70,7 @@ export const TOPIC_COMMANDS: Record<string, Command> = {
     render(body) {
       const { items } = z.object({ items: z.array(topicSchema) }).parse(body);
       if (items.length === 0) return 'No topics.';
-      return table(
+      const listed = table(
         ['TOPIC', 'TITLE', 'CADENCE', 'SENDS', 'PRIORITY'],
         items.map((topic) => [
           topic.topicId,
@@ -80,9 +80,35 @@ export const TOPIC_COMMANDS: Record<string, Command> = {
           priorityOf(topic),
         ]),
       );
+      return [listed, ...items.flatMap(pausedLines)].join('\n');
+    },
+  },
+  'topics resume': {
+    usage: 'topics resume --page <pageId> --id <topicId>',
+    summary: 'resume a topic the stop-spike breaker paused: its 24 h start again now',
+    options: ['page', 'id'],
+    required: ['page', 'id'],
+    build: (values) => ({
+      method: 'POST',
+      path: `/admin/topics/${encodeURIComponent(values.id ?? '')}/resume`,
+      body: { pageId: values.page },
+    }),
+    render(body) {
+      const { pageId, topicId, resumed, pause } = z
+        .object({
+          pageId: z.string(),
+          topicId: z.string(),
+          resumed: z.boolean(),
+          pause: pauseSchema.optional(),
+        })
+        .parse(body);
+      if (!resumed || !pause) return `Topic ${topicId} of Page ${pageId} was not paused.`;
+      return `Topic ${topicId} of Page ${pageId} resumed; it was paused at ${new Date(pause.at).toISOString()}: ${pause.reason}.`;
     },
   },
 };
+
+const pauseSchema = z.object({ at: z.number(), reason: z.string() });
 
 const topicSchema = z.looseObject({
   pageId: z.string(),
@@ -92,7 +118,17 @@ const topicSchema = z.looseObject({
   effectiveCadence: z.string(),
   priority: z.number().optional(),
   budgetRank: z.number().optional(),
+  paused: pauseSchema.optional(),
 });
+
+/** The line under the table that says a topic is paused, why, and how to resume it. */
+function pausedLines(topic: z.infer<typeof topicSchema>): string[] {
+  if (!topic.paused) return [];
+  const since = new Date(topic.paused.at).toISOString();
+  return [
+    `PAUSED ${topic.topicId} since ${since}: ${topic.paused.reason} (recurrent topics resume --page ${topic.pageId} --id ${topic.topicId})`,
+  ];
+}
 
 /**
  * A topic's priority, and on the Marketing Message route its rank among the Page's topics for

@@ -24,6 +24,7 @@ import { parseOptInRequest, requestOptIn } from '#lib/domain/admin/optin-request
 import { listPages, parsePutPage, putPage } from '#lib/domain/admin/pages.ts';
 import type { AdminDeps } from '#lib/domain/admin/ports.ts';
 import { parseReconcile, reconcilePage } from '#lib/domain/admin/reconcile.ts';
+import { parseResumeTopic, resumeTopic } from '#lib/domain/admin/resume-topic.ts';
 import { parseAdminFanout, runAdminFanout } from '#lib/domain/admin/run-fanout-now.ts';
 import {
   isReconcileSchedule,
@@ -75,6 +76,11 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
       method: 'PUT',
       path: '/admin/topics/{topicId}',
       handler: (r, timeLeft) => putTopic(parsePutTopic(r), deps, timeLeft),
+    },
+    {
+      method: 'POST',
+      path: '/admin/topics/{topicId}/resume',
+      handler: (r) => resumeTopic(parseResumeTopic(r), deps),
     },
     {
       method: 'POST',

@@ -4,7 +4,8 @@ import type { FaultConfig, MetaSimulator, RateLimitBurst } from './meta-simulato
 
 /**
  * Fault injection for the built-in Meta simulator, by configuration: `META_SIMULATOR_FAULTS`
- * (JSON) at start, or `POST /_local/simulator/faults` and `/_local/simulator/rate-limit-burst`.
+ * (JSON) at start, or `POST /_local/simulator/faults` and `/_local/simulator/rate-limit-burst`;
+ * `POST /_local/simulator/policy-enforcement` sends Meta's policy webhook for a Page.
  */
 const injectedErrorSchema = z.strictObject({
   token: z.string().min(1).optional(),
@@ -45,6 +46,14 @@ const rateLimitBurstSchema = z.strictObject({
   code: z.union([z.literal(4), z.literal(32), z.literal(613), z.literal(80006)]).optional(),
 });
 
+/** Meta warning, blocking or unblocking a Page (any action, so unknown ones can be sent too). */
+const policySchema = z.strictObject({
+  pageId: z.string().min(1),
+  action: z.string().min(1),
+  reason: z.string().optional(),
+  key: z.enum(['policy_enforcement', 'policy-enforcement']).optional(),
+});
+
 /** Parses fault settings; a bad one is an InvalidInputError naming the field. */
 export function parseFaults(input: unknown): FaultConfig {
   return parseWith(faultConfigSchema, input, 'faults') as FaultConfig;
@@ -60,12 +69,19 @@ export function controlSimulator(
     simulator.setFaults(parseFaults(input));
     return { faults: simulator.faults() };
   }
+  if (action === 'policy-enforcement') {
+    const { pageId, ...policy } = parseWith(policySchema, input, 'policy') as z.infer<
+      typeof policySchema
+    >;
+    simulator.policyEnforcement(pageId, policy);
+    return { policyEnforcement: 'sent' };
+  }
   if (action === 'rate-limit-burst') {
     simulator.rateLimitBurst(parseWith(rateLimitBurstSchema, input, 'burst') as RateLimitBurst);
     return { burst: 'started' };
   }
   throw new InvalidInputError(
-    `unknown simulator control '${action}': use faults or rate-limit-burst`,
+    `unknown simulator control '${action}': use faults, rate-limit-burst or policy-enforcement`,
   );
 }
 

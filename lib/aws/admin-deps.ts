@@ -14,6 +14,7 @@ import { dynamoPageIndex } from './dynamo-page-index.ts';
 import { dynamoPendingUnsubscribes, dynamoReconcileStore } from './dynamo-reconcile-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoTopicSafety } from './dynamo-topic-safety.ts';
 import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
 import { fanoutDeps } from './fanout-deps.ts';
 import { sqsQueueDepths, type WatchedQueue } from './sqs-queue-depths.ts';
@@ -62,5 +63,6 @@ export function adminDeps(
     log: parts.log,
     editions: dynamoEditions(dynamo, config.table),
     editionResults: dynamoEditionResults(dynamo, config.table),
+    safety: dynamoTopicSafety(dynamo, config.table),
   };
 }

@@ -28,6 +28,14 @@ const pageItem = z.object({
   heldUntil: z.number().optional(),
   heldReason: z.string().optional(),
   defaultTopicId: z.string().optional(),
+  policy: z
+    .object({
+      action: z.enum(['warning', 'block', 'unblock']),
+      reason: z.string().optional(),
+      at: z.number(),
+    })
+    .optional(),
+  quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
 });
 
 const topicItem = z.object({
@@ -42,6 +50,19 @@ const topicItem = z.object({
   priority: z.number().optional(),
   createdAt: z.number().optional(),
   whenNoEdition: whenNoEditionSchema.optional(),
+  stopThreshold: z.number().optional(),
+  paused: z
+    .object({
+      at: z.number(),
+      reason: z.string(),
+      sends: z.number(),
+      stops: z.number(),
+      ratePercent: z.number(),
+      thresholdPercent: z.number(),
+    })
+    .optional(),
+  breakerSince: z.object({ at: z.number(), sends: z.number(), stops: z.number() }).optional(),
+  quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
 });
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });

@@ -53,6 +53,14 @@ export const keys = {
     pk: `UNSUB#${pageId}`,
     sk: `PSID#${psid}`,
   }),
+  /**
+   * One topic's sends and stops in one UTC hour, for the stop-spike breaker: a partition per
+   * topic, so its last 24 hours are one Query; the hour is zero-padded to sort as a number.
+   */
+  safetyHour: (pageId: string, topicId: string, hour: number) => ({
+    pk: `SAFETY#${pageId}#${topicId}`,
+    sk: `HOUR#${String(hour).padStart(8, '0')}`,
+  }),
   /** The last completed fan-out run of a cadence. */
   fanoutRun: (cadence: Cadence) => ({ pk: `RUN#${cadence}`, sk: 'STATE' }),
   /** Sort key in the Page index: topic, then person, so one topic's subscriptions are contiguous. */
@@ -170,4 +178,10 @@ export function parseTopicZoneEntry(entry: string): DuePlacement | undefined {
   return at >= 0 && cadence.success
     ? { cadence: cadence.data, zone: entry.slice(at + 1) }
     : undefined;
+}
+
+/** The hour of a `safetyHour` sort key, or undefined for another item's. */
+export function safetyHourOf(sk: string): number | undefined {
+  const match = /^HOUR#(\d{8})$/.exec(sk);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }

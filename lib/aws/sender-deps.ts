@@ -9,6 +9,7 @@ import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
 import { dynamoSendStore } from './dynamo-send-store.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoTopicSafety } from './dynamo-topic-safety.ts';
 import { dynamoTrackedSends } from './dynamo-tracked-sends.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
 
@@ -33,6 +34,7 @@ export function senderDeps(
     queue: sqsSendQueue(sqs, config.queueUrl),
     stats: dynamoStatsStore(dynamo, config.table),
     tracked: dynamoTrackedSends(dynamo, config.table),
+    safety: dynamoTopicSafety(dynamo, config.table),
     graph: parts.graph,
     clock: parts.clock,
     log: parts.log,

@@ -5,8 +5,10 @@ import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
 import { dynamoEventArchive } from './dynamo-event-archive.ts';
+import { dynamoPagePolicy } from './dynamo-page-policy.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
+import { dynamoTopicSafety } from './dynamo-topic-safety.ts';
 import { dynamoTrackedSends } from './dynamo-tracked-sends.ts';
 import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
 
@@ -24,6 +26,8 @@ export function webhookDeps(
     contacts: dynamoContactStore(client, table),
     stats: dynamoStatsStore(client, table),
     tracked: dynamoTrackedSends(client, table),
+    safety: dynamoTopicSafety(client, table),
+    policies: dynamoPagePolicy(client, table),
     clock,
     log,
   };

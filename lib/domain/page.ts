@@ -29,6 +29,28 @@ export interface Page {
    * Meta's own invites) join when a reconcile finds them; without it they are only counted.
    */
   defaultTopicId?: string;
+  /** Meta's newest policy enforcement event for the Page (`lib/domain/safety/page-policy.ts`). */
+  policy?: PagePolicy;
+  /** When no message may reach a person, in their zone; `QUIET_HOURS_DEFAULT` when absent. */
+  quietHours?: QuietHours;
+}
+
+/**
+ * A daily window, `HH:mm` to `HH:mm` local time, that may run past midnight (`21:00` to `08:00`);
+ * `start` equal to `end` is no quiet time at all.
+ */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** A `messaging_policy_enforcement` event as the Page keeps it: what Meta did, and when. */
+export interface PagePolicy {
+  action: 'warning' | 'block' | 'unblock';
+  /** Meta's reason; none on an unblock. */
+  reason?: string;
+  /** The event's timestamp: only a newer event replaces it. */
+  at: number;
 }
 
 /** Whether the Page's sends over its route are held by Meta at `now`. */

@@ -17,6 +17,12 @@ export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
 export const PAGE_HELD_LOG_MESSAGE = 'page held';
 
 /**
+ * The sender's and the webhook's log line when the stop-spike breaker pauses a topic (an
+ * alarm): stops and blocks over its sends in 24 h went above its threshold.
+ */
+export const TOPIC_PAUSED_LOG_MESSAGE = 'topic paused';
+
+/**
  * The stats "topic" where the webhook counts, per Page and day, marketing statuses no kept send
  * joins (`unmatched`). A topic of that id would share its item (as `_unknown` did before).
  */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { WhenNoEdition } from './editions/edition.ts';
+import type { QuietHours } from './page.ts';
 
 /** How often a topic sends: every day, once a week on `weekday`, or once a month on `dayOfMonth`. */
 export const cadenceSchema = z.enum(['DAILY', 'WEEKLY', 'MONTHLY']);
@@ -32,7 +33,40 @@ export interface Topic {
    * (`default`, when absent) or nothing at all (`skip`: no job, no cooldown used).
    */
   whenNoEdition?: WhenNoEdition;
+  /**
+   * Stops and blocks per 100 sends over 24 h above which the topic pauses (0 to 100,
+   * `lib/domain/safety/stop-spike.ts`); `STOP_THRESHOLD_DEFAULT` when absent.
+   */
+  stopThreshold?: number;
+  /** Set while the stop-spike breaker holds the topic: nothing is queued or sent for it. */
+  paused?: TopicPause;
+  /** Where the breaker's 24 h starts after an operator's resume (the counts before it are done). */
+  breakerSince?: BreakerStart;
+  /** The topic's own quiet hours, over its Page's (`lib/domain/safety/quiet-hours.ts`). */
+  quietHours?: QuietHours;
 }
+
+/** Why the stop-spike breaker paused a topic: the 24 h that tripped it. */
+export interface TopicPause {
+  at: number;
+  reason: string;
+  sends: number;
+  stops: number;
+  /** Stops and blocks per 100 sends over the 24 h. */
+  ratePercent: number;
+  thresholdPercent: number;
+}
+
+/** An operator's resume: the hour it fell in counts only what came after these counts. */
+export interface BreakerStart {
+  at: number;
+  /** That hour's counts when the topic was resumed. */
+  sends: number;
+  stops: number;
+}
+
+/** The stop rate, in percent, above which a topic that names none pauses. */
+export const STOP_THRESHOLD_DEFAULT = 3;
 
 /** The range of a topic's `priority`: whole numbers, higher goes first. */
 export const TOPIC_PRIORITY_MIN = 0;

@@ -60,6 +60,7 @@ import {
 } from './faults.ts';
 import type { RateLimitCode } from './graph-errors.ts';
 import { createGraphRoutes } from './graph-routes.ts';
+import type { PolicyEnforcement } from './meta-events.ts';
 import {
   createMetaModel,
   type ModelBehaviour,
@@ -81,6 +82,7 @@ import {
 export type { SimulatorCounters, SimulatorStatus } from './counters.ts';
 export type { FaultConfig, GraphRoute, InjectedError, RateLimitBurst } from './faults.ts';
 export type { BlockedError, RateLimitCode, RejectReason } from './graph-errors.ts';
+export type { PolicyEnforcement } from './meta-events.ts';
 export {
   type ModelBehaviour,
   type PageSetup,
@@ -186,6 +188,8 @@ export interface MetaSimulator {
   /** Sends to the person answer 551/1545041 (or 200/1545041) from now on. No webhook. */
   personBlocks(pageId: string, psid: string): void;
   personUnblocks(pageId: string, psid: string): void;
+  /** Delivers a `messaging_policy_enforcement` event for the Page (warning, block, unblock). */
+  policyEnforcement(pageId: string, policy: PolicyEnforcement): void;
 
   setWebhookUrl(url: string | undefined): void;
   /** Meta unsubscribes a Page after giving up a delivery; this subscribes it again. */
@@ -286,6 +290,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     personOptsOut: (pageId, psid) => model.personOptsOut(pageId, psid),
     personBlocks: (pageId, psid) => model.personBlocks(pageId, psid),
     personUnblocks: (pageId, psid) => model.personUnblocks(pageId, psid),
+    policyEnforcement: (pageId, policy) => model.policyEnforcement(pageId, policy),
     setWebhookUrl: (url) => delivery.setUrl(url),
     resubscribe: (pageId) => delivery.resubscribe(pageId),
     isSubscribed: (pageId) => delivery.isSubscribed(pageId),

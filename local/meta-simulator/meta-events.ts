@@ -198,3 +198,32 @@ export function marketingEvent(
   if (shape === 'bare') return { kind: 'bare', pageId: send.pageId, dueAt: at, body: value };
   return { kind: 'change', pageId: send.pageId, dueAt: at, change: { field, value } };
 }
+
+/** What Meta did to a Page; any `action` is sent as given, so tests can send unknown ones. */
+export interface PolicyEnforcement {
+  action: string;
+  reason?: string;
+  key?: 'policy_enforcement' | 'policy-enforcement';
+}
+
+/**
+ * A `messaging_policy_enforcement` event (META_PLATFORM.md section 3): Meta warns, blocks or
+ * unblocks the Page; no `reason` on an unblock. `key` picks the older hyphenated spelling.
+ */
+export function policyEnforcementEvent(
+  pageId: string,
+  at: number,
+  policy: PolicyEnforcement,
+): OutgoingEvent {
+  const { action, reason, key = 'policy_enforcement' } = policy;
+  return {
+    kind: 'messaging',
+    pageId,
+    dueAt: at,
+    event: {
+      recipient: { id: pageId },
+      timestamp: at,
+      [key]: { action, ...(reason !== undefined && action !== 'unblock' && { reason }) },
+    },
+  };
+}

@@ -1,6 +1,12 @@
 import { graphErrors } from './graph-errors.ts';
 import { numericId } from './ids.ts';
-import { inboundEvent, optInEvent, statusEvent } from './meta-events.ts';
+import {
+  inboundEvent,
+  optInEvent,
+  type PolicyEnforcement,
+  policyEnforcementEvent,
+  statusEvent,
+} from './meta-events.ts';
 import {
   checkZone,
   createToken,
@@ -225,6 +231,12 @@ export function peopleActions(state: ModelState) {
 
     personUnblocks(pageId: string, psid: string): void {
       personOf(state, pageId, psid).blocked = false;
+    },
+
+    /** Meta warns, blocks or unblocks the Page: a policy enforcement webhook, nothing else. */
+    policyEnforcement(pageId: string, policy: PolicyEnforcement): void {
+      pageOf(state, pageId);
+      emit(policyEnforcementEvent(pageId, clock.now(), policy));
     },
   };
 }

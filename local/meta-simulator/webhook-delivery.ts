@@ -293,5 +293,8 @@ function fieldOf(event: OutgoingEvent): string {
   }
   if ('optin' in event.event) return 'messaging_optins';
   if ('message' in event.event) return 'messages';
+  if ('policy_enforcement' in event.event || 'policy-enforcement' in event.event) {
+    return 'messaging_policy_enforcement';
+  }
   return 'messaging';
 }

@@ -6,6 +6,7 @@ import {
   PAGE_HELD_LOG_MESSAGE,
   PAGE_PAUSED_LOG_MESSAGE,
   STATS_LOG_MESSAGE,
+  TOPIC_PAUSED_LOG_MESSAGE,
 } from '#lib/domain/stats.ts';
 import {
   FANOUT_SCHEDULES,
@@ -587,21 +588,43 @@ describe('RecurringNotifications with its defaults', () => {
       alarmOn('5xx', { Namespace: 'AWS/ApiGateway', Dimensions: api, Threshold: 5 });
     });
 
-    it(`counts "${PAGE_PAUSED_LOG_MESSAGE}" lines of the sender and alarms on one`, () => {
-      template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: { Ref: functionProps('sender').LoggingConfig.LogGroup.Ref },
-        FilterPattern: `{ $.message = "${PAGE_PAUSED_LOG_MESSAGE}" }`,
-        MetricTransformations: [
-          {
-            MetricName: 'PagesPaused',
-            MetricNamespace: 'Recurrent/Test',
-            MetricValue: '1',
-            Unit: 'Count',
-          },
-        ],
-      });
-      alarmOn('PagesPaused', { Namespace: 'Recurrent/Test', Threshold: 1 });
-    });
+    it.each(['sender', 'webhook'] as const)(
+      `counts "${PAGE_PAUSED_LOG_MESSAGE}" lines of the %s and alarms on one`,
+      (name) => {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: functionProps(name).LoggingConfig.LogGroup.Ref },
+          FilterPattern: `{ $.message = "${PAGE_PAUSED_LOG_MESSAGE}" }`,
+          MetricTransformations: [
+            {
+              MetricName: 'PagesPaused',
+              MetricNamespace: 'Recurrent/Test',
+              MetricValue: '1',
+              Unit: 'Count',
+            },
+          ],
+        });
+        alarmOn('PagesPaused', { Namespace: 'Recurrent/Test', Threshold: 1 });
+      },
+    );
+
+    it.each(['sender', 'webhook'] as const)(
+      `counts "${TOPIC_PAUSED_LOG_MESSAGE}" lines of the %s and alarms on one`,
+      (name) => {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: functionProps(name).LoggingConfig.LogGroup.Ref },
+          FilterPattern: `{ $.message = "${TOPIC_PAUSED_LOG_MESSAGE}" }`,
+          MetricTransformations: [
+            {
+              MetricName: 'TopicsPaused',
+              MetricNamespace: 'Recurrent/Test',
+              MetricValue: '1',
+              Unit: 'Count',
+            },
+          ],
+        });
+        alarmOn('TopicsPaused', { Namespace: 'Recurrent/Test', Threshold: 1 });
+      },
+    );
 
     it(`counts "${PAGE_HELD_LOG_MESSAGE}" lines of the sender and alarms on one`, () => {
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -644,8 +667,8 @@ describe('RecurringNotifications with its defaults', () => {
       },
     );
 
-    it('has 16 alarms, none with an action when no topic is given, and one dashboard', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
+    it('has 17 alarms, none with an action when no topic is given, and one dashboard', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 17);
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template.resourceCountIs('AWS::SNS::Topic', 0);

@@ -1150,7 +1150,10 @@ describe('POST /admin/topics/{topicId}/optin-requests', () => {
 describe('POST /admin/fanout', () => {
   it('runs the fan-out as if its schedule fired at the given time', async () => {
     const { pageId } = await aPage({ timezone: 'UTC' });
-    const topic = await aTopic(pageId, { sendTime: '06:00' });
+    const topic = await aTopic(pageId, {
+      sendTime: '06:00',
+      quietHours: { start: '22:00', end: '05:00' },
+    });
     const optIn = anOptIn({ pageId, topicId: topic.topicId, timezone: 'UTC' });
     await webhookEvents([optIn]);
     await drainQueue(queue);

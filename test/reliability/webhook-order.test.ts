@@ -114,7 +114,8 @@ function planEvents(): PlannedEvent[] {
       parsed.length !== 1 ||
       !event ||
       event.kind === 'inbound' ||
-      event.kind === 'marketing-status'
+      event.kind === 'marketing-status' ||
+      event.kind === 'policy'
     )
       throw new Error(`the planned event ${i} does not parse as one subscription event`);
     planned.push({ raw, event });

@@ -6,6 +6,9 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '#lib/domain/ports.ts';
+import type { PagePolicyStore } from '#lib/domain/safety/page-policy.ts';
+import type { HourBucket } from '#lib/domain/safety/stop-spike.ts';
+import type { TopicSafetyStore } from '#lib/domain/safety/watch-topics.ts';
 import type { PersonBudget } from '#lib/domain/sending/person-budget.ts';
 import type { JobQueue, RateLimiter, SendStore } from '#lib/domain/sending/ports.ts';
 import {
@@ -379,4 +382,62 @@ export function storedSubscription(
 
 function copy<T>(item: T | undefined): T | undefined {
   return item === undefined ? undefined : structuredClone(item);
+}
+
+/** The stop-spike breaker's store, as `dynamoTopicSafety` keeps it: buckets, and the topic's pause. */
+export function memoryTopicSafety(table: MemoryTable): TopicSafetyStore & {
+  buckets: Map<string, HourBucket>;
+} {
+  const buckets = new Map<string, HourBucket>();
+  const bucketId = (pageId: string, topicId: string, hour: number) =>
+    `${pageId}#${topicId}#${hour}`;
+  return {
+    buckets,
+    async add(hour, activity) {
+      for (const { pageId, topicId, sends, stops } of activity) {
+        const id = bucketId(pageId, topicId, hour);
+        const bucket = buckets.get(id) ?? { hour, sends: 0, stops: 0 };
+        buckets.set(id, { hour, sends: bucket.sends + sends, stops: bucket.stops + stops });
+      }
+    },
+    async readHours(pageId, id, from, to) {
+      const found: HourBucket[] = [];
+      for (let hour = from; hour <= to; hour++) {
+        const bucket = buckets.get(bucketId(pageId, id, hour));
+        if (bucket) found.push({ ...bucket });
+      }
+      return found;
+    },
+    async pauseTopic(pageId, id, pause) {
+      const topic = table.topics.get(topicId(pageId, id));
+      // One pause, one alarm: a topic paused already (or deleted) is left alone.
+      if (!topic || topic.paused) return false;
+      table.writes.push({ kind: 'pauseTopic', key: topicId(pageId, id) });
+      topic.paused = structuredClone(pause);
+      return true;
+    },
+    async resumeTopic(pageId, id, since) {
+      const topic = table.topics.get(topicId(pageId, id));
+      if (!topic) return undefined;
+      table.writes.push({ kind: 'resumeTopic', key: topicId(pageId, id) });
+      const { paused } = topic;
+      delete topic.paused;
+      topic.breakerSince = { ...since };
+      return paused;
+    },
+  };
+}
+
+/** Meta's policy events on the Page, as `dynamoPagePolicy` records them: the newest wins. */
+export function memoryPagePolicy(table: MemoryTable): PagePolicyStore {
+  return {
+    async recordPolicy(pageId, policy, pausedReason) {
+      const page = table.pages.get(pageId);
+      if (!page || (page.policy !== undefined && page.policy.at >= policy.at)) return false;
+      table.writes.push({ kind: 'recordPolicy', key: pageId });
+      page.policy = structuredClone(policy);
+      if (pausedReason !== undefined) Object.assign(page, { status: 'paused', pausedReason });
+      return true;
+    },
+  };
 }

@@ -8,6 +8,8 @@ import {
   MIN_RATE_PER_SECOND,
   type Page,
 } from '../page.ts';
+import { quietHoursSchema } from '../safety/quiet-hours.ts';
+import { topicSilencedBy } from '../safety/quiet-hours-check.ts';
 import { isValidZone } from '../slots.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import type { AdminCatalog } from './ports.ts';
@@ -38,6 +40,8 @@ const pageBodySchema = z.strictObject({
   status: z.enum(['active', 'paused']).optional(),
   /** A topic of this Page; `null` removes it. */
   defaultTopicId: idSchema('default topic id').nullable().optional(),
+  /** When nothing reaches the Page's subscribers, in their zones; `null`: back to the default. */
+  quietHours: quietHoursSchema.nullable().optional(),
 });
 
 /** A Page change an operator asked for. */
@@ -110,6 +114,19 @@ export async function putPage(
   if (input.status !== 'active' && stored?.heldUntil !== undefined) {
     page.heldUntil = stored.heldUntil;
     if (stored.heldReason !== undefined) page.heldReason = stored.heldReason;
+  }
+  // Meta's newest policy event stays on record: an older one arriving later must not win.
+  if (stored?.policy !== undefined) page.policy = stored.policy;
+  const quietHours =
+    input.quietHours === null ? undefined : (input.quietHours ?? stored?.quietHours);
+  if (quietHours !== undefined) page.quietHours = quietHours;
+  if (input.quietHours !== undefined) {
+    const silenced = topicSilencedBy(page, await deps.catalog.listTopics(input.pageId));
+    if (silenced) {
+      throw new InvalidInputError(
+        `quietHours: topic ${silenced.topicId} sends at ${silenced.sendTime}, inside these quiet hours; move it or give it quietHours of its own first`,
+      );
+    }
   }
   if (page.status === 'paused') {
     page.pausedReason =

@@ -12,6 +12,7 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '../ports.ts';
+import type { TopicSafetyStore } from '../safety/watch-topics.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
 import type { QueueDepths, WebhookDeliveries } from './diagnostics.ts';
@@ -186,4 +187,6 @@ export interface AdminDeps {
   editions: EditionStore;
   /** What came of each edition: sends, skips, Meta's statuses. */
   editionResults: EditionResults;
+  /** The stop-spike breaker's counts and pauses: an operator resumes a topic through it. */
+  safety: TopicSafetyStore;
 }

@@ -16,6 +16,9 @@ import { idSchema } from '../ids.ts';
 import { assertSendableMessage } from '../message-rules.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
+import { quietHoursSchema } from '../safety/quiet-hours.ts';
+import { refuseQuietSendTime } from '../safety/quiet-hours-check.ts';
+import { keptBreakerState, stopThresholdOf } from '../safety/stop-spike.ts';
 import { UNMATCHED_TOPIC } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
 import {
@@ -121,6 +124,12 @@ const topicBodySchema = z
       .max(TOPIC_PRIORITY_MAX, `must be ${TOPIC_PRIORITY_MIN} to ${TOPIC_PRIORITY_MAX}`)
       .optional(),
     whenNoEdition: whenNoEditionSchema.optional(),
+    stopThreshold: z
+      .number({ error: 'must be a percentage from 0 to 100' })
+      .min(0, 'must be a percentage from 0 to 100')
+      .max(100, 'must be a percentage from 0 to 100')
+      .optional(),
+    quietHours: quietHoursSchema.optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -173,6 +182,7 @@ export function topicViews(topics: readonly Topic[], route: DeliveryRoute): Topi
     ...topic,
     effectiveCadence: effectiveCadence({ rule: topic, route }).description,
     priority: topicPriority(topic),
+    stopThreshold: stopThresholdOf(topic),
     ...(route === 'marketing_messages' && { budgetRank: ranked.indexOf(topic) + 1 }),
   }));
 }
@@ -215,6 +225,9 @@ export async function putTopic(
     ...(input.topic.priority === undefined &&
       stored?.priority !== undefined && { priority: stored.priority }),
   };
+  // The stop-spike breaker's pause survives an operator's save: only a resume lifts it.
+  Object.assign(topic, keptBreakerState(stored));
+  refuseQuietSendTime(page, topic);
   // Meta's 7-day limit and its token list know a topic by title only: titles must be unique.
   const namesake = topics.find(
     (candidate) => candidate.topicId !== topic.topicId && candidate.title === topic.title,

@@ -251,6 +251,8 @@ export function planPartitions(
   for (const { page, topics, zones } of plans) {
     if (page.status !== 'active') continue;
     for (const topic of topics) {
+      // Paused by the stop-spike breaker: no job is queued until an operator resumes it.
+      if (topic.paused) continue;
       const rule: SlotRule = {
         cadence,
         sendTime: topic.sendTime,

@@ -10,6 +10,12 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '../ports.ts';
+import {
+  applyPolicyEvents,
+  type PagePolicyStore,
+  type PolicyEvent,
+} from '../safety/page-policy.ts';
+import { type TopicSafetyStore, watchStops } from '../safety/watch-topics.ts';
 import { createStatsTally, STATS_LOG_MESSAGE } from '../stats.ts';
 import {
   type AppliedEvent,
@@ -39,6 +45,10 @@ export interface IngestDeps {
   stats: StatsStore;
   /** The MM sends status webhooks are joined to. */
   tracked: TrackedSendStore;
+  /** The stop-spike breaker, fed with the stops of each delivery; none: no topic is watched. */
+  safety?: TopicSafetyStore;
+  /** Where Meta's policy enforcement events pause a Page; none: they are only parsed. */
+  policies?: PagePolicyStore;
   clock: Clock;
   log: Log;
 }
@@ -84,10 +94,16 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
     recordInbound(parsed.events, deps),
   ]);
   await applyMarketingStatuses(parsed.events, deps, tally);
+  if (deps.policies)
+    await applyPolicyEvents(parsed.events.filter(isPolicyEvent), {
+      ...deps,
+      policies: deps.policies,
+    });
   await deps.stats.add(tally.increments());
   const totals = tally.totals();
   // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
   if (Object.keys(totals).length > 0) deps.log.info(STATS_LOG_MESSAGE, totals);
+  if (deps.safety) await watchStops(tally.increments(), { ...deps, safety: deps.safety });
   await deps.archive.markApplied(delivery.hash);
   await recordDelivery(parsed.events, receivedAt, deps);
   return { duplicate: false, applied: parsed.events.length, ignored: parsed.ignored.length };
@@ -108,6 +124,10 @@ async function recordDelivery(
       error: error instanceof Error ? error.name : String(error),
     });
   }
+}
+
+function isPolicyEvent(event: WebhookEvent): event is PolicyEvent {
+  return event.kind === 'policy';
 }
 
 function isSubscriptionEvent(event: WebhookEvent): event is SubscriptionEvent {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { InvalidInputError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
+import { POLICY_KEYS, type PolicyEvent, parsePolicyEnforcement } from '../safety/page-policy.ts';
 import { normaliseExpiry, type SubscriptionEvent } from '../subscription.ts';
 import { cadenceSchema } from '../topic.ts';
 import {
@@ -21,7 +22,8 @@ export type { MarketingStatusEvent } from './marketing-status.ts';
 export type WebhookEvent =
   | SubscriptionEvent
   | { kind: 'inbound'; pageId: string; psid: string; timestamp: number }
-  | MarketingStatusEvent;
+  | MarketingStatusEvent
+  | PolicyEvent;
 
 /** What a delivery held: the events to apply and what was skipped, with why. */
 export interface ParsedDelivery {
@@ -185,6 +187,13 @@ function parseMessaging(raw: unknown, pageId: string, entryTime: number, out: Pa
       return;
     }
     out.ignored.push('a message echo or a message without sender');
+    return;
+  }
+  const policyKey = POLICY_KEYS.find((key) => key in event);
+  if (policyKey !== undefined) {
+    const policy = parsePolicyEnforcement(event[policyKey], pageId, timestamp);
+    if ('ignored' in policy) out.ignored.push(policy.ignored);
+    else out.events.push(policy);
     return;
   }
   for (const [key, status] of Object.entries(MARKETING_FIELDS)) {

@@ -1,5 +1,8 @@
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
 import { isHeld, type Page } from '../page.ts';
+import { describeQuietHours, isQuiet, quietHoursFor } from '../safety/quiet-hours.ts';
+import { isStopOrBlock } from '../safety/stop-spike.ts';
+import type { SendAnswer } from '../safety/watch-topics.ts';
 import type { SendJob } from '../send-job.ts';
 import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
@@ -11,7 +14,7 @@ import {
   type PersonView,
 } from './person-budget.ts';
 import type { SenderOptions } from './ports.ts';
-import type { SkipReason } from './send-outcome.ts';
+import type { SendOutcome, SkipReason } from './send-outcome.ts';
 
 /** The decision for one job before any write, from what was read. */
 export type JobVerdict =
@@ -71,6 +74,7 @@ export function judgeJob(
     return { kind: 'skip', reason: 'page-paused', detail: page.pausedReason ?? 'paused' };
   }
   if (!topic) return { kind: 'skip', reason: 'topic-missing' };
+  if (topic.paused) return { kind: 'skip', reason: 'topic-paused', detail: topic.paused.reason };
   if (!subscription) return { kind: 'skip', reason: 'subscription-missing' };
   if (subscription.status !== 'active') {
     return { kind: 'skip', reason: 'subscription-inactive', detail: subscription.status };
@@ -125,6 +129,12 @@ export function judgeJob(
       return { kind: 'skip', reason: 'person-budget', detail: budget.detail };
     notBefore = Math.max(notBefore, budget.freeAt);
   }
+  const quiet = quietHoursFor(page, topic);
+  // Late (a caught-up run, a stale retry) or held back until then: never at night.
+  if (isQuiet(Math.max(now, notBefore), subscription.timezone, quiet)) {
+    const detail = `${describeQuietHours(quiet)} in ${subscription.timezone}`;
+    return { kind: 'skip', reason: 'quiet-hours', detail };
+  }
   if (notBefore - now > options.maxWaitMs) {
     return { kind: 'defer', reason: 'cooldown', delayMs: notBefore - now };
   }
@@ -176,4 +186,23 @@ export function earliestFor(subscription: Subscription, page: Page): number {
 /** An instant as ISO text, for log details. */
 export function iso(epochMs: number): string {
   return new Date(epochMs).toISOString();
+}
+
+/**
+ * What the stop-spike breaker counts of a batch's outcomes: each request that reached Meta,
+ * and each refusal that set a person stopped or unreachable (a stop or a block, as the Meta
+ * error table names them).
+ */
+export function safetyAnswers(
+  outcomes: readonly PromiseSettledResult<SendOutcome>[],
+): SendAnswer[] {
+  return outcomes.flatMap((outcome) => {
+    if (outcome.status !== 'fulfilled') return [];
+    const { value } = outcome;
+    const stopped =
+      value.kind === 'refused' && value.action !== 'page-paused' && isStopOrBlock(value.action);
+    if (value.kind !== 'sent' && !stopped) return [];
+    const { pageId, topicId } = value.job;
+    return [{ pageId, topicId, sent: value.kind === 'sent', stopped }];
+  });
 }

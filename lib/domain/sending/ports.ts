@@ -3,6 +3,7 @@ import type { Log } from '../../log.ts';
 import type { EditionStore } from '../editions/edition.ts';
 import type { GraphError } from '../meta-errors.ts';
 import type { Catalog, PersonKey, StatsStore, SubscriptionStore } from '../ports.ts';
+import type { TopicSafetyStore } from '../safety/watch-topics.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { TrackedSendStore } from '../tracked-send.ts';
 import type { PersonBudget } from './person-budget.ts';
@@ -168,6 +169,11 @@ export interface SenderDeps {
    * without it, as in benchmarks of the send path alone, nothing is kept.
    */
   tracked?: Pick<TrackedSendStore, 'record'>;
+  /**
+   * The stop-spike breaker's counts and pauses (`lib/domain/safety/`), fed once per batch;
+   * without it, as in benchmarks of the send path alone, no topic is watched.
+   */
+  safety?: TopicSafetyStore;
   clock: Clock;
   /** Waits `ms` of the clock's time (short waits for rate tokens). */
   sleep: (ms: number) => Promise<void>;

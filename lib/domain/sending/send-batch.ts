@@ -1,10 +1,18 @@
 import * as z from 'zod';
+import { activityOfAnswers, watchTopics } from '../safety/watch-topics.ts';
 import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
 import { claimFor, pausePage, sendClaimed } from './claim-and-send.ts';
 import { noteEditionDates, withEditions } from './edition-messages.ts';
-import { iso, isStale, type JobVerdict, judgeJob, type SendVerdict } from './judge-job.ts';
+import {
+  iso,
+  isStale,
+  type JobVerdict,
+  judgeJob,
+  type SendVerdict,
+  safetyAnswers,
+} from './judge-job.ts';
 import { loadJobs, topicKey } from './load-jobs.ts';
 import { sendForPage } from './page-pacing.ts';
 import { DEFAULT_SENDER_OPTIONS, type SenderDeps, type SenderOptions } from './ports.ts';
@@ -213,6 +221,18 @@ async function finish(
       // Lost here, a send's statuses count as unmatched: the send itself is done.
       () =>
         run.tracked.length && deps.tracked ? deps.tracked.record(run.tracked) : Promise.resolve(),
+    ],
+    [
+      'safety',
+      () =>
+        deps.safety
+          ? watchTopics(activityOfAnswers(safetyAnswers(outcomes)), {
+              safety: deps.safety,
+              topicOf: (pageId, topicId) => deps.catalog.getTopic(pageId, topicId),
+              clock: deps.clock,
+              log: deps.log,
+            })
+          : Promise.resolve(),
     ],
     ...[...run.pressures].map(([pageId, pressure]): [string, () => Promise<void>] => [
       `pressure ${pageId}`,

@@ -33,7 +33,11 @@ export type SkipReason =
   /** Meta answered that the MM API does not serve the region: the subscription needs the other route. */
   | 'region'
   /** The slot's local date has no edition and the topic skips such dates (`whenNoEdition`). */
-  | 'no-edition';
+  | 'no-edition'
+  /** The stop-spike breaker paused the topic (`lib/domain/safety/stop-spike.ts`). */
+  | 'topic-paused'
+  /** The send would reach the person inside their quiet hours (`safety/quiet-hours.ts`). */
+  | 'quiet-hours';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =
