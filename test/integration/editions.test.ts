@@ -20,6 +20,7 @@ import { anApiEvent } from '../support/api-event.ts';
 import { captureLog } from '../support/capture-log.ts';
 import { type GraphStandIn, startGraphStandIn } from '../support/graph-stand-in.ts';
 import { createTestQueue, drainQueue } from '../support/queue.ts';
+import { NO_QUIET_HOURS } from '../support/sender-harness.ts';
 import { createTestTable } from '../support/table.ts';
 
 const ADMIN_TOKEN = 'admin-token-for-editions';
@@ -64,7 +65,12 @@ async function call(
 async function aPage(): Promise<string> {
   const pageId = unique('77');
   const answer = await call('PUT', `/admin/pages/${pageId}`, {
-    body: { accessToken: `page-secret-${pageId}`, timezone: 'Europe/Paris' },
+    // No quiet hours: the sender runs on the wall clock, and these zones span the whole day.
+    body: {
+      accessToken: `page-secret-${pageId}`,
+      timezone: 'Europe/Paris',
+      quietHours: NO_QUIET_HOURS,
+    },
   });
   expect(answer.status).toBe(200);
   return pageId;

@@ -24,7 +24,7 @@ import type { Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
 import { type GraphStandIn, startGraphStandIn } from '../support/graph-stand-in.ts';
 import { describePersonBudgetContract } from '../support/send-store-contract.ts';
-import { aSenderHandler, sqsRecordOf } from '../support/sender-harness.ts';
+import { aSenderHandler, NO_QUIET_HOURS, sqsRecordOf } from '../support/sender-harness.ts';
 import { createTestTable } from '../support/table.ts';
 
 const DAY_MS = 86_400_000;
@@ -63,6 +63,7 @@ async function aPage(
     ratePerSecond: 20,
     timezone: ZONE,
     status: 'active',
+    quietHours: NO_QUIET_HOURS,
   };
   const catalog = dynamoCatalog(db.client, db.table);
   await catalog.putPage(page);

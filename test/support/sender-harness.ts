@@ -46,7 +46,13 @@ export function aSenderHandler(wiring: {
   );
 }
 
-/** Registers a Page and one topic of it in the table, as the admin API would. */
+/**
+ * Quiet hours that are none (equal start and end). The harness's sender runs on the wall
+ * clock, so a test under the default 21:00-08:00 would pass or fail by the time of day it runs.
+ */
+export const NO_QUIET_HOURS = { start: '00:00', end: '00:00' } as const;
+
+/** Registers a Page (without quiet hours unless it names some) and one topic of it, as the admin API would. */
 export async function putPageWithTopic(
   client: DynamoDBDocumentClient,
   table: string,
@@ -54,7 +60,10 @@ export async function putPageWithTopic(
   topic: Omit<Topic, 'pageId'>,
 ): Promise<void> {
   const catalog = dynamoCatalog(client, table);
-  await Promise.all([catalog.putPage(page), catalog.putTopic({ ...topic, pageId: page.pageId })]);
+  await Promise.all([
+    catalog.putPage({ quietHours: NO_QUIET_HOURS, ...page }),
+    catalog.putTopic({ ...topic, pageId: page.pageId }),
+  ]);
 }
 
 /** The record the SQS event source mapping would hand the sender for a received message. */
