@@ -38,6 +38,16 @@ const pageItem = z.object({
   quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
 });
 
+/** A topic's stored pause (`Topic.paused`): the stop-spike breaker's adapter reads it too. */
+export const pauseItem = z.object({
+  at: z.number(),
+  reason: z.string(),
+  sends: z.number(),
+  stops: z.number(),
+  ratePercent: z.number(),
+  thresholdPercent: z.number(),
+});
+
 const topicItem = z.object({
   pageId: z.string(),
   topicId: z.string(),
@@ -51,16 +61,7 @@ const topicItem = z.object({
   createdAt: z.number().optional(),
   whenNoEdition: whenNoEditionSchema.optional(),
   stopThreshold: z.number().optional(),
-  paused: z
-    .object({
-      at: z.number(),
-      reason: z.string(),
-      sends: z.number(),
-      stops: z.number(),
-      ratePercent: z.number(),
-      thresholdPercent: z.number(),
-    })
-    .optional(),
+  paused: pauseItem.optional(),
   breakerSince: z.object({ at: z.number(), sends: z.number(), stops: z.number() }).optional(),
   quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
 });

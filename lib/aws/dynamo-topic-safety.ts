@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { HourBucket } from '../domain/safety/stop-spike.ts';
 import type { TopicSafetyStore } from '../domain/safety/watch-topics.ts';
+import { pauseItem } from './dynamo-catalog.ts';
 import { keys, safetyHourOf } from './keys.ts';
 
 const HOUR_SECONDS = 3600;
@@ -11,15 +12,6 @@ const HOUR_SECONDS = 3600;
 const RETENTION_SECONDS = 48 * HOUR_SECONDS;
 
 const bucketItem = z.object({ sends: z.number().default(0), stops: z.number().default(0) });
-
-const pauseItem = z.object({
-  at: z.number(),
-  reason: z.string(),
-  sends: z.number(),
-  stops: z.number(),
-  ratePercent: z.number(),
-  thresholdPercent: z.number(),
-});
 
 /**
  * The stop-spike breaker's items: hourly counts per topic (`SAFETY#<pageId>#<topicId>` /
