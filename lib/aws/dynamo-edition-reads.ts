@@ -1,10 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Edition, EditionStore } from '../domain/editions/edition.ts';
 import {
@@ -12,6 +6,8 @@ import {
   type EditionResults,
   editionResultOf,
 } from '../domain/editions/edition-results.ts';
+import { updateIfCondition } from './dynamo-conditional.ts';
+import { queryKeyRange } from './dynamo-query.ts';
 import { keys } from './keys.ts';
 
 const editionItem = z.object({
@@ -47,42 +43,29 @@ export function dynamoEditionReads(
     },
 
     async list({ pageId, topicId, from, to }) {
-      const editions: Edition[] = [];
-      for await (const page of paginateQuery(
-        { client },
-        {
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': keys.edition(pageId, topicId, from).pk,
-            ':from': keys.edition(pageId, topicId, from).sk,
-            ':to': keys.edition(pageId, topicId, to).sk,
-          },
-          ConsistentRead: true,
-        },
-      )) {
-        editions.push(...(page.Items ?? []).map(editionOf));
-      }
-      return editions;
+      const items = await queryKeyRange(
+        client,
+        table,
+        keys.edition(pageId, topicId, from),
+        keys.edition(pageId, topicId, to),
+        { consistent: true },
+      );
+      return items.map(editionOf);
     },
 
     async markSent({ pageId, topicId, date }, version, at) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.edition(pageId, topicId, date),
-            UpdateExpression: 'SET firstSentAt = if_not_exists(firstSentAt, :at)',
-            // Only the version the sender read: a save in between is read again before it goes.
-            ConditionExpression: 'version = :version',
-            ExpressionAttributeValues: { ':at': at, ':version': version },
-          }),
-        );
-        return 'marked';
-      } catch (error: unknown) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        return 'changed';
-      }
+      const marked = await updateIfCondition(
+        client,
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.edition(pageId, topicId, date),
+          UpdateExpression: 'SET firstSentAt = if_not_exists(firstSentAt, :at)',
+          // Only the version the sender read: a save in between is read again before it goes.
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':at': at, ':version': version },
+        }),
+      );
+      return marked ? 'marked' : 'changed';
     },
   };
 }
@@ -94,27 +77,20 @@ export function dynamoEditionResults(
 ): EditionResults {
   return {
     async read(pageId, topicId, from, to) {
+      const items = await queryKeyRange(
+        client,
+        table,
+        keys.editionStats(pageId, topicId, from),
+        keys.editionStats(pageId, topicId, to),
+      );
       const results: EditionResult[] = [];
-      for await (const page of paginateQuery(
-        { client },
-        {
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': keys.editionStats(pageId, topicId, from).pk,
-            ':from': keys.editionStats(pageId, topicId, from).sk,
-            ':to': keys.editionStats(pageId, topicId, to).sk,
-          },
-        },
-      )) {
-        for (const item of page.Items ?? []) {
-          const counts = Object.fromEntries(
-            Object.entries(item).filter(
-              (entry): entry is [string, number] => typeof entry[1] === 'number',
-            ),
-          );
-          results.push(editionResultOf(String(item.day), counts));
-        }
+      for (const item of items) {
+        const counts = Object.fromEntries(
+          Object.entries(item).filter(
+            (entry): entry is [string, number] => typeof entry[1] === 'number',
+          ),
+        );
+        results.push(editionResultOf(String(item.day), counts));
       }
       return results;
     },

@@ -1,8 +1,9 @@
-import { type DynamoDBDocumentClient, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { StatsReader } from '../domain/admin/ports.ts';
 import { STATS_COUNTERS, type StatsStore } from '../domain/ports.ts';
+import { queryKeyRange } from './dynamo-query.ts';
 import { dayOf, keys } from './keys.ts';
 
 /** Daily counters per topic (`STATS#<pageId>#<topicId>` / `DAY#<day>`), added atomically. */
@@ -45,24 +46,16 @@ export function dynamoStatsStore(
     },
 
     async readDays(pageId, topicId, from, to) {
-      const { pk } = keys.stats(pageId, topicId, from);
+      const items = await queryKeyRange(
+        client,
+        table,
+        keys.stats(pageId, topicId, from),
+        keys.stats(pageId, topicId, to),
+      );
       const days = [];
-      for await (const page of paginateQuery(
-        { client },
-        {
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': pk,
-            ':from': keys.stats(pageId, topicId, from).sk,
-            ':to': keys.stats(pageId, topicId, to).sk,
-          },
-        },
-      )) {
-        for (const item of page.Items ?? []) {
-          const day = dayOf(String(item.sk));
-          if (day !== undefined) days.push({ topicId, day, counts: counters.parse(item) });
-        }
+      for (const item of items) {
+        const day = dayOf(String(item.sk));
+        if (day !== undefined) days.push({ topicId, day, counts: counters.parse(item) });
       }
       return days;
     },

@@ -1,10 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { HourBucket } from '../domain/safety/stop-spike.ts';
 import type { TopicSafetyStore } from '../domain/safety/watch-topics.ts';
 import { pauseItem } from './dynamo-catalog.ts';
+import { updateIfCondition } from './dynamo-conditional.ts';
+import { queryKeyRange } from './dynamo-query.ts';
 import { keys, safetyHourOf } from './keys.ts';
 
 const HOUR_SECONDS = 3600;
@@ -40,44 +42,32 @@ export function dynamoTopicSafety(client: DynamoDBDocumentClient, table: string)
     },
 
     async readHours(pageId, topicId, from, to) {
+      const items = await queryKeyRange(
+        client,
+        table,
+        keys.safetyHour(pageId, topicId, from),
+        keys.safetyHour(pageId, topicId, to),
+      );
       const buckets: HourBucket[] = [];
-      for await (const page of paginateQuery(
-        { client },
-        {
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': keys.safetyHour(pageId, topicId, from).pk,
-            ':from': keys.safetyHour(pageId, topicId, from).sk,
-            ':to': keys.safetyHour(pageId, topicId, to).sk,
-          },
-        },
-      )) {
-        for (const item of page.Items ?? []) {
-          const hour = safetyHourOf(String(item.sk));
-          if (hour !== undefined) buckets.push({ hour, ...bucketItem.parse(item) });
-        }
+      for (const item of items) {
+        const hour = safetyHourOf(String(item.sk));
+        if (hour !== undefined) buckets.push({ hour, ...bucketItem.parse(item) });
       }
       return buckets;
     },
 
-    async pauseTopic(pageId, topicId, pause) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.topic(pageId, topicId),
-            UpdateExpression: 'SET paused = :pause',
-            // One pause, one alarm: a topic paused already (or deleted) is left alone.
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(paused)',
-            ExpressionAttributeValues: { ':pause': pause },
-          }),
-        );
-        return true;
-      } catch (error: unknown) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+    pauseTopic(pageId, topicId, pause) {
+      return updateIfCondition(
+        client,
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.topic(pageId, topicId),
+          UpdateExpression: 'SET paused = :pause',
+          // One pause, one alarm: a topic paused already (or deleted) is left alone.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(paused)',
+          ExpressionAttributeValues: { ':pause': pause },
+        }),
+      );
     },
 
     async resumeTopic(pageId, topicId, since) {
