@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, moveClock, settled } from '../support/local-runtime.ts';
 
 /**
  * Editions through `npm start`'s runtime and the Meta simulator: three days of a DAILY 09:00
@@ -34,36 +35,11 @@ const EDITIONS = { '2026-11-24': 'Tuesday: socks -30 %', '2026-11-25': 'Wednesda
 const log = captureLog();
 let runtime: Runtime;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read as loosely as a client would.
-  return { status: answer.status, body: (await answer.json()) as any };
-}
+const admin = adminClient(() => runtime, ADMIN_TOKEN);
 
 function simulator() {
   if (!runtime.simulator) throw new Error('the runtime runs without its simulator');
   return runtime.simulator;
-}
-
-async function moveClock(to: number) {
-  const answer = await fetch(`${runtime.url}/_local/clock`, {
-    method: 'POST',
-    body: JSON.stringify({ now: new Date(to).toISOString() }),
-  });
-  expect(answer.status).toBe(200);
-}
-
-/** Waits until the send pipeline is idle: what the simulator saw by then is all there is. */
-async function idle(timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await runtime.pipeline()).idle) {
-    if (Date.now() > deadline) throw new Error('the send pipeline never became idle');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 beforeAll(async () => {
@@ -124,8 +100,8 @@ afterAll(async () => {
 describe('editions end to end', () => {
   it('sends everyone the edition of their local date, and nothing on a date without one', async () => {
     for (let at = START + STEP; at <= END; at += STEP) {
-      await moveClock(at);
-      await idle();
+      await moveClock(runtime, at);
+      await settled(runtime);
     }
 
     const sent = simulator()

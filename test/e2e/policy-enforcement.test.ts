@@ -3,6 +3,7 @@ import { PAGE_PAUSED_LOG_MESSAGE } from '#lib/domain/stats.ts';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, settled } from '../support/local-runtime.ts';
 
 /**
  * Meta's `messaging_policy_enforcement` webhooks through `npm start`'s runtime, sent by the
@@ -18,38 +19,20 @@ const PEOPLE = ['940001', '940002', '940003'];
 
 const log = captureLog();
 
-async function call(runtime: Runtime, method: string, path: string, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read as loosely as a client would.
-  return { status: answer.status, body: (await answer.json()) as any };
-}
-
-/** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('the awaited state never came');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe('policy enforcement webhooks end to end', () => {
   let runtime: Runtime;
+  const call = adminClient(() => runtime, ADMIN_TOKEN);
   const page = async () =>
-    (await call(runtime, 'GET', '/admin/pages')).body.items.find(
+    (await call('GET', '/admin/pages')).body.items.find(
       (item: { pageId: string }) => item.pageId === PAGE_ID,
     );
   const policy = (body: Record<string, unknown>) =>
-    call(runtime, 'POST', '/_local/simulator/policy-enforcement', { pageId: PAGE_ID, ...body });
+    call('POST', '/_local/simulator/policy-enforcement', { pageId: PAGE_ID, ...body });
   const sentTo = () => (runtime.simulator?.sent() ?? []).filter((sent) => sent.pageId === PAGE_ID);
   const runDay = async (day: string) => {
-    const moved = await call(runtime, 'POST', '/_local/clock', { now: `${day}T08:16:00Z` });
+    const moved = await call('POST', '/_local/clock', { now: `${day}T08:16:00Z` });
     expect(moved.status).toBe(200);
-    await until(async () => (await runtime.pipeline()).idle);
+    await settled(runtime);
   };
 
   beforeAll(async () => {
@@ -65,12 +48,12 @@ describe('policy enforcement webhooks end to end', () => {
       tableName: `policy-e2e-${Date.now()}`,
       useRunningEmulators: true,
     });
-    const registered = await call(runtime, 'PUT', `/admin/pages/${PAGE_ID}`, {
+    const registered = await call('PUT', `/admin/pages/${PAGE_ID}`, {
       accessToken: 'policy-e2e-page-token',
       timezone: 'Europe/Paris',
     });
     expect(registered.status).toBe(200);
-    const topic = await call(runtime, 'PUT', '/admin/topics/daily', {
+    const topic = await call('PUT', '/admin/topics/daily', {
       pageId: PAGE_ID,
       title: 'Daily deals',
       cadence: 'DAILY',
@@ -133,7 +116,7 @@ describe('policy enforcement webhooks end to end', () => {
     await runtime.simulator?.settle();
     expect(await page()).toMatchObject({ status: 'paused', policy: { action: 'unblock' } });
 
-    const active = await call(runtime, 'PUT', `/admin/pages/${PAGE_ID}`, { status: 'active' });
+    const active = await call('PUT', `/admin/pages/${PAGE_ID}`, { status: 'active' });
     expect(active.body.page).toMatchObject({ status: 'active', policy: { action: 'unblock' } });
     await runDay('2026-11-24');
 

@@ -5,6 +5,7 @@ import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { idle, moveClock, until } from '../support/local-runtime.ts';
 
 /**
  * The whole system through `npm start`'s runtime: webhooks from the Meta simulator, the
@@ -20,38 +21,17 @@ const day = (n: number, time = '08:16') => Date.parse(`2026-11-${23 + n}T${time}
 let runtime: Runtime;
 const log = captureLog();
 
-async function moveClock(to: number) {
-  const answer = await fetch(`${runtime.url}/_local/clock`, {
-    method: 'POST',
-    body: JSON.stringify({ now: new Date(to).toISOString() }),
-  });
-  expect(answer.status).toBe(200);
-}
-
 function simulator() {
   if (!runtime.simulator) throw new Error('the runtime runs without its simulator');
   return runtime.simulator;
-}
-
-/** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('the awaited state never came');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**
  * Waits until the send pipeline is idle (no job on the queue but those put back until later on
  * the clock, no batch or fan-out running): what the simulator saw by then is all there is.
  */
-async function sentOnceIdle(timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await runtime.pipeline()).idle) {
-    if (Date.now() > deadline) throw new Error('the send pipeline never became idle');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+async function sentOnceIdle() {
+  await idle(runtime, 20_000);
   return simulator().sent();
 }
 
@@ -131,9 +111,9 @@ describe('npm start runtime, end to end', () => {
   });
 
   it('sends each due subscriber once at the local send time, and nothing to a stopped one', async () => {
-    await moveClock(day(0, '07:50'));
+    await moveClock(runtime, day(0, '07:50'));
     const early = simulator().sent().length;
-    await moveClock(day(0));
+    await moveClock(runtime, day(0));
 
     const sent = await sentOnceIdle();
 
@@ -143,8 +123,8 @@ describe('npm start runtime, end to end', () => {
   });
 
   it('sends nothing more in the same slot or the next day on the 48 h route', async () => {
-    await moveClock(day(0, '08:46'));
-    await moveClock(day(1));
+    await moveClock(runtime, day(0, '08:46'));
+    await moveClock(runtime, day(1));
 
     const sent = await sentOnceIdle();
 
@@ -159,10 +139,10 @@ describe('npm start runtime, end to end', () => {
       times: 1,
     });
 
-    await moveClock(day(2));
+    await moveClock(runtime, day(2));
     await sentOnceIdle();
     const benAfterDayTwo = sentTo('ben').length;
-    await moveClock(day(3));
+    await moveClock(runtime, day(3));
     await sentOnceIdle();
 
     expect(sentTo('anna')).toHaveLength(2);
@@ -181,12 +161,12 @@ describe('npm start runtime, end to end', () => {
           entry.slot === Date.parse('2026-11-27T08:00:00Z'),
       );
 
-    await moveClock(day(4));
+    await moveClock(runtime, day(4));
     // Each job sent or put back, and Meta's limit met, before the clock moves past the hold.
     await until(() => settledOnDayFour('anna') && settledOnDayFour('chloe'));
     await until(() => simulator().rateLimitErrors() > 0);
-    await sentOnceIdle();
-    await moveClock(day(4, '08:31'));
+    await idle(runtime);
+    await moveClock(runtime, day(4, '08:31'));
     const sent = await sentOnceIdle();
 
     expect(simulator().rateLimitErrors()).toBeGreaterThan(0);

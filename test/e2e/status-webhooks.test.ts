@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, moveClock, settled, until } from '../support/local-runtime.ts';
 
 /**
  * Marketing Message API sends through `npm start`'s runtime, and Meta's status webhooks back
@@ -18,37 +19,12 @@ const PEOPLE = ['900001', '900002', '900003'];
 
 const log = captureLog();
 
-async function admin(method: string, path: string, runtime: Runtime, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
-}
-
-async function moveClock(runtime: Runtime, to: number) {
-  const answer = await fetch(`${runtime.url}/_local/clock`, {
-    method: 'POST',
-    body: JSON.stringify({ now: new Date(to).toISOString() }),
-  });
-  expect(answer.status).toBe(200);
-}
-
-/** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('the awaited state never came');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe.each([
   ['envelope', '7201'],
   ['bare', '7202'],
 ] as const)('status webhooks end to end, %s shape', (shape, pageId) => {
   let runtime: Runtime;
+  const admin = adminClient(() => runtime, ADMIN_TOKEN);
 
   beforeAll(async () => {
     runtime = await startRuntime({
@@ -64,7 +40,7 @@ describe.each([
       useRunningEmulators: true,
       simulatorMarketingStatus: { delayMs: 60_000, readProbability: 1, clickProbability: 1, shape },
     });
-    const page = await admin('PUT', `/admin/pages/${pageId}`, runtime, {
+    const page = await admin('PUT', `/admin/pages/${pageId}`, {
       accessToken: PAGE_TOKEN,
       timezone: 'Europe/Paris',
       deliveryRoute: 'marketing_messages',
@@ -72,7 +48,7 @@ describe.each([
       campaignId: `${pageId}000`,
     });
     expect(page).toMatchObject({ status: 200 });
-    const topic = await admin('PUT', '/admin/topics/daily', runtime, {
+    const topic = await admin('PUT', '/admin/topics/daily', {
       pageId,
       title: 'Daily deals',
       cadence: 'DAILY',
@@ -95,10 +71,10 @@ describe.each([
 
   it('sends on the MM route and counts delivered, read and clicked per topic and day', async () => {
     const stats = () =>
-      admin('GET', `/admin/stats?pageId=${pageId}&topicId=daily&from=${DAY}&to=${DAY}`, runtime);
+      admin('GET', `/admin/stats?pageId=${pageId}&topicId=daily&from=${DAY}&to=${DAY}`);
 
     await moveClock(runtime, Date.parse(`${DAY}T08:16:00Z`));
-    await until(async () => (await runtime.pipeline()).idle);
+    await settled(runtime);
     // The simulator's statuses follow each send a minute apart: delivered, read, clicked.
     await moveClock(runtime, Date.parse(`${DAY}T08:30:00Z`));
     await until(async () => {
@@ -118,7 +94,7 @@ describe.each([
     expect(runtime.simulator?.sent().filter((sent) => sent.pageId === pageId)).toHaveLength(
       PEOPLE.length,
     );
-    const page = await admin('GET', `/admin/stats?pageId=${pageId}&from=${DAY}&to=${DAY}`, runtime);
+    const page = await admin('GET', `/admin/stats?pageId=${pageId}&from=${DAY}&to=${DAY}`);
     expect((page.body.totals as Record<string, number>).unmatched).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { TOPIC_PAUSED_LOG_MESSAGE } from '#lib/domain/stats.ts';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, moveClock, settled } from '../support/local-runtime.ts';
 
 /**
  * A topic people turn away from, through `npm start`'s runtime and the simulator: on the
@@ -20,45 +21,19 @@ const GONE = PEOPLE.filter((_, index) => index % 20 === 7);
 
 const log = captureLog();
 
-async function admin(method: string, path: string, runtime: Runtime, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read as loosely as a client would.
-  return { status: answer.status, body: (await answer.json()) as any };
-}
-
-async function moveClock(runtime: Runtime, to: number) {
-  const answer = await fetch(`${runtime.url}/_local/clock`, {
-    method: 'POST',
-    body: JSON.stringify({ now: new Date(to).toISOString() }),
-  });
-  expect(answer.status).toBe(200);
-}
-
-/** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => Promise<boolean>, timeoutMs = 100_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('the awaited state never came');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+let runtime: Runtime;
+const admin = adminClient(() => runtime, ADMIN_TOKEN);
 
 describe('the stop-spike breaker end to end', () => {
-  let runtime: Runtime;
   const sentOn = (day: string) =>
     (runtime.simulator?.sent() ?? []).filter(
       (sent) => sent.pageId === PAGE_ID && new Date(sent.at).toISOString().startsWith(day),
     ).length;
-  const topic = async () =>
-    (await admin('GET', `/admin/topics?pageId=${PAGE_ID}`, runtime)).body.items[0];
+  const topic = async () => (await admin('GET', `/admin/topics?pageId=${PAGE_ID}`)).body.items[0];
   /** Runs the fan-out that holds a day's 09:00 Paris slot and waits until the sender is done. */
   const runDay = async (day: string) => {
     await moveClock(runtime, Date.parse(`${day}T08:16:00Z`));
-    await until(async () => (await runtime.pipeline()).idle);
+    await settled(runtime);
   };
 
   beforeAll(async () => {
@@ -74,7 +49,7 @@ describe('the stop-spike breaker end to end', () => {
       tableName: `stop-spike-e2e-${Date.now()}`,
       useRunningEmulators: true,
     });
-    const page = await admin('PUT', `/admin/pages/${PAGE_ID}`, runtime, {
+    const page = await admin('PUT', `/admin/pages/${PAGE_ID}`, {
       accessToken: 'stop-spike-e2e-page-token',
       timezone: 'Europe/Paris',
       deliveryRoute: 'marketing_messages',
@@ -82,7 +57,7 @@ describe('the stop-spike breaker end to end', () => {
       campaignId: `${PAGE_ID}000`,
     });
     expect(page).toMatchObject({ status: 200 });
-    const saved = await admin('PUT', '/admin/topics/daily', runtime, {
+    const saved = await admin('PUT', '/admin/topics/daily', {
       pageId: PAGE_ID,
       title: 'Daily deals',
       cadence: 'DAILY',
@@ -135,7 +110,7 @@ describe('the stop-spike breaker end to end', () => {
   }, 120_000);
 
   it('sends again after an operator resumes it, the stops that tripped it left behind', async () => {
-    const resumed = await admin('POST', '/admin/topics/daily/resume', runtime, {
+    const resumed = await admin('POST', '/admin/topics/daily/resume', {
       pageId: PAGE_ID,
     });
     expect(resumed).toMatchObject({ status: 200, body: { resumed: true } });
