@@ -936,15 +936,16 @@ describe('sender: MM states on DynamoDB Local', () => {
     const page = await mmPage();
     const subscription = await aSubscription(page);
     const notReady = metaError(100, 2300002);
+    // Long enough that the second batch, under a loaded machine, still comes inside the hold.
     (notReady.body as { error: Record<string, unknown> }).error.error_data = {
-      remaining_seconds: 2,
+      remaining_seconds: 5,
     };
     graph.program(subscription.token, notReady);
 
     const first = await sendJobs([aJob(subscription)]);
     const held = await storedPage(page.pageId);
     const during = await sendJobs([aJob(subscription)]);
-    await vi.waitUntil(() => Date.now() > Number(held?.heldUntil), { timeout: 5_000 });
+    await vi.waitUntil(() => Date.now() > Number(held?.heldUntil), { timeout: 10_000 });
     const after = await sendJobs([aJob(subscription)]);
 
     expect(failedIds(first.response)).toHaveLength(1);
