@@ -291,10 +291,11 @@ describe('sender: request shapes', () => {
       recipient: { notification_messages_token: subscription.token },
       message: { text: 'Today only: 20 % off' },
     });
+    // The claim recorded the slot and its send time (how many writes that took depends on
+    // whether a loaded machine made the request late: see the pacing's unit tests).
     expect(await stored(subscription)).toMatchObject({
       lastSlot: SLOT,
       lastSentAt: expect.any(Number),
-      version: 2,
     });
     expect(await stats(page.pageId)).toMatchObject({ sent: 1 });
   });

@@ -9,7 +9,7 @@ import {
   refusalVerdict,
   trackedSendFor,
 } from './meta-exchange.ts';
-import { SENT_AT_MARGIN_MS } from './page-pacing.ts';
+import { LATE_TOLERANCE_MS, SENT_AT_MARGIN_MS } from './page-pacing.ts';
 import { budgetVerdict, PERSON_BUDGET_MS } from './person-budget.ts';
 import { usagePressure } from './rate-bucket.ts';
 import { jittered, transientBackoff } from './retry-policy.ts';
@@ -65,7 +65,39 @@ export async function claimFor(
         await Promise.all([releaseSlot(), budget.release()]);
       };
   if (resumed) deps.log.warn('taking up a claim this message left unfinished', jobFields(job));
-  return { item, verdict, token: before.token, release, resumed, sendAt };
+  return { item, verdict, token: before.token, release, resumed, sendAt, recordedAt: sentAt };
+}
+
+/**
+ * Records a later send time on a claimed job whose request took a fresh token (it would have
+ * left late): the claims keep the time the request truly leaves, so the next send, one
+ * cooldown on, is not early at Meta. Both claims accept their own message again; the release
+ * made for the first claim still restores what was there before it.
+ */
+export async function retimeClaim(
+  run: RunContext,
+  entry: Ready,
+  sendAt: number,
+): Promise<Ready | SendOutcome> {
+  const { item, verdict } = entry;
+  const { job } = item;
+  // Still inside the margin the claims recorded: they already err late enough.
+  if (sendAt + LATE_TOLERANCE_MS <= entry.recordedAt) return { ...entry, sendAt };
+  const sentAt = sendAt + SENT_AT_MARGIN_MS;
+  const claim = await run.deps.sends.claim(
+    keyOf(job),
+    job.slot,
+    verdict.threshold,
+    sentAt,
+    item.record.id,
+  );
+  if (!claim.claimed) return run.skip(job, 'already-claimed');
+  const budget = await claimBudget(run, item, verdict, entry.token, sentAt);
+  if (budget.kind !== 'claimed') {
+    await entry.release();
+    return budget.outcome;
+  }
+  return { ...entry, sendAt, recordedAt: sentAt };
 }
 
 /**
@@ -131,7 +163,7 @@ export async function sendClaimed(run: RunContext, entry: Ready): Promise<SendOu
     }
     // The claims already recorded the slot, the send time and the budget: nothing more to write.
     const messageId = result.kind === 'accepted' ? result.messageId : undefined;
-    const sentAt = entry.sendAt + SENT_AT_MARGIN_MS;
+    const sentAt = entry.recordedAt;
     const editionDate = run.editionDates.get(sendJobId(job));
     const tracked = trackedSendFor(page, { ...keyOf(job), token, sentAt, editionDate }, messageId);
     if (tracked) run.tracked.push(tracked);

@@ -13,7 +13,13 @@ export const SENT_AT_MARGIN_MS = 100;
  * With the pacing margin, a request leaving up to this long after its token's time still
  * cannot push any one second over the Page's rate.
  */
-const LATE_TOLERANCE_MS = 40;
+export const LATE_TOLERANCE_MS = 40;
+
+/**
+ * A fresh token for a late request is taken this far ahead, so re-recording the claim's send
+ * time fits before it and the request still leaves on time.
+ */
+export const RETAKE_LEAD_MS = 50;
 
 /** What the pacing does to each job once its token's time is known. */
 export interface PacedSteps {
@@ -21,6 +27,8 @@ export interface PacedSteps {
   claim(item: Item, verdict: SendVerdict, sendAt: number): Promise<Ready | SendOutcome>;
   /** Sends one claimed job, now, and records what came of it. */
   send(entry: Ready): Promise<SendOutcome>;
+  /** Records a claimed job's later send time, after it took a fresh token. */
+  retime(entry: Ready, sendAt: number): Promise<Ready | SendOutcome>;
 }
 
 /**
@@ -79,12 +87,24 @@ export async function sendForPage(
     const first = ready[0]?.sendAt ?? grant.sendAt;
     await run.waitUntil(first);
     if (ready.length > 0 && clock.now() > first + LATE_TOLERANCE_MS) {
-      const again = await takeTokens(run, ready, ready.length, clock.now());
+      const again = await takeTokens(run, ready, ready.length, clock.now() + RETAKE_LEAD_MS);
       if (!again.granted) {
         settle(ready, await Promise.allSettled(ready.map((entry) => giveBack(run, entry, again))));
         continue;
       }
-      ready = ready.map((entry, position) => ({ ...entry, sendAt: tokenTime(again, position) }));
+      const late = ready;
+      const retimed = await Promise.allSettled(
+        late.map((entry, position) => steps.retime(entry, tokenTime(again, position))),
+      );
+      ready = [];
+      for (const [position, result] of retimed.entries()) {
+        const item = late[position]?.item;
+        if (!item) continue;
+        if (result.status === 'rejected') results.set(item, result);
+        else if ('kind' in result.value)
+          results.set(item, { status: 'fulfilled', value: result.value });
+        else ready.push(result.value);
+      }
     }
     settle(ready, await Promise.allSettled(ready.map((entry) => sendOnTime(run, entry, steps))));
   }
@@ -106,9 +126,12 @@ async function sendOnTime(run: RunContext, entry: Ready, steps: PacedSteps): Pro
   const { clock } = run.deps;
   await run.waitUntil(entry.sendAt);
   if (clock.now() > entry.sendAt + LATE_TOLERANCE_MS) {
-    const again = await takeTokens(run, [entry], 1, clock.now());
+    const again = await takeTokens(run, [entry], 1, clock.now() + RETAKE_LEAD_MS);
     if (!again.granted) return giveBack(run, entry, again);
-    await run.waitUntil(again.sendAt);
+    const retimed = await steps.retime(entry, again.sendAt);
+    if ('kind' in retimed) return retimed;
+    await run.waitUntil(retimed.sendAt);
+    return steps.send(retimed);
   }
   return steps.send(entry);
 }

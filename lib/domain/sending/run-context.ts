@@ -25,6 +25,8 @@ export interface Ready {
   resumed: boolean;
   /** Its token's time: the request leaves then. */
   sendAt: number;
+  /** The send time its claims recorded: its token's time plus a margin, so it errs late. */
+  recordedAt: number;
 }
 
 /**

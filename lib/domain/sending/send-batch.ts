@@ -3,7 +3,7 @@ import { activityOfAnswers, watchTopics } from '../safety/watch-topics.ts';
 import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
-import { claimFor, pausePage, sendClaimed } from './claim-and-send.ts';
+import { claimFor, pausePage, retimeClaim, sendClaimed } from './claim-and-send.ts';
 import { noteEditionDates, withEditions } from './edition-messages.ts';
 import {
   iso,
@@ -155,6 +155,7 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
     claim: (item: Item, verdict: SendVerdict, sendAt: number) =>
       claimFor(run, item, verdict, sendAt),
     send: (entry: Ready) => sendClaimed(run, entry),
+    retime: (entry: Ready, sendAt: number) => retimeClaim(run, entry, sendAt),
   };
   await Promise.all([
     ...[...toPause.values()].map((pause) => pauseAll(run, pause, outcomes)),

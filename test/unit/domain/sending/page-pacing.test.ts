@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RETAKE_LEAD_MS, SENT_AT_MARGIN_MS } from '#lib/domain/sending/page-pacing.ts';
 import type { TokenGrant } from '#lib/domain/sending/ports.ts';
 import { intervalMs, PACING_MARGIN } from '#lib/domain/sending/rate-bucket.ts';
 import { sendBatch } from '#lib/domain/sending/send-batch.ts';
@@ -109,13 +110,43 @@ describe('sendBatch: pacing', () => {
 
     expect(outcomes).toMatchObject([{ kind: 'sent' }, { kind: 'sent' }]);
     expect(w.takes.map((take) => take.tokens)).toEqual([2, 1]);
+    // The late one's claim keeps the time its request truly left, for the next cooldown.
+    const late = w.sent[1];
+    expect(w.subscription('p1')?.lastSentAt).toBe(Number(late?.at) + SENT_AT_MARGIN_MS);
+  });
+
+  it('records the fresh token’s time in the person’s budget too, on the Marketing Message route', async () => {
+    const w = world({
+      pages: [aPage({ deliveryRoute: 'marketing_messages', adAccountId: '88', campaignId: '77' })],
+    });
+    const claim = w.deps.sends.claim;
+    let slow = true;
+    w.deps.sends.claim = async (...args) => {
+      // A stall of 3 s between the first claim and its request.
+      if (slow) w.clock.set(w.clock.now() + 3_000);
+      slow = false;
+      return claim(...args);
+    };
+
+    const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
+
+    expect(outcome).toMatchObject({ kind: 'sent' });
+    const leftAt = Number(w.sent[0]?.at);
+    expect(leftAt).toBeGreaterThanOrEqual(NOW + 3_000);
+    expect(w.subscription()?.lastSentAt).toBe(leftAt + SENT_AT_MARGIN_MS);
+    expect([...w.table.budgets.values()].map((budget) => budget.sentAt)).toEqual([
+      leftAt + SENT_AT_MARGIN_MS,
+    ]);
   });
 
   it('takes fresh tokens for a burst whose claims came back too late to leave on time', async () => {
     const w = world();
     const claim = w.deps.sends.claim;
+    let slow = true;
     w.deps.sends.claim = async (...args) => {
-      w.clock.set(w.clock.now() + 100);
+      // The first claim's answer comes back 100 ms late; the re-recorded send time does not.
+      if (slow) w.clock.set(w.clock.now() + 100);
+      slow = false;
       return claim(...args);
     };
 
@@ -123,7 +154,9 @@ describe('sendBatch: pacing', () => {
 
     expect(outcome).toMatchObject({ kind: 'sent' });
     expect(w.takes).toHaveLength(2);
-    expect(w.sent[0]?.at).toBe(NOW + 100);
+    // The fresh token is taken a little ahead, so the re-recorded time is written before it.
+    expect(w.sent[0]?.at).toBe(NOW + 100 + RETAKE_LEAD_MS);
+    expect(w.subscription()?.lastSentAt).toBe(NOW + 100 + RETAKE_LEAD_MS + SENT_AT_MARGIN_MS);
   });
 
   it('paces a Page stored above Meta’s 40/s ceiling at 40/s, warning once per batch', async () => {
