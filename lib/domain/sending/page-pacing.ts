@@ -120,7 +120,8 @@ export async function sendForPage(
 /**
  * Sends a claimed job at its token's time. A request that could only leave later than the
  * tolerance (a stalled event loop) takes a fresh token instead, as it would otherwise crowd
- * the second of the tokens after it; with none soon, its claim is given back for later.
+ * the second of the tokens after it, and re-records its claims' time; with no token soon, its
+ * claim is given back for later.
  */
 async function sendOnTime(run: RunContext, entry: Ready, steps: PacedSteps): Promise<SendOutcome> {
   const { clock } = run.deps;
