@@ -6,6 +6,7 @@ import { keys } from '#lib/aws/keys.ts';
 import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { fixedClock } from '#lib/clock.ts';
 import type { TrackedSend } from '#lib/domain/tracked-send.ts';
+import { sha256 } from '#lib/hash.ts';
 import { signBody } from '#lib/http/meta-signature.ts';
 import { createWebhookHandler } from '../../functions/webhook.ts';
 import { anApiEvent } from '../support/api-event.ts';
@@ -230,4 +231,35 @@ describe('status webhooks joined to kept sends (DynamoDB Local)', () => {
     }
     expect(await counts('daily-deals')).toMatchObject({ undelivered: 1 });
   });
+
+  it('archives no raw body of a status-only delivery, and counts a repeat of it once', async () => {
+    const send = await aTrackedSend({ topicId: 'no-archive' });
+    const body = inChanges([statusOf('delivery', send), statusOf('read', send)]);
+
+    await post(body);
+    await post(body);
+
+    expect(await archived(body)).toBeUndefined();
+    expect(await counts('no-archive')).toMatchObject({ delivered: 1, read: 1 });
+  });
+
+  it('still archives a delivery that changes a subscription, and one with a failure', async () => {
+    const optin = aDelivery([anOptin({ psid: 'archived-1', token: 'tok-archived-1' })]);
+    const send = await aTrackedSend({ topicId: 'archived-failure' });
+    const failure = inChanges([statusOf('failed', send)]);
+
+    await post(optin);
+    await post(failure);
+
+    expect(await archived(optin)).toMatchObject({ state: 'applied' });
+    expect(await archived(failure)).toMatchObject({ state: 'applied' });
+  });
 });
+
+/** The archive item of a raw body, if one was written. */
+async function archived(body: string) {
+  const answer = await db.client.send(
+    new GetCommand({ TableName: db.table, Key: keys.event(sha256(Buffer.from(body))) }),
+  );
+  return answer.Item;
+}

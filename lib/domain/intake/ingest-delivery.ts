@@ -68,18 +68,17 @@ export interface IngestResult {
 const CONCURRENCY = 64;
 
 /**
- * Archives a delivery, then applies every event in it. A delivery archived and applied
- * before is a duplicate; one archived but not applied (a crash, a failed write) is applied
+ * Archives a delivery (unless it only reports statuses: `needsArchive`), then applies every
+ * event in it. A delivery archived and applied before is a duplicate; one archived but not applied (a crash, a failed write) is applied
  * again, which is safe because applying an event twice changes nothing.
  */
 export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Promise<IngestResult> {
   const parsed = parseDelivery(delivery.body);
   const receivedAt = deps.clock.now();
-  const previously = await deps.archive.archive({
-    hash: delivery.hash,
-    body: delivery.body,
-    receivedAt,
-  });
+  const archived = needsArchive(parsed.events, parsed.ignored);
+  const previously = archived
+    ? await deps.archive.archive({ hash: delivery.hash, body: delivery.body, receivedAt })
+    : 'new';
   if (previously === 'applied') {
     await recordDelivery(parsed.events, receivedAt, deps);
     return { duplicate: true, applied: 0, ignored: 0 };
@@ -104,9 +103,20 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
   // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
   if (Object.keys(totals).length > 0) deps.log.info(STATS_LOG_MESSAGE, totals);
   if (deps.safety) await watchStops(tally.increments(), { ...deps, safety: deps.safety });
-  await deps.archive.markApplied(delivery.hash);
+  if (archived) await deps.archive.markApplied(delivery.hash);
   await recordDelivery(parsed.events, receivedAt, deps);
   return { duplicate: false, applied: parsed.events.length, ignored: parsed.ignored.length };
+}
+
+/**
+ * Whether a delivery's raw body is archived: not when it only reports marketing statuses
+ * (sent, delivered, read, clicked), which change no subscription and are applied again
+ * harmlessly (a status only ever moves forward, and only a move is counted). A failure may
+ * mark a token dead, and an empty or unknown delivery is kept for whoever reads it later.
+ */
+export function needsArchive(events: readonly WebhookEvent[], ignored: readonly string[]): boolean {
+  if (events.length === 0 || ignored.length > 0) return true;
+  return events.some((event) => event.kind !== 'marketing-status' || event.status === 'failed');
 }
 
 /** Best effort: a delivery applied is not failed (and retried by Meta) for its health record. */
