@@ -84,12 +84,13 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
       if (reason === 'person-budget') tally.count(job.pageId, job.topicId, clock.now(), 'budget');
       const date = editionDates.get(sendJobId(job));
       if (date) tally.countEdition(job.pageId, job.topicId, date, skipCounter(reason));
-      log.info('send job skipped', { ...jobFields(job), reason, ...(detail && { detail }) });
+      // Per job at debug: the batch's summary line says how many, at info.
+      log.debug('send job skipped', { ...jobFields(job), reason, ...(detail && { detail }) });
       return { kind: 'skipped', job, reason, ...(detail && { detail }) };
     },
     defer: (job, reason, delayMs) => {
       const delay = Math.max(0, Math.ceil(delayMs));
-      log[reason === 'rate' ? 'debug' : 'info']('send job deferred', {
+      log.debug('send job deferred', {
         ...jobFields(job),
         reason,
         delayMs: delay,

@@ -75,7 +75,37 @@ export async function sendBatch(
     };
   }
   await finish(run, records, outcomes);
+  deps.log.info(BATCH_LOG_MESSAGE, summarise(outcomes));
   return outcomes;
+}
+
+/** The sender's one info line per batch: what came of its jobs, by kind and reason. */
+export const BATCH_LOG_MESSAGE = 'send batch';
+
+/**
+ * Counts a batch's outcomes for its summary line: sent, skipped and deferred (by reason),
+ * refused, and retried (a rejected record: it stays on the queue), with the Pages it held.
+ */
+export function summarise(outcomes: readonly PromiseSettledResult<SendOutcome>[]) {
+  const skipped: Record<string, number> = {};
+  const deferred: Record<string, number> = {};
+  const pages = new Set<string>();
+  let sent = 0;
+  let refused = 0;
+  let retried = 0;
+  for (const outcome of outcomes) {
+    if (outcome.status === 'rejected') {
+      retried++;
+      continue;
+    }
+    const value = outcome.value;
+    pages.add(value.job.pageId);
+    if (value.kind === 'sent') sent++;
+    else if (value.kind === 'refused') refused++;
+    else if (value.kind === 'skipped') skipped[value.reason] = (skipped[value.reason] ?? 0) + 1;
+    else deferred[value.reason] = (deferred[value.reason] ?? 0) + 1;
+  }
+  return { jobs: outcomes.length, pages: pages.size, sent, skipped, deferred, refused, retried };
 }
 
 type Results = Map<number, PromiseSettledResult<SendOutcome>>;

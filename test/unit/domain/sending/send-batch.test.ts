@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SENT_AT_MARGIN_MS } from '#lib/domain/sending/page-pacing.ts';
-import { sendBatch } from '#lib/domain/sending/send-batch.ts';
+import { BATCH_LOG_MESSAGE, sendBatch } from '#lib/domain/sending/send-batch.ts';
 import { PoisonJobError } from '#lib/domain/sending/send-outcome.ts';
+import { captureLog } from '../../../support/capture-log.ts';
 import { aJob, aRecord, NOW, SLOT, values, world } from './sender-world.ts';
 
 describe('sendBatch: sending', () => {
@@ -25,6 +26,36 @@ describe('sendBatch: sending', () => {
     expect(w.increments).toEqual([
       [{ pageId: '1001', topicId: 'deals', day: '2026-11-21', counts: { sent: 1 } }],
     ]);
+  });
+});
+
+describe('sendBatch: logs', () => {
+  it('logs each job at debug and one summary of the batch at info', async () => {
+    const w = world();
+    const log = captureLog();
+    w.deps.log = log;
+    const stale = aJob({ scheduledTime: NOW - 7 * 3_600_000 });
+
+    await sendBatch([aRecord(aJob()), aRecord(stale, 1, 'old'), aRecord('{}', 1, 'bad')], w.deps);
+
+    const info = log.entries.filter((entry) => entry.level === 'info');
+    expect(info.filter((entry) => entry.message === BATCH_LOG_MESSAGE)).toEqual([
+      {
+        level: 'info',
+        message: BATCH_LOG_MESSAGE,
+        jobs: 3,
+        pages: 1,
+        sent: 1,
+        skipped: { stale: 1 },
+        deferred: {},
+        refused: 0,
+        retried: 1,
+      },
+    ]);
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ level: 'debug', message: 'send job skipped', reason: 'stale' }),
+    );
+    expect(info.map((entry) => entry.message)).not.toContain('send job skipped');
   });
 });
 
