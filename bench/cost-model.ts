@@ -7,12 +7,13 @@
  * and shared with whatever else the account runs, so they say nothing about this design.
  */
 
-const MILLION = 1_000_000;
+/** Prices are per million requests. */
+export const MILLION = 1_000_000;
 const SECONDS_PER_HOUR = 3_600;
 /** A month is 30 days here, for fixed charges. */
-const MINUTES_PER_MONTH = 30 * 24 * 60;
+export const MINUTES_PER_MONTH = 30 * 24 * 60;
 /** AWS bills a GB of data as 2^30 bytes. */
-const BYTES_PER_GB = 1024 ** 3;
+export const BYTES_PER_GB = 1024 ** 3;
 /** Lambda's GB-second counts memory in GB of 1,024 MB (128 MB is 0.125 GB). */
 const MB_PER_GB = 1_024;
 
@@ -188,187 +189,6 @@ export function costPerMillionSends(
   return { capacity, byService, total: sum(Object.values(byService)) };
 }
 
-/** Per-request figures of the webhook handler, which both designs share. */
-export interface WebhookShare {
-  /** Handler time of one webhook request, ms. */
-  durationMsPerRequest: number;
-  memoryMb: number;
-  /** Read units one webhook request consumes. */
-  readUnitsPerRequest: number;
-  /** Write units one webhook request consumes, index writes included. */
-  writeUnitsPerRequest: number;
-}
-
-/** Inputs of the naive design's model; all per day. */
-export interface NaiveParams {
-  /** Sends a day; the usage returned is one day's, for exactly this many sends. */
-  sends: number;
-  /** Items in the table the fan-out scans (every item in it, not only the due ones). */
-  tableItems: number;
-  /** Average item size in bytes as DynamoDB counts it (attribute names and values). */
-  avgItemBytes: number;
-  /** Fan-out runs a day: FANOUT_RUNS_PER_DAY (288) for 3 cadences every 15 minutes. */
-  fanoutRunsPerDay: number;
-  /** Handler time of one sender invocation that handles a single message, ms (measured). */
-  senderDurationMs: number;
-  senderMemoryMb: number;
-  /** Handler time of one fan-out run (Scan plus one SendMessage per job), ms. */
-  fanoutDurationMsPerRun: number;
-  fanoutMemoryMb: number;
-  /** CloudWatch Logs bytes per send, from every function. */
-  logBytesPerSend: number;
-  /** HTTP API requests a send causes (delivery and read statuses). */
-  apiRequestsPerSend: number;
-  /** The webhook behind those requests: the same handler in both designs. */
-  webhook: WebhookShare;
-}
-
-/**
- * What the naive design does per send (items under 1 KB, so a write is 1 unit, and under 4 KB,
- * so an eventually consistent read is 0.5 unit).
- */
-export const NAIVE_PER_SEND = {
-  /** SendMessage, ReceiveMessage (one message each) and DeleteMessage: no batching. */
-  sqsRequests: 3,
-  /** Rate-bucket UpdateItem, claim UpdateItem, and the due index's copy of the claim. */
-  writeUnits: 3,
-  /** Eventually consistent GetItem of the subscription, the Page and the topic. */
-  readUnits: 3 * 0.5,
-  /** One sender invocation per message. */
-  senderInvocations: 1,
-} as const;
-
-/** Bytes a Scan's read units are counted in. */
-const SCAN_BLOCK_BYTES = 4_096;
-const EVENTUALLY_CONSISTENT = 0.5;
-
-/**
- * Read units of one eventually consistent Scan of the whole table. A Scan is charged on the
- * bytes it reads, rounded up to 4 KB per 1 MB page, not per item: 10,000 items of 400 B are
- * 977 blocks of 4 KB, 488.5 units (5,000 if each item were rounded up on its own).
- */
-export function scanReadUnits(tableItems: number, avgItemBytes: number): number {
-  return Math.ceil((tableItems * avgItemBytes) / SCAN_BLOCK_BYTES) * EVENTUALLY_CONSISTENT;
-}
-
-/**
- * One day of the naive design: one SQS message per request, no batching, and a full table Scan
- * on every fan-out run instead of a Query on the due index. Empty receives of idle pollers are
- * left out here as in measured usage: they are the same for both designs (fixedMonthlyCost).
- */
-export function naiveUsage(params: NaiveParams): Usage {
-  const { sends, fanoutRunsPerDay: runs, webhook } = params;
-  const apiRequests = sends * params.apiRequestsPerSend;
-  const lambda: LambdaUsage[] = [
-    {
-      name: 'sender',
-      invocations: sends * NAIVE_PER_SEND.senderInvocations,
-      durationMs: sends * NAIVE_PER_SEND.senderInvocations * params.senderDurationMs,
-      memoryMb: params.senderMemoryMb,
-    },
-    {
-      name: 'fanout',
-      invocations: runs,
-      durationMs: runs * params.fanoutDurationMsPerRun,
-      memoryMb: params.fanoutMemoryMb,
-    },
-    {
-      name: 'webhook',
-      invocations: apiRequests,
-      durationMs: apiRequests * webhook.durationMsPerRequest,
-      memoryMb: webhook.memoryMb,
-    },
-  ];
-  return {
-    sends,
-    sqsRequests: sends * NAIVE_PER_SEND.sqsRequests,
-    dynamoReadUnits:
-      sends * NAIVE_PER_SEND.readUnits +
-      runs * scanReadUnits(params.tableItems, params.avgItemBytes) +
-      apiRequests * webhook.readUnitsPerRequest,
-    dynamoWriteUnits:
-      sends * NAIVE_PER_SEND.writeUnits + apiRequests * webhook.writeUnitsPerRequest,
-    lambda,
-    schedulerInvocations: runs,
-    apiRequests,
-    logBytes: sends * params.logBytesPerSend,
-  };
-}
-
-/** Scheduler invocations a month for the given schedules (3 every 15 minutes: 8,640). */
-export function scheduledRunsPerMonth(schedules = 3, everyMinutes = 15): number {
-  return schedules * (MINUTES_PER_MONTH / everyMinutes);
-}
-
-/** Inputs of the charges that exist with zero sends. */
-export interface FixedParams {
-  /** Fan-out schedules, one per cadence. Default 3. */
-  schedules?: number;
-  /** Minutes between two runs of a schedule. Default 15. */
-  scheduleEveryMinutes?: number;
-  /** Handler time of a fan-out invocation that finds nothing due, ms (measured). */
-  idleFanoutDurationMs: number;
-  /** Default 512, the fan-out's memory in the CDK stack. */
-  fanoutMemoryMb?: number;
-  /** Log bytes of one idle fan-out invocation, Lambda's START/END/REPORT lines included. */
-  idleFanoutLogBytes: number;
-  /** Pollers the SQS event source mapping keeps long polling an empty queue. Default 5. */
-  sqsPollers?: number;
-  /** ReceiveMessage wait time of those pollers, seconds. Default 20 (the maximum). */
-  longPollSeconds?: number;
-  /** Secrets Manager secrets. Default 1 (the Meta app secret and verify token). */
-  secrets?: number;
-  /** Cold starts a month of functions that read the secret: one GetSecretValue each. */
-  coldStartsPerMonth: number;
-  /** Standard-resolution CloudWatch alarms. */
-  alarms: number;
-  /** Default 1. */
-  dashboards?: number;
-  /** Custom CloudWatch metrics (each name and dimension set counts once). */
-  customMetrics: number;
-}
-
-/**
- * Monthly (30-day) charges per deployment that do not grow with sends, itemised, in US$.
- * Table storage is left out: it grows with subscriptions, not with sends, and is not idle cost.
- */
-export function fixedMonthlyCost(
-  params: FixedParams,
-  prices: Prices = PRICES,
-): { items: Record<string, number>; total: number } {
-  const fanoutMemoryMb = params.fanoutMemoryMb ?? 512;
-  const pollers = params.sqsPollers ?? 5;
-  const longPollSeconds = params.longPollSeconds ?? 20;
-  const secrets = params.secrets ?? 1;
-  const dashboards = params.dashboards ?? 1;
-
-  const fanoutRuns = scheduledRunsPerMonth(params.schedules, params.scheduleEveryMinutes);
-  const idleFanout: LambdaUsage = {
-    name: 'fanout',
-    invocations: fanoutRuns,
-    durationMs: fanoutRuns * params.idleFanoutDurationMs,
-    memoryMb: fanoutMemoryMb,
-  };
-  // Each poller holds one ReceiveMessage open for the whole wait time, then asks again.
-  const emptyReceives = pollers * (60 / longPollSeconds) * MINUTES_PER_MONTH;
-  const { cloudWatch, secretsManager } = prices;
-  const items: Record<string, number> = {
-    'EventBridge Scheduler': (fanoutRuns * prices.scheduler.perMillionInvocations) / MILLION,
-    'Lambda fan-out requests': (fanoutRuns * prices.lambda.perMillionRequests) / MILLION,
-    'Lambda fan-out compute': lambdaGbSeconds(idleFanout) * prices.lambda.perGbSecond,
-    'CloudWatch Logs (fan-out)':
-      ((fanoutRuns * params.idleFanoutLogBytes) / BYTES_PER_GB) * cloudWatch.logsPerGbIngested,
-    'SQS empty receives': (emptyReceives * prices.sqs.perMillionRequests) / MILLION,
-    'Secrets Manager secrets': secrets * secretsManager.perSecretMonth,
-    'Secrets Manager API calls':
-      (params.coldStartsPerMonth / 10_000) * secretsManager.perTenThousandCalls,
-    'CloudWatch alarms': params.alarms * cloudWatch.perAlarmMonth,
-    'CloudWatch dashboards': dashboards * cloudWatch.perDashboardMonth,
-    'CloudWatch custom metrics': params.customMetrics * cloudWatch.perCustomMetricMonth,
-  };
-  return { items, total: sum(Object.values(items)) };
-}
-
 /** US dollars: cents from US$1 up, otherwise 4 significant digits (US$0.0123, US$0.50). */
 export function formatUsd(n: number): string {
   if (!Number.isFinite(n)) return `US$${n}`;
@@ -419,20 +239,21 @@ export function costRows(columns: Record<string, CostBreakdown>): Record<string,
   ];
 }
 
-/** Rows for printTable from fixedMonthlyCost: one per item, then the total. */
-export function fixedCostRows(fixed: {
-  items: Record<string, number>;
-  total: number;
-}): Record<string, string>[] {
-  return [
-    ...Object.entries(fixed.items).map(([item, cost]) => ({
-      item,
-      'US$ a month': formatUsd(cost),
-    })),
-    { item: 'total', 'US$ a month': formatUsd(fixed.total) },
-  ];
-}
-
-function sum(values: readonly number[]): number {
+/** The sum of some numbers. */
+export function sum(values: readonly number[]): number {
   return values.reduce((total, value) => total + value, 0);
 }
+
+export {
+  type FixedParams,
+  fixedCostRows,
+  fixedMonthlyCost,
+  scheduledRunsPerMonth,
+} from './cost-fixed.ts';
+export {
+  NAIVE_PER_SEND,
+  type NaiveParams,
+  naiveUsage,
+  scanReadUnits,
+  type WebhookShare,
+} from './cost-naive.ts';
