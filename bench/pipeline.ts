@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
@@ -6,7 +5,6 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { createTable } from '#lib/aws/create-table.ts';
 import { dynamoCatalog } from '#lib/aws/dynamo-catalog.ts';
-import { dynamoSubscriptionStore } from '#lib/aws/dynamo-subscription-store.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { senderDeps } from '#lib/aws/sender-deps.ts';
@@ -14,7 +12,6 @@ import { webhookDeps } from '#lib/aws/webhook-deps.ts';
 import { systemClock } from '#lib/clock.ts';
 import { chunk, mapWithConcurrency } from '#lib/concurrency.ts';
 import { fanoutConfigSchema, senderConfigSchema, webhookConfigSchema } from '#lib/config.ts';
-import { duePlacement } from '#lib/domain/due-placement.ts';
 import type { FanoutResult } from '#lib/domain/fanout/run-fanout.ts';
 import type { SendJob } from '#lib/domain/send-job.ts';
 import { DEFAULT_SENDER_OPTIONS } from '#lib/domain/sending/ports.ts';
@@ -31,6 +28,7 @@ import { type MetaSimulator, startMetaSimulator } from '../local/meta-simulator/
 import { startQueuePoller } from '../local/queue-poller.ts';
 import { createSendQueues } from '../local/queues.ts';
 import { emptyCounts, instrumentDynamo, instrumentSqs, type RequestCounts } from './instrument.ts';
+import { countingLog, instances, seedSubscriptions, serveWebhook } from './pipeline-parts.ts';
 
 /**
  * The deployed pipeline on one machine, counted: DynamoDB Local, fauxqs, the Meta simulator,
@@ -63,6 +61,8 @@ export interface PipelineCounts {
   apiRequests: number;
   /** What CloudWatch Logs would ingest, estimated from the lines the handlers log. */
   logBytes: number;
+  /** The same, per function. */
+  logBytesBy: Record<FunctionName, number>;
 }
 
 export interface BenchPage {
@@ -103,16 +103,6 @@ const MAX_BODY_BYTES = webhookConfigSchema.shape.MAX_BODY_BYTES.parse(undefined)
  * bytes each, as seen in CloudWatch; an estimate, not measured here.
  */
 const PLATFORM_LOG_BYTES = 2 * 350;
-/** Fields Powertools' Logger adds to every line inside Lambda, for the byte estimate. */
-const LAMBDA_LOG_FIELDS = {
-  cold_start: false,
-  function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:Recurrent-SenderFunction1A2B3C4D',
-  function_memory_size: '512',
-  function_name: 'Recurrent-SenderFunction1A2B3C4D',
-  function_request_id: '8f5a1c2e-4b6d-4e3f-9a7b-1c2d3e4f5a6b',
-  sampling_rate: 0,
-  xray_trace_id: '1-67a1b2c3-4d5e6f7a8b9c0d1e2f3a4b5c',
-};
 
 /** Starts DynamoDB Local and fauxqs for the process and points the SDK at them. */
 export async function startEmulators(): Promise<{ stop: () => Promise<void> }> {
@@ -160,6 +150,7 @@ export async function createPipeline(options: {
   const logFor = (name: FunctionName): Log =>
     countingLog(name, (bytes) => {
       counts.logBytes += bytes;
+      counts.logBytesBy[name] += bytes;
     });
   const timed = <E, R>(
     name: FunctionName,
@@ -171,6 +162,7 @@ export async function createPipeline(options: {
       entry.durationMs += durationMs;
       if (isNew) entry.instances++;
       counts.logBytes += PLATFORM_LOG_BYTES;
+      counts.logBytesBy[name] += PLATFORM_LOG_BYTES;
     });
 
   const webhook = timed('webhook', () =>
@@ -243,6 +235,7 @@ export async function createPipeline(options: {
         Object.assign(fn, { invocations: 0, durationMs: 0, instances: 0 });
       }
       Object.assign(counts, { apiRequests: 0, logBytes: 0 });
+      Object.assign(counts.logBytesBy, { webhook: 0, fanout: 0, sender: 0 });
     },
 
     async addPage({ pageId, ratePerSecond }) {
@@ -382,82 +375,6 @@ function freshCounts(): PipelineCounts {
     functions: { webhook: fn(), fanout: fn(), sender: fn(), esm: fn() },
     apiRequests: 0,
     logBytes: 0,
+    logBytesBy: { webhook: 0, fanout: 0, sender: 0 },
   };
-}
-
-/**
- * Lambda instances: each concurrent invocation gets an idle instance (its own caches, as on
- * AWS) or a new one; `observe` hears every invocation's duration.
- */
-function instances<E, R>(
-  make: () => (event: E, context: Context) => Promise<R>,
-  observe: (durationMs: number, isNew: boolean) => void,
-): (event: E, context: Context) => Promise<R> {
-  const idle: ((event: E, context: Context) => Promise<R>)[] = [];
-  return async (event, context) => {
-    const reused = idle.pop();
-    const instance = reused ?? make();
-    const started = performance.now();
-    try {
-      return await instance(event, context);
-    } finally {
-      observe(performance.now() - started, reused === undefined);
-      idle.push(instance);
-    }
-  };
-}
-
-/** A log that writes nothing but counts the bytes Powertools would write at INFO. */
-function countingLog(name: FunctionName, add: (bytes: number) => void): Log {
-  const line = (level: string) => (message: string, extra?: Record<string, unknown>) => {
-    const entry = {
-      level,
-      message,
-      timestamp: new Date().toISOString(),
-      service: `recurrent-${name}`,
-      ...LAMBDA_LOG_FIELDS,
-      ...extra,
-    };
-    add(Buffer.byteLength(`${JSON.stringify(entry)}\n`));
-  };
-  return { debug: () => {}, info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
-}
-
-async function serveWebhook(
-  listener: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
-): Promise<Server> {
-  const server = createServer((request, response) => {
-    listener(request, response).catch(() => {
-      response.statusCode = 500;
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return server;
-}
-
-/** Saves active subscriptions, placed in the due index, and their token directory entries. */
-async function seedSubscriptions(
-  db: ReturnType<typeof createDynamoClient>,
-  table: string,
-  topic: Topic,
-  subscriptions: readonly Subscription[],
-): Promise<void> {
-  const store = dynamoSubscriptionStore(db, table);
-  await store.addTopicZones(topic.pageId, topic.topicId, [{ cadence: topic.cadence, zone: 'UTC' }]);
-  // As the opt-in webhooks would have: status webhooks name only the token.
-  await store.rememberTokens(
-    subscriptions.flatMap(({ token, pageId, psid, topicId }) =>
-      token ? [{ token, key: { pageId, psid, topicId } }] : [],
-    ),
-  );
-  // Through the store, so the item layout (due and Page index keys) stays the store's own.
-  await mapWithConcurrency(subscriptions, 32, async (subscription) => {
-    const outcome = await store.saveFromEvent(
-      subscription,
-      duePlacement(subscription, topic),
-      undefined,
-    );
-    if (outcome !== 'saved') throw new Error(`subscription ${subscription.psid} was not saved`);
-  });
 }
