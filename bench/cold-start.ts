@@ -147,7 +147,14 @@ function probe(
 const yesNo = (ok: boolean) => (ok ? 'yes' : 'no');
 
 if (import.meta.main) {
-  const runs = z.coerce.number().int().positive().default(7).parse(process.env.COLD_START_RUNS);
+  // `--quick`: two imports of each bundle.
+  const fallback = process.argv.includes('--quick') ? 2 : 7;
+  const runs = z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(fallback)
+    .parse(process.env.COLD_START_RUNS);
   try {
     const results = await measureColdStarts({ runs });
     printTable(

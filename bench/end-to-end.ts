@@ -23,7 +23,7 @@ import {
   type PipelineCounts,
   startEmulators,
 } from './pipeline.ts';
-import { printTable, sleep, summarise, writeResult } from './support.ts';
+import { printTable, resultFile, sleep, summarise, writeResult } from './support.ts';
 
 /**
  * End to end: SUBSCRIBERS people due at once on PAGES Pages, from the fan-out run's start to
@@ -34,7 +34,8 @@ const SUBSCRIBERS = Number(process.env.E2E_SUBSCRIBERS ?? 10_000);
 const PAGES = Number(process.env.E2E_PAGES ?? 10);
 /** Each Page's rate: Recurrent's default, the rate META_PLATFORM.md calls safe. */
 const RATE = Number(process.env.E2E_RATE ?? 20);
-const RUNS = Number(process.env.E2E_RUNS ?? 3);
+/** `--quick`: one run. */
+const RUNS = process.argv.includes('--quick') ? 1 : Number(process.env.E2E_RUNS ?? 3);
 /** Concurrent sender instances; the deployed event source mapping's maximum by default. */
 const SENDERS = Number(process.env.E2E_SENDERS ?? SEND_QUEUE.maxConcurrency);
 const GRAPH_LATENCY_MS = 50;
@@ -137,7 +138,7 @@ try {
   console.log('\nper 1,000 sends (median run):');
   printTable(perThousand);
 
-  const chart = new URL('./results/end-to-end.svg', import.meta.url);
+  const chart = resultFile('end-to-end', 'svg');
   await writeFile(
     chart,
     renderSenderChart([median.series], {

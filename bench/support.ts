@@ -11,11 +11,20 @@ export function summarise(samples: readonly number[]) {
   return { median, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0, runs: sorted.length };
 }
 
+/**
+ * A result file under bench/results/: `<name>-quick` for a `--quick` pass, so a check never
+ * overwrites the figures of a full run.
+ */
+export function resultFile(name: string, extension: 'json' | 'svg'): URL {
+  const quick = process.argv.includes('--quick') && !name.endsWith('-quick');
+  return new URL(`./results/${name}${quick ? '-quick' : ''}.${extension}`, import.meta.url);
+}
+
 /** Writes a benchmark's figures as JSON under bench/results/. */
 export async function writeResult(name: string, data: unknown): Promise<string> {
   const dir = new URL('./results/', import.meta.url);
   await mkdir(dir, { recursive: true });
-  const file = new URL(`${name}.json`, dir);
+  const file = resultFile(name, 'json');
   await writeFile(
     file,
     `${JSON.stringify({ measuredAt: new Date().toISOString(), ...(data as object) }, null, 2)}\n`,

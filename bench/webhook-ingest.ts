@@ -16,7 +16,8 @@ import { printTable, summarise, writeResult } from './support.ts';
 
 /** Time to acknowledge webhook deliveries of 1, 100 and 1,000 events against DynamoDB Local. */
 const SIZES = [1, 100, 1000];
-const RUNS = 7;
+/** `--quick`: one run per size. */
+const RUNS = process.argv.includes('--quick') ? 1 : 7;
 const SECRET = 'bench-secret';
 /** The deployed webhook's body limit, read from its configuration schema. */
 const MAX_BODY_BYTES = webhookConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
