@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, string> = {
   webhook: 'bench/webhook-ingest.ts',
   fanout: 'bench/fanout-throughput.ts',
   sender: 'bench/sender-pacing.ts',
+  'many-pages': 'bench/many-pages.ts',
   'end-to-end': 'bench/end-to-end.ts',
   'cold-start': 'bench/cold-start.ts',
   rules: 'bench/rules.ts',
