@@ -16,10 +16,14 @@ import { printTable, resultFile, sleep, summarise, writeResult } from './support
  * run of each scenario.
  */
 const quick = process.argv.includes('--quick');
-const SCENARIOS = [
+const ALL_SCENARIOS = [
   { label: '10 Pages at 20/s', pages: 10, rate: 20 },
   { label: '50 Pages at 20/s', pages: 50, rate: 20 },
 ];
+/** `MANY_PAGES=10` runs only the scenarios of that many Pages. */
+const SCENARIOS = ALL_SCENARIOS.filter(
+  (scenario) => !process.env.MANY_PAGES || String(scenario.pages) === process.env.MANY_PAGES,
+);
 const SECONDS = Number(process.env.MANY_SECONDS ?? 10);
 const RUNS = quick ? 1 : Number(process.env.MANY_RUNS ?? 3);
 const SENDERS = Number(process.env.MANY_SENDERS ?? SEND_QUEUE.maxConcurrency);
@@ -40,7 +44,14 @@ interface RunResult {
   sentTwice: number;
   cpuBusy: number;
   loadAverage: number;
-  perSend: { senderMs: number; dynamoRequests: number; writeUnits: number; readUnits: number };
+  perSend: {
+    senderMs: number;
+    dynamoRequests: number;
+    writeUnits: number;
+    readUnits: number;
+    /** DynamoDB and SQS requests per send, by command. */
+    byCommand: Record<string, number>;
+  };
   series: PageRateSeries;
 }
 
@@ -145,6 +156,11 @@ async function oneRun(scenario: (typeof SCENARIOS)[number], run: number): Promis
         dynamoRequests: per(totalRequests(sender.dynamo)),
         writeUnits: per(sender.dynamo.writeUnits),
         readUnits: per(sender.dynamo.readUnits),
+        byCommand: Object.fromEntries(
+          Object.entries({ ...sender.dynamo.requests, ...sender.sqs.requests }).map(
+            ([command, n]) => [command, Math.round(per(n) * 1000) / 1000],
+          ),
+        ),
       },
       series: {
         label: scenario.label,
