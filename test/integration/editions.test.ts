@@ -280,6 +280,39 @@ describe('the editions admin API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^whenNoEdition: /);
   });
+
+  it('refuses a route change that would leave a message Meta refuses there, and keeps the Page', async () => {
+    const pageId = await aPage();
+    const route = (deliveryRoute: string) =>
+      call('PUT', `/admin/pages/${pageId}`, {
+        body: { deliveryRoute, adAccountId: '881', campaignId: `${pageId}0` },
+      });
+    expect((await route('marketing_messages')).status).toBe(200);
+    const named = await aTopic(pageId, { message: { text: 'Hello {{first_name}}' } });
+    const plain = await aTopic(pageId);
+    const tomorrow = new Date(Date.now() + DAY).toISOString().slice(0, 10);
+    const edition = await call('PUT', editionPath(plain, tomorrow), {
+      body: { pageId, message: { text: 'Tomorrow, {{first_name}}: hats' } },
+    });
+    expect(edition.status).toBe(200);
+
+    const withTopic = await route('send_api');
+    await call('PUT', `/admin/topics/${named}`, {
+      body: { pageId, title: unique('Deals '), ...RULE, message: { text: 'Hello' } },
+    });
+    const withEdition = await route('send_api');
+    await call('DELETE', editionPath(plain, tomorrow), { query: { pageId } });
+    const clean = await route('send_api');
+
+    expect(withTopic.status).toBe(400);
+    expect(withTopic.body.error.message).toMatch(
+      new RegExp(`^deliveryRoute: topic ${named}: message.text: \\{\\{first_name\\}\\}`),
+    );
+    expect(withEdition.status).toBe(400);
+    expect(withEdition.body.error.message).toContain(`topic ${plain}, edition ${tomorrow}:`);
+    expect(clean.status).toBe(200);
+    expect(clean.body.page.deliveryRoute).toBe('send_api');
+  });
 });
 
 describe('sending editions', () => {

@@ -12,7 +12,8 @@ import { quietHoursSchema } from '../safety/quiet-hours.ts';
 import { topicSilencedBy } from '../safety/quiet-hours-check.ts';
 import { isValidZone } from '../slots.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
-import type { AdminCatalog } from './ports.ts';
+import type { AdminCatalog, AdminDeps } from './ports.ts';
+import { routeChangeProblem } from './route-change.ts';
 
 const pageBodySchema = z.strictObject({
   accessToken: z.string().min(1, 'must not be empty').optional(),
@@ -71,7 +72,7 @@ export function pageView(page: Page): PageView {
  */
 export async function putPage(
   input: PutPageInput,
-  deps: { catalog: AdminCatalog },
+  deps: Pick<AdminDeps, 'catalog' | 'editions' | 'clock'>,
 ): Promise<{ created: boolean; page: PageView }> {
   const stored = await deps.catalog.getPage(input.pageId);
   const accessToken = input.accessToken ?? stored?.accessToken;
@@ -98,6 +99,14 @@ export async function putPage(
       if (value === undefined) {
         throw new InvalidInputError(`${field}: required for the marketing_messages route`);
       }
+    }
+  }
+  if (stored !== undefined && stored.deliveryRoute !== page.deliveryRoute) {
+    const problem = await routeChangeProblem(page.pageId, page.deliveryRoute, deps);
+    if (problem) {
+      throw new InvalidInputError(
+        `deliveryRoute: ${problem} (Meta would refuse it on ${page.deliveryRoute}: change it first)`,
+      );
     }
   }
   const defaultTopicId =
