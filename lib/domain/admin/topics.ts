@@ -30,6 +30,7 @@ import {
   type Topic,
   topicPriority,
 } from '../topic.ts';
+import { assertContentUrl, type ContentSources, contentSecretFor } from './content-secret.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import { requirePage } from './pages.ts';
 import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './ports.ts';
@@ -73,6 +74,7 @@ const topicBodySchema = z
       .max(100, 'must be a percentage from 0 to 100')
       .optional(),
     quietHours: quietHoursSchema.optional(),
+    contentUrl: z.string({ error: 'must be a URL' }).optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -145,6 +147,8 @@ export interface TopicDeps {
   pageIndex: AdminSubscriptionStore;
   subscriptions: Pick<SubscriptionStore, 'addTopicZones'>;
   log: Log;
+  /** Where content source secrets are kept and which URLs are allowed; no `contentUrl` without. */
+  contentSources?: ContentSources;
 }
 
 /**
@@ -156,9 +160,15 @@ export async function putTopic(
   input: PutTopicInput,
   deps: TopicDeps,
   timeLeft: () => number,
-): Promise<{ created: boolean; topic: TopicView; placement?: PlacementResult }> {
+): Promise<{
+  created: boolean;
+  topic: TopicView;
+  placement?: PlacementResult;
+  contentSecret?: string;
+}> {
   const page = await requirePage(deps.catalog, input.topic.pageId);
   assertSendableMessage(input.topic.message, page.deliveryRoute);
+  assertContentUrl(input.topic, deps.contentSources);
   const topics = await deps.catalog.listTopics(input.topic.pageId);
   const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
   const topic: Topic = {
@@ -181,15 +191,17 @@ export async function putTopic(
       'title_taken',
     );
   }
+  const contentSecret = await contentSecretFor(topic, stored, deps);
   await deps.catalog.putTopic(topic);
+  const secretOnce = contentSecret === undefined ? {} : { contentSecret };
   const others = topics.filter((candidate) => candidate.topicId !== topic.topicId);
   const [view] = topicViews([topic, ...others], page.deliveryRoute);
   if (!view) throw new Error('a saved topic has no view');
   if (stored && stored.cadence === topic.cadence && !input.reindex) {
-    return { created: false, topic: view };
+    return { created: false, topic: view, ...secretOnce };
   }
   const placement = await placeTopicSubscriptions(topic, deps, timeLeft);
-  return { created: stored === undefined, topic: view, placement };
+  return { created: stored === undefined, topic: view, placement, ...secretOnce };
 }
 
 /** Reads `GET /admin/topics?pageId=`. */
