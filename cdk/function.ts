@@ -102,3 +102,9 @@ export class RecurrentFunction extends NodejsFunction {
     });
   }
 }
+
+/** What every function of the construct shares. */
+export interface FunctionDefaults {
+  bundle: boolean;
+  logRetention: logs.RetentionDays;
+}

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONTENT_SOURCE_FAILED_LOG_MESSAGE } from '#lib/domain/content-source.ts';
 import type { StatsCounter } from '#lib/domain/ports.ts';
 import {
   PAGE_HELD_LOG_MESSAGE,
@@ -130,6 +131,25 @@ export class RecurringNotificationsMonitoring extends Construct {
         unit: cloudwatch.Unit.COUNT,
       });
     }
+    // A content source is asked by the fan-out, and by the admin API's fan-out runs.
+    for (const [source, fn] of [
+      ['Fanout', functions.fanout],
+      ['Admin', functions.admin],
+    ] as const) {
+      if (!fn) continue;
+      new logs.MetricFilter(this, `ContentSourceFailuresFrom${source}`, {
+        logGroup: fn.logGroup,
+        metricNamespace: namespace,
+        metricName: 'ContentSourceFailures',
+        filterPattern: logs.FilterPattern.stringValue(
+          '$.message',
+          '=',
+          CONTENT_SOURCE_FAILED_LOG_MESSAGE,
+        ),
+        metricValue: '1',
+        unit: cloudwatch.Unit.COUNT,
+      });
+    }
     const counted = (metricName: string, period: Duration) =>
       new cloudwatch.Metric({ namespace, metricName, statistic: 'Sum', period });
 
@@ -187,6 +207,11 @@ export class RecurringNotificationsMonitoring extends Construct {
       metric: counted('TopicsPaused', fiveMinutes),
       threshold: 1,
       alarmDescription: `A topic's stops and blocks over 24 h went above its threshold and it was paused (log "${TOPIC_PAUSED_LOG_MESSAGE}"): see paused in GET /admin/topics, then recurrent topics resume.`,
+    });
+    this.alarm('ContentSourceFailed', {
+      metric: counted('ContentSourceFailures', fiveMinutes),
+      threshold: 1,
+      alarmDescription: `A topic's content source gave no usable answer for a date (fan-out log "${CONTENT_SOURCE_FAILED_LOG_MESSAGE}", with its reason): the date fell back to the topic's whenNoEdition. Fix the source, or put that date's edition by hand.`,
     });
     this.alarm('Api4xx', {
       metric: api.metricClientError({ statistic: 'Sum', period: fiveMinutes }),

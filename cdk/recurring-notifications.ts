@@ -18,13 +18,14 @@ import { Construct } from 'constructs';
 import { SEND_QUEUE } from '#lib/aws/queue-definition.ts';
 import { TABLE } from '#lib/aws/table-definition.ts';
 import { type ApiThrottle, createApi } from './api.ts';
+import { ContentSources } from './content-sources.ts';
 import {
   adminEnvironment,
   fanoutEnvironment,
   senderEnvironment,
   webhookEnvironment,
 } from './environment.ts';
-import { handlerEntry, RecurrentFunction } from './function.ts';
+import { type FunctionDefaults, handlerEntry, RecurrentFunction } from './function.ts';
 import { RecurringNotificationsMonitoring } from './monitoring.ts';
 import { scheduleRuns } from './schedules.ts';
 import {
@@ -199,6 +200,7 @@ export class RecurringNotifications extends Construct {
       integration: new HttpLambdaIntegration('WebhookIntegration', this.webhook),
     });
     this.admin = this.createAdmin(common, props);
+    new ContentSources(this, 'ContentSources', this);
     this.schedules = scheduleRuns(this, this, this.scheduleDeadLetterQueue);
     this.api.addRoutes({
       path: '/admin/{proxy+}',
@@ -390,10 +392,4 @@ export class RecurringNotifications extends Construct {
       ],
     });
   }
-}
-
-/** What every function of the construct shares. */
-interface FunctionDefaults {
-  bundle: boolean;
-  logRetention: logs.RetentionDays;
 }

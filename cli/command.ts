@@ -36,6 +36,7 @@ export const OPTIONS = {
   date: { type: 'string' },
   text: { type: 'string' },
   month: { type: 'string' },
+  'content-url': { type: 'string' },
 } as const;
 
 export type Option = keyof typeof OPTIONS;

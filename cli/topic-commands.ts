@@ -3,14 +3,14 @@ import * as z from 'zod';
 import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { table } from './format.ts';
 
-/** `recurrent topics put`, `recurrent topics list` and `recurrent topics resume`. */
+/** `recurrent topics put`, `list`, `resume` and `rotate-secret`. */
 export const TOPIC_COMMANDS: Record<string, Command> = {
   'topics put': {
     usage:
-      'topics put --file <topic.json> [--id <topicId>] [--page <pageId>] [--priority <0-100>] [--reindex]',
+      'topics put --file <topic.json> [--id <topicId>] [--page <pageId>] [--priority <0-100>] [--content-url <https url>] [--reindex]',
     summary:
-      'create or update a topic from a JSON file ({topicId, pageId, title, cadence, sendTime, weekday?, dayOfMonth?, message, priority?}); --priority overrides the file',
-    options: ['file', 'id', 'page', 'priority', 'reindex'],
+      'create or update a topic from a JSON file ({topicId, pageId, title, cadence, sendTime, weekday?, dayOfMonth?, message, priority?, contentUrl?}); --priority and --content-url override the file; a first contentUrl prints its secret, once',
+    options: ['file', 'id', 'page', 'priority', 'reindex', 'content-url'],
     required: ['file'],
     async build(values) {
       const file = values.file ?? '';
@@ -34,18 +34,23 @@ export const TOPIC_COMMANDS: Record<string, Command> = {
         query: { reindex: values.reindex ? 'true' : undefined },
         body: {
           ...topic,
-          ...withoutUndefined({ pageId: values.page, priority: numberOrText(values.priority) }),
+          ...withoutUndefined({
+            pageId: values.page,
+            priority: numberOrText(values.priority),
+            contentUrl: values['content-url'],
+          }),
         },
       };
     },
     render(body) {
-      const { created, topic, placement } = z
+      const { created, topic, placement, contentSecret } = z
         .object({
           created: z.boolean(),
           topic: topicSchema,
           placement: z
             .object({ scanned: z.number(), placed: z.number(), complete: z.boolean() })
             .optional(),
+          contentSecret: z.string().optional(),
         })
         .parse(body);
       const lines = [
@@ -58,7 +63,29 @@ export const TOPIC_COMMANDS: Record<string, Command> = {
           `  due index: ${placement.placed} of ${placement.scanned} subscriptions placed${placement.complete ? '' : ' (incomplete: run again with --reindex)'}`,
         );
       }
+      if (contentSecret !== undefined) lines.push(...contentSecretLines(contentSecret));
       return lines.join('\n');
+    },
+  },
+  'topics rotate-secret': {
+    usage: 'topics rotate-secret --page <pageId> --id <topicId>',
+    summary:
+      "replace a content source topic's signing secret and print the new one, once; the fan-out signs with it from its next request",
+    options: ['page', 'id'],
+    required: ['page', 'id'],
+    build: (values) => ({
+      method: 'POST',
+      path: `/admin/topics/${encodeURIComponent(values.id ?? '')}/content-secret`,
+      body: { pageId: values.page },
+    }),
+    render(body) {
+      const { pageId, topicId, contentSecret } = z
+        .object({ pageId: z.string(), topicId: z.string(), contentSecret: z.string() })
+        .parse(body);
+      return [
+        `Topic ${topicId} of Page ${pageId} has a new content source secret.`,
+        ...contentSecretLines(contentSecret),
+      ].join('\n');
     },
   },
   'topics list': {
@@ -137,4 +164,12 @@ function pausedLines(topic: z.infer<typeof topicSchema>): string[] {
 function priorityOf(topic: z.infer<typeof topicSchema>): string {
   const priority = String(topic.priority ?? 0);
   return topic.budgetRank === undefined ? priority : `${priority} (rank ${topic.budgetRank})`;
+}
+
+/** The one time a content source secret is shown: how to check a request with it. */
+function contentSecretLines(secret: string): string[] {
+  return [
+    `  content source secret (shown this once; keep it where the source can read it): ${secret}`,
+    '  each request carries X-Recurrent-Signature: sha256=<hex HMAC-SHA256 of the body with it>',
+  ];
 }

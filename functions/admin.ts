@@ -4,10 +4,12 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { adminDeps } from '#lib/aws/admin-deps.ts';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
+import { awsContentSources } from '#lib/aws/content-source-parts.ts';
 import { lambdaContinuations } from '#lib/aws/lambda-continuations.ts';
 import { watchedQueues } from '#lib/aws/sqs-queue-depths.ts';
 import { systemClock } from '#lib/clock.ts';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
+import { parseRotateContentSecret, rotateContentSecret } from '#lib/domain/admin/content-secret.ts';
 import { parseDiagnostics, runDiagnostics } from '#lib/domain/admin/diagnostics.ts';
 import {
   deleteEdition,
@@ -128,6 +130,11 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
       path: '/admin/topics/{topicId}/editions/{date}',
       handler: (r) => deleteEdition(parseEdition(r), deps),
     },
+    {
+      method: 'POST',
+      path: '/admin/topics/{topicId}/content-secret',
+      handler: (r) => rotateContentSecret(parseRotateContentSecret(r), deps),
+    },
   ]);
   return middy<ApiEventWithRawBody, ApiResult, Error, Context>()
     .use(logLambdaContext(logger))
@@ -185,6 +192,7 @@ export const handler = lazyHandler(() => {
       clock: systemClock,
       log,
       continuations: lambdaContinuations(new LambdaClient({}), config.FANOUT_FUNCTION_NAME),
+      contentSources: awsContentSources(config),
     },
   );
   // API Gateway's IAM authorizer has checked the caller: no bearer token on AWS.

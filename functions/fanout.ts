@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
+import { awsContentSources } from '#lib/aws/content-source-parts.ts';
 import { fanoutDeps } from '#lib/aws/fanout-deps.ts';
 import { lambdaContinuations } from '#lib/aws/lambda-continuations.ts';
 import { fanoutConfigSchema, readConfig } from '#lib/config.ts';
@@ -43,6 +44,7 @@ export const handler = lazyHandler(() => {
       {
         continuations: lambdaContinuations(new LambdaClient({}), config.AWS_LAMBDA_FUNCTION_NAME),
         log,
+        contentSources: awsContentSources(config),
       },
     ),
     logger,

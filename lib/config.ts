@@ -48,6 +48,14 @@ export const webhookConfigSchema = z
   );
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 
+/** Where topics' content source secrets are kept on AWS; without a prefix a topic takes no `contentUrl`. */
+export const contentSecretEnv = {
+  /** Secrets Manager names begin with this: `<prefix><sha256 of pageId#topicId>`. */
+  CONTENT_SECRET_PREFIX: required.optional(),
+  /** The customer-managed key new secrets are encrypted with (the account's default without). */
+  CONTENT_SECRET_KMS_KEY_ID: required.optional(),
+};
+
 /** What the fan-out function needs. */
 export const fanoutConfigSchema = z.object({
   TABLE_NAME: required,
@@ -56,6 +64,7 @@ export const fanoutConfigSchema = z.object({
   SEND_QUEUE_URL: required,
   /** How far back a run looks for slots missed since the last completed run. */
   LOOKBACK_HOURS: z.coerce.number().positive().default(6),
+  ...contentSecretEnv,
 });
 export type FanoutConfig = z.infer<typeof fanoutConfigSchema>;
 
@@ -91,5 +100,6 @@ export const adminConfigSchema = z.object({
   SEND_DLQ_URL: required.optional(),
   SCHEDULE_DLQ_URL: required.optional(),
   FANOUT_FAILURE_QUEUE_URL: required.optional(),
+  ...contentSecretEnv,
 });
 export type AdminConfig = z.infer<typeof adminConfigSchema>;

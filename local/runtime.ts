@@ -19,6 +19,7 @@ import { createFanoutHandler } from '../functions/fanout.ts';
 import { createSenderHandler } from '../functions/sender.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
 import { lambdaContext } from './api-gateway.ts';
+import { localContentSources } from './content-sources.ts';
 import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './emulators.ts';
 import { type MetaSimulator, startMetaSimulator } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
@@ -200,6 +201,7 @@ function wireHandlers(
     webhookDeps(db, tableName, { clock, log }),
     options.logger,
   );
+  const contentSources = localContentSources(db, tableName);
   // Fan-out invocations running or handed over: the send pipeline is not idle while one is.
   let fanoutsRunning = 0;
   const invokeFanout = async (input: unknown) => {
@@ -234,7 +236,7 @@ function wireHandlers(
         lookbackHours: FANOUT_LOOKBACK_HOURS,
         delayScale: 0,
       },
-      { continuations, log },
+      { continuations, log, contentSources },
     ),
     options.logger,
   );
@@ -251,7 +253,7 @@ function wireHandlers(
       lookbackHours: ADMIN_LOOKBACK_HOURS,
       deadLetterQueues: [{ name: 'send', url: queueUrls.deadLetter }],
     },
-    { graph, clock, log, continuations },
+    { graph, clock, log, continuations, contentSources },
   );
   const admin = createAdminHandler({ adminToken: options.adminToken }, adminPorts, options.logger);
   const reconcile = createReconcileScheduleHandler(adminPorts, options.logger);

@@ -16,7 +16,7 @@ import { dynamoStatsStore } from './dynamo-stats-store.ts';
 import { dynamoSubscriptionStore } from './dynamo-subscription-store.ts';
 import { dynamoTopicSafety } from './dynamo-topic-safety.ts';
 import { dynamoWebhookDeliveries } from './dynamo-webhook-deliveries.ts';
-import { fanoutDeps } from './fanout-deps.ts';
+import { type ContentSourceParts, fanoutDeps } from './fanout-deps.ts';
 import { sqsQueueDepths, type WatchedQueue } from './sqs-queue-depths.ts';
 
 /**
@@ -40,9 +40,12 @@ export function adminDeps(
     clock: Clock;
     log: Log;
     continuations: FanoutDeps['continuations'];
+    /** Topics' content sources: their secrets, the HTTP client, which URLs are allowed. */
+    contentSources?: ContentSourceParts;
   },
 ): AdminDeps {
   const { dynamo } = clients;
+  const { contentSources } = parts;
   return {
     catalog: dynamoCatalog(dynamo, config.table),
     subscriptions: dynamoSubscriptionStore(dynamo, config.table),
@@ -56,7 +59,11 @@ export function adminDeps(
     webhookDeliveries: dynamoWebhookDeliveries(dynamo, config.table),
     queueDepths: sqsQueueDepths(clients.sqs, config.deadLetterQueues ?? []),
     fanout: {
-      ...fanoutDeps(clients, config, { continuations: parts.continuations, log: parts.log }),
+      ...fanoutDeps(clients, config, {
+        continuations: parts.continuations,
+        log: parts.log,
+        ...(contentSources && { contentSources }),
+      }),
       reserveMs: ADMIN_FANOUT_RESERVE_MS,
     },
     clock: parts.clock,
@@ -64,5 +71,11 @@ export function adminDeps(
     editions: dynamoEditions(dynamo, config.table),
     editionResults: dynamoEditionResults(dynamo, config.table),
     safety: dynamoTopicSafety(dynamo, config.table),
+    ...(contentSources && {
+      contentSources: {
+        secrets: contentSources.secrets,
+        allowLoopbackHttp: contentSources.allowLoopbackHttp,
+      },
+    }),
   };
 }

@@ -64,6 +64,8 @@ const topicItem = z.object({
   paused: pauseItem.optional(),
   breakerSince: z.object({ at: z.number(), sends: z.number(), stops: z.number() }).optional(),
   quietHours: z.object({ start: z.string(), end: z.string() }).optional(),
+  contentUrl: z.string().optional(),
+  contentSecretAt: z.number().optional(),
 });
 
 const zonesItem = z.object({ topicId: z.string(), zones: z.set(z.string()) });

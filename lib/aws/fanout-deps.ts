@@ -1,8 +1,14 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ContentSecretStore } from '../domain/content-source.ts';
+import {
+  CONTENT_SOURCE_DEFAULTS,
+  type ContentSourceClient,
+} from '../domain/fanout/content-source.ts';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoContentEditions } from './dynamo-content-editions.ts';
 import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoDueIndex, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
 import { sqsSendQueue } from './sqs-send-queue.ts';
@@ -11,8 +17,14 @@ import { sqsSendQueue } from './sqs-send-queue.ts';
 export function fanoutDeps(
   clients: { dynamo: DynamoDBDocumentClient; sqs: SQSClient },
   config: { table: string; queueUrl: string; lookbackHours: number; delayScale?: number },
-  parts: { continuations: FanoutDeps['continuations']; log: Log },
+  parts: {
+    continuations: FanoutDeps['continuations'];
+    log: Log;
+    /** Where topics' content sources are asked, and their secrets; none without it. */
+    contentSources?: ContentSourceParts;
+  },
 ): Omit<FanoutDeps, 'timeLeft'> {
+  const { contentSources } = parts;
   return {
     catalog: dynamoCatalog(clients.dynamo, config.table),
     dueIndex: dynamoDueIndex(clients.dynamo, config.table),
@@ -26,5 +38,22 @@ export function fanoutDeps(
     concurrency: 16,
     reserveMs: 30_000,
     editions: dynamoEditionReads(clients.dynamo, config.table),
+    ...(contentSources && {
+      contentSource: {
+        ...CONTENT_SOURCE_DEFAULTS,
+        client: contentSources.client,
+        secrets: contentSources.secrets,
+        editions: dynamoContentEditions(clients.dynamo, config.table),
+        sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      },
+    }),
   };
+}
+
+/** The content source parts a composition root chooses: Secrets Manager on AWS, the table locally. */
+export interface ContentSourceParts {
+  client: ContentSourceClient;
+  secrets: ContentSecretStore;
+  /** Plain http to a loopback host: the local runtime only. */
+  allowLoopbackHttp: boolean;
 }

@@ -83,6 +83,14 @@ export const keys = {
     pk: `EDITION#${pageId}#${topicId}`,
     sk: `DATE#${date}`,
   }),
+  /**
+   * A topic's content source secret, in the local runtime (Secrets Manager holds it on AWS):
+   * apart from the Page's partition, which the fan-out and topic reads take whole.
+   */
+  contentSecret: (pageId: string, topicId: string) => ({
+    pk: `CONTENTSECRET#${pageId}#${topicId}`,
+    sk: 'SECRET',
+  }),
 };
 
 /** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */

@@ -44,6 +44,13 @@ export interface Topic {
   breakerSince?: BreakerStart;
   /** The topic's own quiet hours, over its Page's (`lib/domain/safety/quiet-hours.ts`). */
   quietHours?: QuietHours;
+  /**
+   * Where the fan-out asks for a date's edition when none is stored (`lib/domain/content-source.ts`):
+   * https, or http to a loopback host in the local runtime.
+   */
+  contentUrl?: string;
+  /** When the topic's content source secret was made; the secret itself is never shown again. */
+  contentSecretAt?: number;
 }
 
 /** Why the stop-spike breaker paused a topic: the 24 h that tripped it. */

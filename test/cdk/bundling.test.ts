@@ -39,6 +39,8 @@ const ACTION_OF: Readonly<Record<string, string>> = {
   GetQueueAttributesCommand: 'sqs:GetQueueAttributes',
   InvokeCommand: 'lambda:InvokeFunction',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
+  CreateSecretCommand: 'secretsmanager:CreateSecret',
+  PutSecretValueCommand: 'secretsmanager:PutSecretValue',
 };
 
 /**
@@ -49,7 +51,14 @@ const NOT_CALLED: Readonly<Record<FunctionName, readonly string[]>> = {
   // dynamo-catalog's putPage and putTopic are the admin API's.
   webhook: ['TransactWriteCommand'],
   // dynamo-catalog's writes are the admin API's; the send queue's deferrals are the sender's.
-  fanout: ['PutCommand', 'TransactWriteCommand', 'ChangeMessageVisibilityBatchCommand'],
+  // Content secrets are made and replaced (CreateSecret, PutSecretValue) by the admin API only.
+  fanout: [
+    'PutCommand',
+    'TransactWriteCommand',
+    'ChangeMessageVisibilityBatchCommand',
+    'CreateSecretCommand',
+    'PutSecretValueCommand',
+  ],
   // dynamo-catalog's writes, and the send queue's enqueue (fan-out). It Queries a person's
   // partition (paginateQuery) and BatchWrites kept MM sends.
   sender: ['PutCommand', 'TransactWriteCommand', 'SendMessageBatchCommand'],

@@ -2,6 +2,7 @@ import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '#lib/aws/table-definition.ts';
+import { CONTENT_SOURCE_FAILED_LOG_MESSAGE } from '#lib/domain/content-source.ts';
 import {
   PAGE_HELD_LOG_MESSAGE,
   PAGE_PAUSED_LOG_MESSAGE,
@@ -21,6 +22,28 @@ const META_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-1:111122223333:secret:recurrent/meta-AbCdEf';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const FUNCTIONS = ['webhook', 'fanout', 'sender', 'admin'] as const;
+/** Every content source secret of the stack: `recurrent/<stack>/content-source/*`. */
+const CONTENT_SECRETS = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':secret:recurrent/Test/content-source/*',
+    ],
+  ],
+};
+
+/** The permissions that name a Secrets Manager action. */
+function onSecrets(permissions: { actions: string[]; resource: unknown }[]) {
+  return permissions.filter(({ actions }) =>
+    actions.some((action) => action.startsWith('secretsmanager:')),
+  );
+}
 type FunctionName = (typeof FUNCTIONS)[number];
 
 describe('RecurringNotifications with its defaults', () => {
@@ -96,6 +119,7 @@ describe('RecurringNotifications with its defaults', () => {
         SEND_DLQ_URL: ref(recurrent.sendDeadLetterQueue),
         SCHEDULE_DLQ_URL: ref(recurrent.scheduleDeadLetterQueue),
         FANOUT_FAILURE_QUEUE_URL: ref(recurrent.fanoutFailureQueue),
+        CONTENT_SECRET_PREFIX: 'recurrent/Test/content-source/',
         NODE_OPTIONS: '--enable-source-maps',
       });
     });
@@ -115,6 +139,7 @@ describe('RecurringNotifications with its defaults', () => {
         TABLE_NAME: ref(recurrent.table),
         SEND_QUEUE_URL: ref(recurrent.sendQueue),
         LOOKBACK_HOURS: '6',
+        CONTENT_SECRET_PREFIX: 'recurrent/Test/content-source/',
         NODE_OPTIONS: '--enable-source-maps',
       });
       expect(functionProps('sender').Environment.Variables).toEqual({
@@ -425,7 +450,10 @@ describe('RecurringNotifications with its defaults', () => {
         actions: ['lambda:InvokeFunction'],
         resource: arn(recurrent.fanout),
       });
-      expect(actionsOf(statements)).not.toContain('secretsmanager:GetSecretValue');
+      // Secrets: only the content source ones, to sign requests; never the Meta secret.
+      expect(onSecrets(permissions)).toEqual([
+        { actions: ['secretsmanager:GetSecretValue'], resource: CONTENT_SECRETS },
+      ]);
       expect(actionsOf(statements)).not.toContain('dynamodb:PutItem');
     });
 
@@ -484,7 +512,26 @@ describe('RecurringNotifications with its defaults', () => {
         actions: ['lambda:InvokeFunction'],
         resource: arn(recurrent.fanout),
       });
-      expect(actionsOf(statements)).not.toContain('secretsmanager:GetSecretValue');
+      // Content source secrets: made, replaced and read (its fan-out runs) under the prefix only.
+      expect(onSecrets(permissions)).toEqual([
+        {
+          actions: [
+            'secretsmanager:CreateSecret',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+          ],
+          resource: CONTENT_SECRETS,
+        },
+      ]);
+    });
+
+    it('tells the fan-out and the admin function where content source secrets are', () => {
+      for (const name of ['fanout', 'admin'] as const) {
+        expect(functionProps(name).Environment.Variables).toMatchObject({
+          CONTENT_SECRET_PREFIX: 'recurrent/Test/content-source/',
+        });
+      }
+      expect(functionProps('sender').Environment.Variables.CONTENT_SECRET_PREFIX).toBeUndefined();
     });
 
     it('lets the admin function count the messages in each dead-letter queue, and only that', () => {
@@ -667,8 +714,26 @@ describe('RecurringNotifications with its defaults', () => {
       },
     );
 
-    it('has 17 alarms, none with an action when no topic is given, and one dashboard', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 17);
+    it('counts content source failures in the fan-out and admin logs, and alarms on the first', () => {
+      for (const name of ['fanout', 'admin'] as const) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: functionProps(name).LoggingConfig.LogGroup.Ref },
+          FilterPattern: `{ $.message = "${CONTENT_SOURCE_FAILED_LOG_MESSAGE}" }`,
+          MetricTransformations: [
+            {
+              MetricName: 'ContentSourceFailures',
+              MetricNamespace: 'Recurrent/Test',
+              MetricValue: '1',
+              Unit: 'Count',
+            },
+          ],
+        });
+      }
+      alarmOn('ContentSourceFailures', { Namespace: 'Recurrent/Test', Threshold: 1 });
+    });
+
+    it('has 18 alarms, none with an action when no topic is given, and one dashboard', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 18);
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -805,8 +870,30 @@ describe('RecurringNotifications with its options', () => {
           JSON.stringify(statement.Action) === JSON.stringify('kms:Decrypt') &&
           JSON.stringify(statement).includes('secretsmanager.'),
       );
-      expect(secretKeyUse).toBe(name === 'webhook');
+      // The webhook's Meta secret, and the content source secrets the fan-out signs with.
+      expect(secretKeyUse).toBe(name === 'webhook' || name === 'fanout');
     }
+  });
+
+  it('lets the admin function encrypt content source secrets with the key through Secrets Manager', () => {
+    const role = recurrent.admin.role;
+    if (!role) throw new Error('admin has no role');
+    expect(statementsOf(template, logicalId(stack, role))).toContainEqual(
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: KEY_ARN,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+        },
+      }),
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CONTENT_SECRET_KMS_KEY_ID: KEY_ARN }) },
+    });
   });
 
   it('applies the queue, concurrency, throttle and config options', () => {

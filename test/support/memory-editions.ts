@@ -62,3 +62,31 @@ export function memoryEditions(): EditionStore & { items: Map<string, Edition>; 
     },
   };
 }
+
+/**
+ * The fan-out's conditional create of a content source's edition over `memoryEditions`: an
+ * edition already stored for the date is kept, as DynamoDB's `attribute_not_exists` keeps it.
+ */
+export function memoryContentEditions(editions: ReturnType<typeof memoryEditions>) {
+  return {
+    async create(
+      { pageId, topicId, date, message }: EditionKey & { message: Record<string, unknown> },
+      at: number,
+    ): Promise<'created' | 'exists'> {
+      const key = `${pageId}#${topicId}#${date}`;
+      if (editions.items.has(key)) return 'exists';
+      const edition: Edition = {
+        pageId,
+        topicId,
+        date,
+        message: structuredClone(message),
+        createdAt: at,
+        updatedAt: at,
+        version: 1,
+      };
+      editions.items.set(key, edition);
+      editions.writes.push(`create ${key}`);
+      return 'created';
+    },
+  };
+}

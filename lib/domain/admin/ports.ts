@@ -15,6 +15,7 @@ import type {
 import type { TopicSafetyStore } from '../safety/watch-topics.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
+import type { ContentSources } from './content-secret.ts';
 import type { QueueDepths, WebhookDeliveries } from './diagnostics.ts';
 import type { AdminGraph } from './graph.ts';
 
@@ -189,4 +190,6 @@ export interface AdminDeps {
   editionResults: EditionResults;
   /** The stop-spike breaker's counts and pauses: an operator resumes a topic through it. */
   safety: TopicSafetyStore;
+  /** Topics' content sources: their secrets, and which URLs this deployment allows. */
+  contentSources?: ContentSources;
 }

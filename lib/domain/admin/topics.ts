@@ -14,6 +14,7 @@ import { whenNoEditionSchema } from '../editions/edition.ts';
 import { RefusedError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
 import { assertSendableMessage } from '../message-rules.ts';
+import { sendApiMessageSchema } from '../message-schema.ts';
 import type { DeliveryRoute } from '../page.ts';
 import type { SubscriptionStore } from '../ports.ts';
 import { quietHoursSchema } from '../safety/quiet-hours.ts';
@@ -28,76 +29,19 @@ import {
   TOPIC_PRIORITY_MIN,
   type Topic,
   topicPriority,
-  unstorableMessage,
 } from '../topic.ts';
+import { assertContentUrl, type ContentSources, contentSecretFor } from './content-secret.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
 import { requirePage } from './pages.ts';
 import type { AdminCatalog, AdminSubscriptionStore, IndexedSubscription } from './ports.ts';
 
+/** The Send API message schema, in the shared model since the fan-out checks messages too. */
+export { sendApiMessageSchema };
+
 /** Meta's limit on an opt-in template's title (META_PLATFORM.md section 2). */
 export const TITLE_MAX_CHARS = 65;
-const TEXT_MAX_CHARS = 2000;
 /** Placement stops while this much of the invocation is left, and says it is incomplete. */
 const PLACEMENT_RESERVE_MS = 5_000;
-
-const quickReplySchema = z
-  .looseObject({
-    content_type: z.enum(['text', 'user_phone_number', 'user_email']),
-    title: z.string().min(1).max(20, 'at most 20 characters').optional(),
-    payload: z.union([z.string().max(1000, 'at most 1000 characters'), z.number()]).optional(),
-    image_url: z.url().optional(),
-  })
-  .refine((reply) => reply.content_type !== 'text' || reply.title !== undefined, {
-    message: 'a text quick reply needs a title',
-    path: ['title'],
-  });
-
-const attachmentSchema = z
-  .looseObject({
-    type: z.enum(['template', 'image', 'audio', 'video', 'file']),
-    payload: z.record(z.string(), z.unknown(), { error: 'must be an object' }),
-  })
-  .refine(
-    (attachment) =>
-      attachment.type !== 'template' ||
-      (typeof attachment.payload.template_type === 'string' &&
-        attachment.payload.template_type !== '' &&
-        attachment.payload.template_type !== 'notification_messages'),
-    {
-      message: 'a template needs a template_type (other than the opt-in notification_messages)',
-      path: ['payload', 'template_type'],
-    },
-  );
-
-/**
- * A Send API `message` object: text or one attachment, with optional quick replies, small and
- * shallow enough to be stored in the topic's item.
- */
-export const sendApiMessageSchema = z
-  .strictObject(
-    {
-      text: z
-        .string()
-        .min(1, 'must not be empty')
-        .max(TEXT_MAX_CHARS, `at most ${TEXT_MAX_CHARS} characters`)
-        .optional(),
-      attachment: attachmentSchema.optional(),
-      quick_replies: z
-        .array(quickReplySchema)
-        .min(1, 'at least one')
-        .max(13, 'at most 13')
-        .optional(),
-      metadata: z.string().max(1000, 'at most 1000 characters').optional(),
-    },
-    { error: 'must be a Send API message object' },
-  )
-  .refine((message) => (message.text === undefined) !== (message.attachment === undefined), {
-    message: 'needs exactly one of text or attachment',
-  })
-  .superRefine((message, context) => {
-    const reason = unstorableMessage(message);
-    if (reason !== undefined) context.addIssue({ code: 'custom', message: reason });
-  });
 
 const topicBodySchema = z
   .strictObject({
@@ -130,6 +74,7 @@ const topicBodySchema = z
       .max(100, 'must be a percentage from 0 to 100')
       .optional(),
     quietHours: quietHoursSchema.optional(),
+    contentUrl: z.string({ error: 'must be a URL' }).optional(),
   })
   .superRefine((body, context) => {
     if (body.weekday !== undefined && body.cadence !== 'WEEKLY') {
@@ -202,6 +147,8 @@ export interface TopicDeps {
   pageIndex: AdminSubscriptionStore;
   subscriptions: Pick<SubscriptionStore, 'addTopicZones'>;
   log: Log;
+  /** Where content source secrets are kept and which URLs are allowed; no `contentUrl` without. */
+  contentSources?: ContentSources;
 }
 
 /**
@@ -213,9 +160,15 @@ export async function putTopic(
   input: PutTopicInput,
   deps: TopicDeps,
   timeLeft: () => number,
-): Promise<{ created: boolean; topic: TopicView; placement?: PlacementResult }> {
+): Promise<{
+  created: boolean;
+  topic: TopicView;
+  placement?: PlacementResult;
+  contentSecret?: string;
+}> {
   const page = await requirePage(deps.catalog, input.topic.pageId);
   assertSendableMessage(input.topic.message, page.deliveryRoute);
+  assertContentUrl(input.topic, deps.contentSources);
   const topics = await deps.catalog.listTopics(input.topic.pageId);
   const stored = topics.find((candidate) => candidate.topicId === input.topic.topicId);
   const topic: Topic = {
@@ -238,15 +191,17 @@ export async function putTopic(
       'title_taken',
     );
   }
+  const contentSecret = await contentSecretFor(topic, stored, deps);
   await deps.catalog.putTopic(topic);
+  const secretOnce = contentSecret === undefined ? {} : { contentSecret };
   const others = topics.filter((candidate) => candidate.topicId !== topic.topicId);
   const [view] = topicViews([topic, ...others], page.deliveryRoute);
   if (!view) throw new Error('a saved topic has no view');
   if (stored && stored.cadence === topic.cadence && !input.reindex) {
-    return { created: false, topic: view };
+    return { created: false, topic: view, ...secretOnce };
   }
   const placement = await placeTopicSubscriptions(topic, deps, timeLeft);
-  return { created: stored === undefined, topic: view, placement };
+  return { created: stored === undefined, topic: view, placement, ...secretOnce };
 }
 
 /** Reads `GET /admin/topics?pageId=`. */

@@ -59,7 +59,7 @@ export async function withoutSkippedDates(
 }
 
 /** The edition date of the window's latest slot in `zone`, as the fan-out plans it; none if no slot. */
-function slotDate(
+export function slotDate(
   topic: Topic,
   zone: string,
   window: { cadence: Cadence; from: number; to: number },

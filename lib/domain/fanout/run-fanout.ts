@@ -8,6 +8,7 @@ import { deliveryRouteSchema, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import { type SlotRule, slotsBetween } from '../slots.ts';
 import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
+import { type ContentSourceDeps, withContentEditions } from './content-source.ts';
 import { withoutSkippedDates } from './edition-skips.ts';
 import { comparePositions, inPageTurns, type PartitionPosition } from './page-turns.ts';
 
@@ -120,6 +121,8 @@ export interface FanoutDeps {
   reserveMs: number;
   /** Topics' editions: a topic that skips dates without one queues nothing for them. */
   editions?: Pick<EditionStore, 'list'>;
+  /** Topics' content sources: asked for a date's edition before its first job is queued. */
+  contentSource?: ContentSourceDeps;
 }
 
 export interface FanoutResult {
@@ -156,7 +159,11 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
   };
   const started = (work: PartitionWork) => comparePositions(positionOf(work), startedThrough) <= 0;
   const plans = await withoutSkippedDates(
-    await deps.catalog.listPlans(),
+    await withContentEditions(
+      await deps.catalog.listPlans(),
+      { cadence, from: windowFrom, to: scheduledTime, continued: continuation !== undefined },
+      deps,
+    ),
     { cadence, from: windowFrom, to: scheduledTime },
     deps,
   );

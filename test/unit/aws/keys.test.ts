@@ -124,3 +124,12 @@ describe('edition keys', () => {
     expect([...sks].sort()).toEqual(['DATE#2026-11-30', 'DATE#2026-12-10', 'DATE#2027-01-01']);
   });
 });
+
+describe('content secret keys', () => {
+  it('stores a topic’s content secret as CONTENTSECRET#<pageId>#<topicId> / SECRET, outside the Page partition', () => {
+    const item = keys.contentSecret('1001', 'daily-deals');
+
+    expect(item).toEqual({ pk: 'CONTENTSECRET#1001#daily-deals', sk: 'SECRET' });
+    expect(item.pk).not.toBe(keys.page('1001').pk);
+  });
+});

@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../cli/commands.ts';
 
@@ -62,5 +65,56 @@ describe('recurrent topics list', () => {
       `PAUSED deals since 2026-12-01T14:20:00.000Z: ${pause.reason} (recurrent topics resume --page 1001 --id deals)`,
     ]);
     expect(text).not.toContain('PAUSED news');
+  });
+});
+
+describe('recurrent topics put --content-url and topics rotate-secret', () => {
+  const topic = {
+    pageId: '1001',
+    topicId: 'deals',
+    title: 'Deals',
+    cadence: 'DAILY',
+    effectiveCadence: 'every day',
+  };
+
+  it('puts --content-url over the file’s contentUrl', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'topic-'));
+    const file = path.join(dir, 'topic.json');
+    await writeFile(
+      file,
+      JSON.stringify({ topicId: 'deals', contentUrl: 'https://old.example.com' }),
+    );
+
+    const request = await command('topics put').build(
+      { file, 'content-url': 'https://content.example.com/editions' },
+      [],
+      io,
+    );
+
+    expect(request.body).toEqual({ contentUrl: 'https://content.example.com/editions' });
+  });
+
+  it('prints a content secret only when the answer carries one', () => {
+    const { render } = command('topics put');
+
+    expect(render({ created: true, topic, contentSecret: 'abc123' }, {})).toContain(
+      'content source secret (shown this once; keep it where the source can read it): abc123',
+    );
+    expect(render({ created: false, topic }, {})).not.toContain('content source secret');
+  });
+
+  it('posts the Page to the content-secret route and prints the new secret', async () => {
+    const { build, render } = command('topics rotate-secret');
+
+    const request = await build({ page: '1001', id: 'deals' }, [], io);
+
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/admin/topics/deals/content-secret',
+      body: { pageId: '1001' },
+    });
+    expect(
+      render({ pageId: '1001', topicId: 'deals', contentSecret: 'f00d', rotatedAt: 'x' }, {}),
+    ).toContain('secret (shown this once; keep it where the source can read it): f00d');
   });
 });
