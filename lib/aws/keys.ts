@@ -83,6 +83,14 @@ export const keys = {
     pk: `EDITION#${pageId}#${topicId}`,
     sk: `DATE#${date}`,
   }),
+  /**
+   * A topic's broadcast: one partition per topic, apart from the Page's (which the fan-out reads
+   * whole), sorted by id (ids sort by creation) so a topic's broadcasts are one Query.
+   */
+  broadcast: (pageId: string, topicId: string, broadcastId: string) => ({
+    pk: `BROADCAST#${pageId}#${topicId}`,
+    sk: `ID#${broadcastId}`,
+  }),
 };
 
 /** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */
