@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
+import type { BroadcastStore } from '../broadcasts/broadcast.ts';
 import type { DuePlacement } from '../due-placement.ts';
 import type { EditionStore } from '../editions/edition.ts';
 import type { EditionResults } from '../editions/edition-results.ts';
@@ -189,4 +190,8 @@ export interface AdminDeps {
   editionResults: EditionResults;
   /** The stop-spike breaker's counts and pauses: an operator resumes a topic through it. */
   safety: TopicSafetyStore;
+  /** A topic's broadcasts (`admin/broadcasts.ts`). */
+  broadcasts: BroadcastStore;
+  /** The zones a topic has subscribers in, any cadence: where a broadcast's window is computed. */
+  topicZones: (pageId: string, topicId: string) => Promise<string[]>;
 }
