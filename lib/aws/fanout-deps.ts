@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
+import { dynamoBroadcasts } from './dynamo-broadcasts.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoDueIndex, dynamoFanoutRuns } from './dynamo-fanout-store.ts';
@@ -26,5 +27,6 @@ export function fanoutDeps(
     concurrency: 16,
     reserveMs: 30_000,
     editions: dynamoEditionReads(clients.dynamo, config.table),
+    broadcasts: dynamoBroadcasts(clients.dynamo, config.table),
   };
 }
