@@ -9,7 +9,7 @@ import * as z from 'zod';
 import type { Broadcast, BroadcastStore } from '../domain/broadcasts/broadcast.ts';
 import { updateIfCondition } from './dynamo-conditional.ts';
 import { queryPartition } from './dynamo-query.ts';
-import { keys, parseTopicZoneEntry } from './keys.ts';
+import { BROADCAST_COUNTS_PREFIX, BROADCAST_PREFIX, keys, parseTopicZoneEntry } from './keys.ts';
 
 const broadcastItem = z.object({
   pageId: z.string(),
@@ -40,10 +40,8 @@ const NOT_COUNTERS = new Set(['pk', 'sk', 'pageId', 'topicId', 'broadcastId']);
 export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string): BroadcastStore {
   const update = (key: Broadcast | { pageId: string; topicId: string; broadcastId: string }) =>
     keys.broadcast(key.pageId, key.topicId, key.broadcastId);
-  const countsKey = ({ pageId, topicId, broadcastId }: Parameters<BroadcastStore['get']>[0]) => ({
-    ...keys.broadcast(pageId, topicId, broadcastId),
-    sk: `COUNTS#${broadcastId}`,
-  });
+  const countsKey = ({ pageId, topicId, broadcastId }: Parameters<BroadcastStore['get']>[0]) =>
+    keys.broadcastCounts(pageId, topicId, broadcastId);
   const readCounts = async (key: Parameters<BroadcastStore['get']>[0]) => {
     const answer = await client.send(
       new GetCommand({ TableName: table, Key: countsKey(key), ConsistentRead: true }),
@@ -81,11 +79,11 @@ export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string):
       const items = await queryPartition(client, table, keys.broadcast(pageId, topicId, '').pk);
       const counts = new Map(
         items
-          .filter((item) => String(item.sk).startsWith('COUNTS#'))
+          .filter((item) => String(item.sk).startsWith(BROADCAST_COUNTS_PREFIX))
           .map((item) => [String(item.broadcastId), countsOf(item)]),
       );
       return items
-        .filter((item) => String(item.sk).startsWith('ID#'))
+        .filter((item) => String(item.sk).startsWith(BROADCAST_PREFIX))
         .map((item) => {
           const broadcast = broadcastItem.parse(item);
           return { ...broadcast, counts: counts.get(broadcast.broadcastId) ?? {} };
@@ -100,7 +98,7 @@ export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string):
           FilterExpression: 'attribute_not_exists(doneAt) AND attribute_not_exists(cancelledAt)',
           ExpressionAttributeValues: {
             ':pk': keys.broadcast(pageId, topicId, '').pk,
-            ':id': 'ID#',
+            ':id': BROADCAST_PREFIX,
           },
           ConsistentRead: true,
         }),
