@@ -16,16 +16,15 @@ import type { FanoutDeps } from '../fanout/run-fanout.ts';
 import { idSchema } from '../ids.ts';
 import { assertSendableMessage } from '../message-rules.ts';
 import type { Page } from '../page.ts';
+import type { Catalog } from '../ports.ts';
 import type { Topic } from '../topic.ts';
 import { type AdminRequest, bodyObject, parseInput } from './input.ts';
-import { requirePage } from './pages.ts';
-import type { AdminCatalog } from './ports.ts';
 import { runAdminFanout } from './run-fanout-now.ts';
 import { sendApiMessageSchema } from './topics.ts';
 
 /** What the broadcast routes use. */
 export interface BroadcastDeps {
-  catalog: AdminCatalog;
+  catalog: Catalog;
   broadcasts: BroadcastStore;
   /** The zones a topic has subscribers in (any cadence), as the fan-out reads them. */
   topicZones: (pageId: string, topicId: string) => Promise<string[]>;
@@ -219,9 +218,10 @@ function countsView(counts: BroadcastCounts): BroadcastView['counts'] {
 
 async function requireTopic(
   input: { pageId: string; topicId: string },
-  catalog: AdminCatalog,
+  catalog: Catalog,
 ): Promise<{ page: Page; topic: Topic }> {
-  const page = await requirePage(catalog, input.pageId);
+  const page = await catalog.getPage(input.pageId);
+  if (!page) throw new NotFoundError(`Page ${input.pageId} is not registered`);
   const topic = await catalog.getTopic(page.pageId, input.topicId);
   if (!topic) throw new NotFoundError(`Page ${page.pageId} has no topic ${input.topicId}`);
   return { page, topic };
