@@ -36,6 +36,8 @@ export const OPTIONS = {
   date: { type: 'string' },
   text: { type: 'string' },
   month: { type: 'string' },
+  time: { type: 'string' },
+  now: { type: 'boolean' },
 } as const;
 
 export type Option = keyof typeof OPTIONS;
