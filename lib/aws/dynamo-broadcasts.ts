@@ -38,8 +38,8 @@ const NOT_COUNTERS = new Set(['pk', 'sk', 'pageId', 'topicId', 'broadcastId']);
  * fan-out, the sender and the admin function are all granted.
  */
 export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string): BroadcastStore {
-  const update = (key: Broadcast | { pageId: string; topicId: string; broadcastId: string }) =>
-    keys.broadcast(key.pageId, key.topicId, key.broadcastId);
+  const update = ({ pageId, topicId, broadcastId }: Parameters<BroadcastStore['get']>[0]) =>
+    keys.broadcast(pageId, topicId, broadcastId);
   const countsKey = ({ pageId, topicId, broadcastId }: Parameters<BroadcastStore['get']>[0]) =>
     keys.broadcastCounts(pageId, topicId, broadcastId);
   const readCounts = async (key: Parameters<BroadcastStore['get']>[0]) => {
@@ -107,6 +107,40 @@ export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string):
       return (answer.Items ?? []).map((item) => ({ ...broadcastItem.parse(item), counts: {} }));
     },
 
+    ...dynamoBroadcastMarks(client, table),
+
+    async count(key, counts) {
+      const entries = Object.entries(counts).filter(([, by]) => by !== undefined && by !== 0);
+      if (entries.length === 0) return;
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: countsKey(key),
+          UpdateExpression: `ADD ${entries.map(([name]) => `#${name} :${name}`).join(', ')} SET pageId = :pageId, topicId = :topicId, broadcastId = :broadcastId`,
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([name]) => [`#${name}`, name])),
+          ExpressionAttributeValues: {
+            ':pageId': key.pageId,
+            ':topicId': key.topicId,
+            ':broadcastId': key.broadcastId,
+            ...Object.fromEntries(entries.map(([name, by]) => [`:${name}`, by])),
+          },
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * The writes that decide a broadcast's state: the admin's cancel and the fan-out's start and
+ * done marks, each one conditional UpdateItem, so a cancel and a start never both win.
+ */
+function dynamoBroadcastMarks(
+  client: DynamoDBDocumentClient,
+  table: string,
+): Pick<BroadcastStore, 'cancel' | 'markStarted' | 'markDone'> {
+  const update = ({ pageId, topicId, broadcastId }: Parameters<BroadcastStore['get']>[0]) =>
+    keys.broadcast(pageId, topicId, broadcastId);
+  return {
     async cancel(key, at) {
       try {
         const answer = await client.send(
@@ -164,25 +198,6 @@ export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string):
           ConditionExpression:
             'attribute_exists(startedAt) AND attribute_not_exists(doneAt) AND attribute_not_exists(cancelledAt)',
           ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-    },
-
-    async count(key, counts) {
-      const entries = Object.entries(counts).filter(([, by]) => by !== undefined && by !== 0);
-      if (entries.length === 0) return;
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: countsKey(key),
-          UpdateExpression: `ADD ${entries.map(([name]) => `#${name} :${name}`).join(', ')} SET pageId = :pageId, topicId = :topicId, broadcastId = :broadcastId`,
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([name]) => [`#${name}`, name])),
-          ExpressionAttributeValues: {
-            ':pageId': key.pageId,
-            ':topicId': key.topicId,
-            ':broadcastId': key.broadcastId,
-            ...Object.fromEntries(entries.map(([name, by]) => [`:${name}`, by])),
-          },
         }),
       );
     },
