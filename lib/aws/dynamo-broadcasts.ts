@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
+  paginateQuery,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -91,8 +91,11 @@ export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string):
     },
 
     async listOpen({ pageId, topicId }) {
-      const answer = await client.send(
-        new QueryCommand({
+      const open: Broadcast[] = [];
+      // Done and cancelled ones stay in the partition: the filter reads past them, page by page.
+      for await (const page of paginateQuery(
+        { client },
+        {
           TableName: table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :id)',
           FilterExpression: 'attribute_not_exists(doneAt) AND attribute_not_exists(cancelledAt)',
@@ -101,10 +104,12 @@ export function dynamoBroadcasts(client: DynamoDBDocumentClient, table: string):
             ':id': BROADCAST_PREFIX,
           },
           ConsistentRead: true,
-        }),
-      );
-      // Open broadcasts are few; a page of 1 MB holds at least 15 of the largest.
-      return (answer.Items ?? []).map((item) => ({ ...broadcastItem.parse(item), counts: {} }));
+        },
+      )) {
+        for (const item of page.Items ?? [])
+          open.push({ ...broadcastItem.parse(item), counts: {} });
+      }
+      return open;
     },
 
     ...dynamoBroadcastMarks(client, table),
