@@ -37,6 +37,8 @@ export const OPTIONS = {
   text: { type: 'string' },
   month: { type: 'string' },
   'content-url': { type: 'string' },
+  time: { type: 'string' },
+  now: { type: 'boolean' },
 } as const;
 
 export type Option = keyof typeof OPTIONS;

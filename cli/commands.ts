@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BROADCAST_COMMANDS } from './broadcast-commands.ts';
 import { type Command, numberOrText, UsageError, withoutUndefined } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { EDITION_COMMANDS } from './edition-commands.ts';
@@ -79,6 +80,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   ...TOPIC_COMMANDS,
   ...EDITION_COMMANDS,
+  ...BROADCAST_COMMANDS,
   'subs list': {
     usage:
       'subs list --page <pageId> [--topic <topicId>] [--status active|stopped|invalid|unreachable] [--limit <1-100>] [--cursor <cursor>]',

@@ -160,7 +160,8 @@ function editionPath(topicId: string | undefined, date: string | undefined): str
   return `/admin/topics/${encodeURIComponent(topicId ?? '')}/editions/${encodeURIComponent(date ?? '')}`;
 }
 
-async function readMessage(file: string): Promise<unknown> {
+/** A message object read from a JSON file; a file that cannot be read or parsed is a usage error. */
+export async function readMessage(file: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch (error: unknown) {

@@ -9,6 +9,14 @@ import { lambdaContinuations } from '#lib/aws/lambda-continuations.ts';
 import { watchedQueues } from '#lib/aws/sqs-queue-depths.ts';
 import { systemClock } from '#lib/clock.ts';
 import { adminConfigSchema, readConfig } from '#lib/config.ts';
+import {
+  cancelBroadcast,
+  createBroadcast,
+  listBroadcasts,
+  parseCancelBroadcast,
+  parseCreateBroadcast,
+  parseListBroadcasts,
+} from '#lib/domain/admin/broadcasts.ts';
 import { parseRotateContentSecret, rotateContentSecret } from '#lib/domain/admin/content-secret.ts';
 import { parseDiagnostics, runDiagnostics } from '#lib/domain/admin/diagnostics.ts';
 import {
@@ -55,6 +63,14 @@ export interface AdminOptions {
 }
 
 type AdminRoute = (request: AdminRequest, timeLeft: () => number) => Promise<unknown>;
+
+/** A route's answer that created something: sent as 201 instead of 200. */
+class Created {
+  readonly body: unknown;
+  constructor(body: unknown) {
+    this.body = body;
+  }
+}
 
 /**
  * The operators' API under /admin: each route parses its input and calls one use case.
@@ -135,6 +151,22 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
       path: '/admin/topics/{topicId}/content-secret',
       handler: (r) => rotateContentSecret(parseRotateContentSecret(r), deps),
     },
+    {
+      method: 'POST',
+      path: '/admin/topics/{topicId}/broadcasts',
+      handler: async (r, timeLeft) =>
+        new Created(await createBroadcast(parseCreateBroadcast(r), deps, timeLeft)),
+    },
+    {
+      method: 'GET',
+      path: '/admin/topics/{topicId}/broadcasts',
+      handler: (r) => listBroadcasts(parseListBroadcasts(r), deps),
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/topics/{topicId}/broadcasts/{broadcastId}',
+      handler: (r) => cancelBroadcast(parseCancelBroadcast(r), deps),
+    },
   ]);
   return middy<ApiEventWithRawBody, ApiResult, Error, Context>()
     .use(logLambdaContext(logger))
@@ -152,7 +184,8 @@ export function createAdminHandler(options: AdminOptions, deps: AdminDeps, logge
         typeof context.getRemainingTimeInMillis === 'function'
           ? context.getRemainingTimeInMillis()
           : Number.POSITIVE_INFINITY;
-      return json(200, await route.handler(request, timeLeft));
+      const answer = await route.handler(request, timeLeft);
+      return answer instanceof Created ? json(201, answer.body) : json(200, answer);
     });
 }
 

@@ -5,6 +5,7 @@ import type { AdminGraph } from '../domain/admin/graph.ts';
 import type { AdminDeps } from '../domain/admin/ports.ts';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
+import { dynamoBroadcasts, dynamoTopicZoneReader } from './dynamo-broadcasts.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactEraser } from './dynamo-contact-eraser.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
@@ -77,5 +78,7 @@ export function adminDeps(
         allowLoopbackHttp: contentSources.allowLoopbackHttp,
       },
     }),
+    broadcasts: dynamoBroadcasts(dynamo, config.table),
+    topicZones: dynamoTopicZoneReader(dynamo, config.table),
   };
 }

@@ -7,6 +7,7 @@ import {
 } from '../domain/fanout/content-source.ts';
 import type { FanoutDeps } from '../domain/fanout/run-fanout.ts';
 import type { Log } from '../log.ts';
+import { dynamoBroadcasts } from './dynamo-broadcasts.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContentEditions } from './dynamo-content-editions.ts';
 import { dynamoEditionReads } from './dynamo-edition-reads.ts';
@@ -47,6 +48,7 @@ export function fanoutDeps(
         sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
       },
     }),
+    broadcasts: dynamoBroadcasts(clients.dynamo, config.table),
   };
 }
 

@@ -91,7 +91,24 @@ export const keys = {
     pk: `CONTENTSECRET#${pageId}#${topicId}`,
     sk: 'SECRET',
   }),
+  /**
+   * A topic's broadcast: one partition per topic, apart from the Page's (which the fan-out reads
+   * whole), sorted by id (ids sort by creation) so a topic's broadcasts are one Query.
+   */
+  broadcast: (pageId: string, topicId: string, broadcastId: string) => ({
+    pk: `BROADCAST#${pageId}#${topicId}`,
+    sk: `ID#${broadcastId}`,
+  }),
+  /** A broadcast's counters, next to it: a small item the sender adds to without rewriting the message. */
+  broadcastCounts: (pageId: string, topicId: string, broadcastId: string) => ({
+    pk: `BROADCAST#${pageId}#${topicId}`,
+    sk: `COUNTS#${broadcastId}`,
+  }),
 };
+
+/** What the sort keys of a topic's broadcasts and of their counters begin with. */
+export const BROADCAST_PREFIX = 'ID#';
+export const BROADCAST_COUNTS_PREFIX = 'COUNTS#';
 
 /** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */
 export const PERSON_BUDGET_PREFIX = 'BUDGET#';

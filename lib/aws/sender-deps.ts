@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
 import type { GraphClient, SenderDeps } from '../domain/sending/ports.ts';
 import type { Log } from '../log.ts';
+import { dynamoBroadcasts } from './dynamo-broadcasts.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
@@ -41,5 +42,6 @@ export function senderDeps(
     sleep: parts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: parts.random ?? Math.random,
     editions: dynamoEditionReads(dynamo, config.table),
+    broadcasts: dynamoBroadcasts(dynamo, config.table),
   };
 }

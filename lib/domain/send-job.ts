@@ -12,6 +12,8 @@ export const sendJobSchema = z.object({
   slot: z.number().int(),
   /** When the run that queued it was scheduled (epoch ms): staleness is judged from it. */
   scheduledTime: z.number().int(),
+  /** Set on a broadcast's job: it sends the broadcast's message, and is skipped, never deferred, in cooldown. */
+  broadcastId: z.string().min(1).optional(),
 });
 export type SendJob = z.infer<typeof sendJobSchema>;
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
+import type { BroadcastStore } from '../broadcasts/broadcast.ts';
 import type { DuePlacement } from '../due-placement.ts';
 import type { EditionStore } from '../editions/edition.ts';
 import type { EditionResults } from '../editions/edition-results.ts';
@@ -192,4 +193,8 @@ export interface AdminDeps {
   safety: TopicSafetyStore;
   /** Topics' content sources: their secrets, and which URLs this deployment allows. */
   contentSources?: ContentSources;
+  /** A topic's broadcasts (`admin/broadcasts.ts`). */
+  broadcasts: BroadcastStore;
+  /** The zones a topic has subscribers in, any cadence: where a broadcast's window is computed. */
+  topicZones: (pageId: string, topicId: string) => Promise<string[]>;
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Log } from '../../log.ts';
+import type { BroadcastStore } from '../broadcasts/broadcast.ts';
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
 import type { DueGroup, DuePlacement } from '../due-placement.ts';
 import type { EditionStore } from '../editions/edition.ts';
@@ -8,6 +9,7 @@ import { deliveryRouteSchema, type Page } from '../page.ts';
 import type { SendJob } from '../send-job.ts';
 import { type SlotRule, slotsBetween } from '../slots.ts';
 import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
+import { planBroadcasts } from './broadcast-partitions.ts';
 import { type ContentSourceDeps, withContentEditions } from './content-source.ts';
 import { withoutSkippedDates } from './edition-skips.ts';
 import { comparePositions, inPageTurns, type PartitionPosition } from './page-turns.ts';
@@ -39,6 +41,8 @@ const partitionWorkSchema = z.object({
   route: deliveryRouteSchema,
   pageZone: z.string(),
   startKey: duePositionSchema.optional(),
+  /** Set when the read is for a broadcast (`broadcast-partitions.ts`); `slot` is its instant there. */
+  broadcastId: z.string().optional(),
 });
 export type PartitionWork = z.infer<typeof partitionWorkSchema>;
 
@@ -123,6 +127,8 @@ export interface FanoutDeps {
   editions?: Pick<EditionStore, 'list'>;
   /** Topics' content sources: asked for a date's edition before its first job is queued. */
   contentSource?: ContentSourceDeps;
+  /** Broadcasts of topics: their jobs are queued by the run whose window holds their instant. */
+  broadcasts?: Pick<BroadcastStore, 'listOpen' | 'markStarted' | 'markDone'>;
 }
 
 export interface FanoutResult {
@@ -167,9 +173,10 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
     { cadence, from: windowFrom, to: scheduledTime },
     deps,
   );
-  const planned = planPartitions(plans, cadence, windowFrom, scheduledTime, deps).sort((a, b) =>
-    comparePositions(positionOf(a), positionOf(b)),
-  );
+  const planned = [
+    ...planPartitions(plans, cadence, windowFrom, scheduledTime, deps),
+    ...(await planBroadcasts(plans, { cadence, from: windowFrom, to: scheduledTime }, deps)),
+  ].sort((a, b) => comparePositions(positionOf(a), positionOf(b)));
   const todo = continuation
     ? [...continuation.inProgress, ...planned.filter((work) => !started(work))]
     : planned;
@@ -199,10 +206,18 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
         result.scanned += page.scanned;
         result.queued += page.items.length;
         for (const item of page.items) {
-          const { pageId, topicId, slot } = work;
+          const { pageId, topicId, slot, broadcastId } = work;
           pending.push({
-            job: { pageId, psid: item.psid, topicId, slot, scheduledTime },
-            delaySeconds: holdBackSeconds(item, work, scheduledTime),
+            job: {
+              pageId,
+              psid: item.psid,
+              topicId,
+              slot,
+              scheduledTime,
+              ...(broadcastId && { broadcastId }),
+            },
+            // A broadcast job is never held back: one still in cooldown is skipped, not sent late.
+            delaySeconds: broadcastId ? 0 : holdBackSeconds(item, work, scheduledTime),
           });
         }
         if (pending.length >= FLUSH_SIZE) await flush(false);

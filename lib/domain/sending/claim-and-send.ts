@@ -1,6 +1,7 @@
 import type { GraphError } from '../meta-errors.ts';
 import { type SendJob, sendJobId } from '../send-job.ts';
 import { PAGE_HELD_LOG_MESSAGE, PAGE_PAUSED_LOG_MESSAGE } from '../stats.ts';
+import { cooldownPutBack } from './broadcast-jobs.ts';
 import { earliestFor, isUnfinishedClaim, type SendVerdict } from './judge-job.ts';
 import {
   classifyRefusal,
@@ -51,8 +52,7 @@ export async function claimFor(
   const earliest = earliestFor(before, verdict.page);
   if (!resumed && earliest > sendAt) {
     await releaseSlot();
-    run.count(job, 'deferred');
-    return run.defer(job, 'cooldown', earliest - deps.clock.now());
+    return cooldownPutBack(run, job, earliest - deps.clock.now());
   }
   const budget = await claimBudget(run, item, verdict, before.token, sentAt);
   if (budget.kind !== 'claimed') {
@@ -130,8 +130,7 @@ async function claimBudget(
   }
   const verdict = budgetVerdict(result.current, job, record.id);
   if (verdict.kind === 'go' && verdict.freeAt > 0) {
-    run.count(job, 'deferred');
-    return { kind: 'refused', outcome: run.defer(job, 'cooldown', verdict.freeAt - clock.now()) };
+    return { kind: 'refused', outcome: cooldownPutBack(run, job, verdict.freeAt - clock.now()) };
   }
   const detail = verdict.kind === 'skip' ? verdict.detail : 'another send holds it';
   return { kind: 'refused', outcome: run.skip(job, 'person-budget', detail) };
@@ -203,6 +202,7 @@ async function applyRefusal(
   switch (verdict.kind) {
     case 'defer':
       if (verdict.reason === 'meta-cooldown') {
+        if (job.broadcastId !== undefined) return cooldownPutBack(run, job, verdict.retryAt - now);
         run.count(job, 'deferred');
         return run.defer(job, verdict.reason, Math.max(0, verdict.retryAt - now));
       }

@@ -6,6 +6,7 @@ import type { SendAnswer } from '../safety/watch-topics.ts';
 import type { SendJob } from '../send-job.ts';
 import type { Subscription } from '../subscription.ts';
 import type { Topic } from '../topic.ts';
+import { broadcastThreshold } from './broadcast-jobs.ts';
 import {
   type BudgetVerdict,
   budgetVerdict,
@@ -106,7 +107,7 @@ export function judgeJob(
       reason: 'the marketing_messages route needs adAccountId and campaignId',
     };
   }
-  const threshold = lastSlotThreshold({
+  const slotThreshold = lastSlotThreshold({
     slot: job.slot,
     rule: topic,
     zone: subscription.timezone,
@@ -114,6 +115,8 @@ export function judgeJob(
     frequency: subscription.frequency,
     pageZone: page.timezone,
   });
+  // A broadcast's instant is no slot of the topic: its cooldown is counted in real time.
+  const threshold = job.broadcastId ? broadcastThreshold(job, subscription, page) : slotThreshold;
   const unfinished = isUnfinishedClaim(subscription, job.slot, claimant);
   if (!unfinished && subscription.lastSlot !== undefined && subscription.lastSlot >= threshold) {
     return { kind: 'skip', reason: 'already-claimed', detail: 'last slot within cooldown' };

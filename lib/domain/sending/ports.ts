@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Log } from '../../log.ts';
+import type { BroadcastStore } from '../broadcasts/broadcast.ts';
 import type { EditionStore } from '../editions/edition.ts';
 import type { GraphError } from '../meta-errors.ts';
 import type { Catalog, PersonKey, StatsStore, SubscriptionStore } from '../ports.ts';
@@ -185,6 +186,8 @@ export interface SenderDeps {
    * it, as in benchmarks of the send path alone, every job sends its topic's message.
    */
   editions?: Pick<EditionStore, 'get' | 'markSent'>;
+  /** Broadcasts: their jobs' message, and their counters (`sending/broadcast-jobs.ts`). */
+  broadcasts?: Pick<BroadcastStore, 'get' | 'count'>;
 }
 
 /** The sender's tuning, fixed per deployment. */

@@ -3,6 +3,12 @@ import { activityOfAnswers, watchTopics } from '../safety/watch-topics.ts';
 import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
+import {
+  broadcastVerdict,
+  countBroadcasts,
+  mergeGroups,
+  withBroadcasts,
+} from './broadcast-jobs.ts';
 import { claimFor, pausePage, retimeClaim, sendClaimed } from './claim-and-send.ts';
 import { noteEditionDates, withEditions } from './edition-messages.ts';
 import {
@@ -132,7 +138,8 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
   );
   noteEditionDates(
     run,
-    fresh.map((item) => item.job),
+    // A broadcast's job sends the broadcast, no edition: its counts go to the broadcast.
+    fresh.map((item) => item.job).filter((job) => job.broadcastId === undefined),
     loaded,
   );
   const toSend = new Map<string, { item: Item; verdict: SendVerdict }[]>();
@@ -141,18 +148,20 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
     const { job } = item;
     let verdict: JobVerdict;
     try {
+      const subscription = loaded.subscriptions.get(subscriptionId(job));
       verdict = judgeJob(
         job,
         {
           page: loaded.pages.get(job.pageId),
           topic: loaded.topics.get(topicKey(job)),
-          subscription: loaded.subscriptions.get(subscriptionId(job)),
+          subscription,
           person: loaded.people.get(subscriptionId(job)),
         },
         now,
         run.options,
         item.record.id,
       );
+      verdict = broadcastVerdict(job, verdict, subscription, now);
     } catch (error: unknown) {
       outcomes.set(item.index, { status: 'rejected', reason: error });
       continue;
@@ -177,7 +186,9 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
     }
   }
   // The message of each job's edition (or none for a topic that skips dates without one).
-  const edited = await withEditions(run, toSend);
+  const broadcasts = await withBroadcasts(run, toSend);
+  for (const item of broadcasts.skipped) done(item, run.skip(item.job, 'broadcast-cancelled'));
+  const edited = await withEditions(run, broadcasts.slots);
   for (const { item, date } of edited.skipped) {
     done(item, run.skip(item.job, 'no-edition', `no edition for ${date}`));
   }
@@ -189,7 +200,7 @@ async function process(run: RunContext, items: readonly Item[]): Promise<Results
   };
   await Promise.all([
     ...[...toPause.values()].map((pause) => pauseAll(run, pause, outcomes)),
-    ...[...edited.groups.values()].map(async (group) => {
+    ...[...mergeGroups(edited.groups, broadcasts.groups).values()].map(async (group) => {
       const results = await sendForPage(run, group, steps);
       for (const [position, { item }] of group.entries()) {
         const result = results[position];
@@ -265,6 +276,7 @@ async function finish(
             })
           : Promise.resolve(),
     ],
+    ['broadcasts', () => countBroadcasts(run, outcomes)],
     ...[...run.pressures].map(([pageId, pressure]): [string, () => Promise<void>] => [
       `pressure ${pageId}`,
       () => deps.rate.applyPressure(pageId, pressure),

@@ -37,7 +37,11 @@ export type SkipReason =
   /** The stop-spike breaker paused the topic (`lib/domain/safety/stop-spike.ts`). */
   | 'topic-paused'
   /** The send would reach the person inside their quiet hours (`safety/quiet-hours.ts`). */
-  | 'quiet-hours';
+  | 'quiet-hours'
+  /** A broadcast's job whose subscriber is still in Meta's cooldown or budget: never sent late. */
+  | 'cooldown'
+  /** A broadcast's job whose broadcast was cancelled or is gone. */
+  | 'broadcast-cancelled';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BROADCAST_COUNTS_PREFIX,
+  BROADCAST_PREFIX,
   dayOf,
   duePartitionOf,
   duePartitionsOf,
@@ -131,5 +133,29 @@ describe('content secret keys', () => {
 
     expect(item).toEqual({ pk: 'CONTENTSECRET#1001#daily-deals', sk: 'SECRET' });
     expect(item.pk).not.toBe(keys.page('1001').pk);
+  });
+});
+
+describe('broadcast keys', () => {
+  it('stores a broadcast as BROADCAST#<pageId>#<topicId> / ID#<id>, outside the Page partition', () => {
+    const item = keys.broadcast('1001', 'daily-deals', '20261124T120000-a1b2c3d4');
+
+    expect(item).toEqual({
+      pk: 'BROADCAST#1001#daily-deals',
+      sk: 'ID#20261124T120000-a1b2c3d4',
+    });
+    expect(item.pk).not.toBe(keys.page('1001').pk);
+    expect(item.sk.startsWith(BROADCAST_PREFIX)).toBe(true);
+  });
+
+  it("keeps a broadcast's counters next to it, under COUNTS#<id>", () => {
+    const counts = keys.broadcastCounts('1001', 'daily-deals', '20261124T120000-a1b2c3d4');
+
+    expect(counts).toEqual({
+      pk: 'BROADCAST#1001#daily-deals',
+      sk: 'COUNTS#20261124T120000-a1b2c3d4',
+    });
+    expect(counts.sk.startsWith(BROADCAST_COUNTS_PREFIX)).toBe(true);
+    expect(counts.sk.startsWith(BROADCAST_PREFIX)).toBe(false);
   });
 });
