@@ -83,7 +83,18 @@ export const keys = {
     pk: `EDITION#${pageId}#${topicId}`,
     sk: `DATE#${date}`,
   }),
+  /**
+   * A person's conversations with the Page on one UTC day, counted per hour for the frequency-cap
+   * forecast: in their partition, so the sender's one Query of it reads them (and erasure takes them).
+   */
+  conversationDay: (pageId: string, psid: string, day: string) => ({
+    pk: `SUB#${pageId}#${psid}`,
+    sk: `${CONVERSATION_DAY_PREFIX}${day}`,
+  }),
 };
+
+/** What a conversation day's sort key begins with: `CONVERSATIONS#<yyyy-mm-dd>`. */
+export const CONVERSATION_DAY_PREFIX = 'CONVERSATIONS#';
 
 /** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */
 export const PERSON_BUDGET_PREFIX = 'BUDGET#';
