@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { GraphClient, SenderDeps } from '../domain/sending/ports.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoConversationCounter } from './dynamo-conversation-counts.ts';
 import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
 import { dynamoSendStore } from './dynamo-send-store.ts';
@@ -41,5 +42,6 @@ export function senderDeps(
     sleep: parts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: parts.random ?? Math.random,
     editions: dynamoEditionReads(dynamo, config.table),
+    conversations: dynamoConversationCounter(dynamo, config.table),
   };
 }

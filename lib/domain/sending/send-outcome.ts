@@ -37,7 +37,9 @@ export type SkipReason =
   /** The stop-spike breaker paused the topic (`lib/domain/safety/stop-spike.ts`). */
   | 'topic-paused'
   /** The send would reach the person inside their quiet hours (`safety/quiet-hours.ts`). */
-  | 'quiet-hours';
+  | 'quiet-hours'
+  /** One more marketing message would break Meta's frequency caps (`safety/frequency-forecast.ts`). */
+  | 'fcap-predicted';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =
