@@ -67,6 +67,12 @@ const messagingSchema = z.looseObject({
   timestamp: epochMs.optional(),
 });
 
+/** A `messages` event's message: only what the 24 h window and the forecast's count need. */
+const messageSchema = z.looseObject({
+  is_echo: z.boolean().optional(),
+  mid: z.string().min(1).optional(),
+});
+
 const envelopeSchema = z.object({
   object: z.string(),
   entry: z
@@ -187,9 +193,7 @@ function parseMessaging(raw: unknown, pageId: string, entryTime: number, out: Pa
     return;
   }
   if ('message' in event) {
-    const message = z
-      .looseObject({ is_echo: z.boolean().optional(), mid: z.string().min(1).optional() })
-      .safeParse(event.message);
+    const message = messageSchema.safeParse(event.message);
     // An echo is the Page's own message; only a person's message opens the 24 h window.
     if (message.success && !message.data.is_echo && event.sender?.id) {
       const { mid } = message.data;
