@@ -11,6 +11,7 @@ import { signBody } from '#lib/http/meta-signature.ts';
 import { createWebhookHandler } from '../../functions/webhook.ts';
 import { anApiEvent } from '../support/api-event.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { describeConversationCounterContract } from '../support/conversation-counter-contract.ts';
 import { aDelivery, anInboundMessage } from '../support/meta-payloads.ts';
 import { createTestTable } from '../support/table.ts';
 
@@ -149,4 +150,10 @@ describe('counting our marketing messages', () => {
 
     expect(await hours('c-8')).toEqual([{ hour: hourOf(AT), organic: 1, marketing: 1 }]);
   });
+});
+
+describeConversationCounterContract('DynamoDB Local', {
+  counter: () => dynamoConversationCounter(db.client, db.table),
+  hours: async (person) =>
+    (await dynamoSendStore(db.client, db.table).readPerson(person)).conversations,
 });

@@ -7,6 +7,7 @@ import type {
   SubscriptionStore,
 } from '#lib/domain/ports.ts';
 import {
+  CONVERSATION_RETENTION_MS,
   type ConversationCounter,
   type ConversationHour,
   hourOf,
@@ -50,7 +51,10 @@ export interface MemoryTable {
   /** Each person's budget per token, under `budgetId` (a given-back one is absent). */
   budgets: Map<string, PersonBudget>;
   /** Each person's conversation counts by hour, and the marks counted, under `personId`. */
-  conversations: Map<string, { hours: Map<number, ConversationHour>; marks: Set<string> }>;
+  conversations: Map<
+    string,
+    { hours: Map<number, ConversationHour>; marks: Map<number, Set<string>> }
+  >;
   /** Every write, in order: what a port changed and for whom. */
   writes: { kind: string; key: string }[];
 }
@@ -460,23 +464,32 @@ export function memoryPagePolicy(table: MemoryTable): PagePolicyStore {
 
 /**
  * People's conversation counts, as `dynamoConversationCounter` keeps them: per hour, each mark
- * once per UTC day (a retried delivery counts nothing twice).
+ * once per UTC day (a retried delivery counts nothing twice); days past the 8 days' TTL go.
  */
 export function memoryConversationCounter(table: MemoryTable): ConversationCounter {
+  const DAY_HOURS = 24;
   return {
     async add(counts) {
       for (const { pageId, psid, kind, at, mark } of counts) {
         const id = personId({ pageId, psid });
-        const person = table.conversations.get(id) ?? { hours: new Map(), marks: new Set() };
+        const person = table.conversations.get(id) ?? { hours: new Map(), marks: new Map() };
         table.conversations.set(id, person);
-        const seen = `${new Date(at).toISOString().slice(0, 10)}#${kind}#${mark}`;
-        if (person.marks.has(seen)) continue;
-        person.marks.add(seen);
-        table.writes.push({ kind: 'countConversation', key: id });
         const hour = hourOf(at);
+        const day = Math.floor(hour / DAY_HOURS);
+        const marks = person.marks.get(day) ?? new Set<string>();
+        person.marks.set(day, marks);
+        if (marks.has(`${kind}#${mark}`)) continue;
+        marks.add(`${kind}#${mark}`);
+        table.writes.push({ kind: 'countConversation', key: id });
         const entry = person.hours.get(hour) ?? { hour, organic: 0, marketing: 0 };
         entry[kind] += 1;
         person.hours.set(hour, entry);
+        // The TTL: a day's item expires 8 days after the day began.
+        const expired = day - CONVERSATION_RETENTION_MS / (DAY_HOURS * 3_600_000);
+        for (const old of person.marks.keys()) if (old < expired) person.marks.delete(old);
+        for (const old of person.hours.keys()) {
+          if (old < expired * DAY_HOURS) person.hours.delete(old);
+        }
       }
     },
   };
