@@ -59,11 +59,14 @@ export interface InboundMessage extends PersonKey {
 
 /**
  * The organic conversations of a delivery's `messages` events: one per message id (one without
- * an id is marked by its time), so a message delivered twice counts once.
+ * an id is marked by its time), so a message delivered twice counts once; one whose time is no
+ * date is left out.
  */
 export function organicCounts(messages: readonly InboundMessage[]): ConversationCount[] {
   const counts = new Map<string, ConversationCount>();
   for (const { pageId, psid, timestamp, messageId } of messages) {
+    // A time no date can hold (Meta's field is unchecked epoch ms) has no hour to count in.
+    if (Number.isNaN(new Date(timestamp).getTime())) continue;
     const mark = messageId ?? `at:${timestamp}`;
     counts.set(`${pageId}#${psid}#${mark}`, { pageId, psid, kind: 'organic', at: timestamp, mark });
   }
