@@ -6,7 +6,8 @@ import type { ConversationHour } from './conversation-counts.ts';
  * 7 days, or over 40 % in the last day). As the simulator rules where Meta is unsure, the share
  * counts the new message: (marketing + 1) / (organic + marketing + 1), and a person with no
  * organic conversation in 7 days is exempt. Caps count across all businesses; this sees only
- * the Page's own conversations, so it foresees some refusals, never all.
+ * the Page's own conversations, so it foresees some refusals, never all, and it judges a window
+ * only once the Page saw as many organic conversations in it as a first message needs.
  */
 
 const HOUR_MS = 3_600_000;
@@ -46,6 +47,10 @@ export function forecastFrequencyCap(
     }
     // No organic conversation in 7 days: exempt (and nothing seen to forecast from).
     if (name === 'weekly' && organic === 0) return undefined;
+    // Fewer organic conversations than a first message needs within the cap (4 a week, 2 a
+    // day): the Page has seen too little of a person who talks to other businesses too (the
+    // one message that opened an opt-in would hold every new subscriber for a week).
+    if (100 > percent * (organic + 1)) continue;
     // Whole numbers: exactly 20 % (or 40 %) is within the cap.
     if (100 * (marketing + 1) > percent * (organic + marketing + 1)) {
       return { cap: name, organic, marketing };

@@ -18,7 +18,7 @@ describe('forecastFrequencyCap: the weekly cap, 20 % of 7 days', () => {
   // Conversations of the last day count in both windows; the weekly cap is judged first.
   it.each([
     ['exactly 20 %: 4 organic, the new message the 5th conversation', [hour(2, 4)], undefined],
-    ['just over 20 %: 3 organic', [hour(2, 3)], 'weekly'],
+    ['over 20 % with a send before: 5 organic, 1 sent', [hour(2, 5, 1)], 'weekly'],
     [
       'exactly 20 % with a send before: 8 organic, 1 sent, 10 with the new one',
       [hour(2, 8, 1)],
@@ -46,10 +46,19 @@ describe('forecastFrequencyCap: the daily cap, 40 % of 1 day', () => {
 
   it.each([
     ['exactly 40 %: 3 organic, 1 sent, 5 with the new one', [week, hour(2, 3, 1)], undefined],
+    ['just over 40 %: 3 organic, 2 sent', [week, hour(2, 3, 2)], 'daily'],
     ['just over 40 %: 2 organic, 1 sent', [week, hour(2, 2, 1)], 'daily'],
     ['a first message of the day after 2 organic (33 %)', [week, hour(2, 2)], undefined],
-    ['a first message of the day after 1 organic (50 %)', [week, hour(2, 1)], 'daily'],
-    ['a first message of the day after none (100 %)', [week], 'daily'],
+    [
+      'a first message of the day after 1 organic: too few to judge the day',
+      [week, hour(2, 1)],
+      undefined,
+    ],
+    [
+      'a day without organic conversations: not judged, the week is',
+      [week, hour(30, 0, 1)],
+      undefined,
+    ],
   ])('%s', (_, hours, cap) => {
     expect(forecastFrequencyCap(hours, NOW)?.cap).toBe(cap);
   });
@@ -67,6 +76,17 @@ describe('forecastFrequencyCap: who is exempt', () => {
   it('counts a person whose only organic conversation is 8 days old as having none', () => {
     expect(forecastFrequencyCap([hour(8 * 24, 5)], NOW)).toBeUndefined();
   });
+
+  it.each([
+    ['the one message that opened an opt-in', [hour(2, 1)]],
+    ['3 organic in the week, one message of ours', [hour(50, 3, 1)]],
+    ['1 organic today, one message of ours', [hour(100, 20), hour(2, 1, 1)]],
+  ])(
+    'does not judge a window with fewer organic conversations than a first message needs: %s',
+    (_, hours) => {
+      expect(forecastFrequencyCap(hours, NOW)).toBeUndefined();
+    },
+  );
 });
 
 describe("forecastFrequencyCap: the windows' edges, inside an hour", () => {
@@ -75,12 +95,12 @@ describe("forecastFrequencyCap: the windows' edges, inside an hour", () => {
   const edgeOfDay = 24;
 
   it('leaves out organic conversations of the hour the 7 days begin in', () => {
-    // With the edge hour's 20 organic the share is far below 20 %; without, 2 organic decide.
-    expect(forecastFrequencyCap([hour(edgeOfWeek, 20), hour(1, 2)], NOW)?.cap).toBe('weekly');
+    // With the edge hour's 20 organic the share is far below 20 %; without, 5 organic and a send decide.
+    expect(forecastFrequencyCap([hour(edgeOfWeek, 20), hour(1, 5, 1)], NOW)?.cap).toBe('weekly');
   });
 
   it('takes organic conversations of the first whole hour of the 7 days', () => {
-    expect(forecastFrequencyCap([hour(edgeOfWeek - 1, 20), hour(1, 2)], NOW)).toBeUndefined();
+    expect(forecastFrequencyCap([hour(edgeOfWeek - 1, 20), hour(1, 5, 1)], NOW)).toBeUndefined();
   });
 
   it('counts our messages of the hour the 7 days begin in', () => {
@@ -92,9 +112,11 @@ describe("forecastFrequencyCap: the windows' edges, inside an hour", () => {
   it('leaves out organic conversations of the hour the day begins in, and counts our messages of it', () => {
     const week = hour(100, 20);
 
-    // Day: 2 organic of the edge hour left out, so 1 organic and the new message: 50 %.
-    expect(forecastFrequencyCap([week, hour(edgeOfDay, 2), hour(1, 1)], NOW)?.cap).toBe('daily');
-    expect(forecastFrequencyCap([week, hour(edgeOfDay - 1, 2), hour(1, 1)], NOW)).toBeUndefined();
+    // Day: 2 organic of the edge hour left out, so 2 organic, a send and the new message: 50 %.
+    expect(forecastFrequencyCap([week, hour(edgeOfDay, 2), hour(1, 2, 1)], NOW)?.cap).toBe('daily');
+    expect(
+      forecastFrequencyCap([week, hour(edgeOfDay - 1, 2), hour(1, 2, 1)], NOW),
+    ).toBeUndefined();
     // 2 organic and a send of the edge hour: 2 of 4 is 50 %; a send an hour older is out (33 %).
     expect(forecastFrequencyCap([week, hour(edgeOfDay, 0, 1), hour(1, 2)], NOW)?.cap).toBe('daily');
     expect(
@@ -104,11 +126,11 @@ describe("forecastFrequencyCap: the windows' edges, inside an hour", () => {
 
   it('counts conversations of the hour of now, and none of a later hour (a clock ahead)', () => {
     expect(forecastFrequencyCap([hour(0, 4)], NOW)).toBeUndefined();
-    expect(forecastFrequencyCap([hour(-1, 4), hour(0, 1)], NOW)?.cap).toBe('weekly');
+    expect(forecastFrequencyCap([hour(-1, 20), hour(0, 5, 1)], NOW)?.cap).toBe('weekly');
   });
 
   it('judges at the instant the message leaves, not when it was due', () => {
-    const hours = [hour(edgeOfWeek - 1, 20), hour(1, 2)];
+    const hours = [hour(edgeOfWeek - 1, 20), hour(1, 5, 1)];
 
     expect(forecastFrequencyCap(hours, NOW)).toBeUndefined();
     expect(forecastFrequencyCap(hours, NOW + HOUR_MS)?.cap).toBe('weekly');
@@ -118,10 +140,10 @@ describe("forecastFrequencyCap: the windows' edges, inside an hour", () => {
 
 describe('describeBreach', () => {
   it('names the cap and the counts, nothing else', () => {
-    const breach = forecastFrequencyCap([hour(30, 3, 1)], NOW);
+    const breach = forecastFrequencyCap([hour(2, 5, 1)], NOW);
 
     expect(breach && describeBreach(breach)).toBe(
-      'weekly cap: 1 marketing and 3 organic conversations in 7 days',
+      'weekly cap: 1 marketing and 5 organic conversations in 7 days',
     );
   });
 });

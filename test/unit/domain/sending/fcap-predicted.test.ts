@@ -9,20 +9,22 @@ import { aJob, aPage, aRecord, HOUR_MS, NOW, SLOT, values, world } from './sende
 const mmPage = (overrides: Partial<Page> = {}) =>
   aPage({ deliveryRoute: 'marketing_messages', adAccountId: '77', campaignId: '88', ...overrides });
 
-/** A world whose person p1 wrote to the Page `organic` times 2 hours ago. */
-async function aWorld(organic: number, page: Page = mmPage()) {
+/** A world whose person p1 wrote to the Page `organic` times 2 hours ago, and got `marketing` 13 h ago. */
+async function aWorld(organic: number, marketing = 0, page: Page = mmPage()) {
   const w = world({ pages: [page] });
   const conversations = memoryConversationCounter(w.table);
-  const at = NOW - 2 * HOUR_MS;
-  await conversations.add(
-    Array.from({ length: organic }, (_, i) => ({
+  const counts = (kind: 'organic' | 'marketing', n: number, at: number) =>
+    Array.from({ length: n }, (_, i) => ({
       pageId: '1001',
       psid: 'p1',
-      kind: 'organic' as const,
+      kind,
       at,
-      mark: `m_${i}`,
-    })),
-  );
+      mark: `${kind}-${i}`,
+    }));
+  await conversations.add([
+    ...counts('organic', organic, NOW - 2 * HOUR_MS),
+    ...counts('marketing', marketing, NOW - 13 * HOUR_MS),
+  ]);
   w.table.writes.length = 0;
   return { ...w, deps: { ...w.deps, conversations } };
 }
@@ -32,15 +34,15 @@ const hoursOf = (w: Awaited<ReturnType<typeof aWorld>>) => [
 ];
 
 describe('the frequency-cap forecast in the sender', () => {
-  it('skips an MM send that would be over 20 % of the week (3 organic), counts it, writes nothing', async () => {
-    const w = await aWorld(3);
+  it('skips an MM send that would be over 20 % of the week (5 organic, 1 sent), counts it, writes nothing', async () => {
+    const w = await aWorld(5, 1);
 
     const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
 
     expect(outcome).toMatchObject({
       kind: 'skipped',
       reason: 'fcap-predicted',
-      detail: 'weekly cap: 0 marketing and 3 organic conversations in 7 days',
+      detail: 'weekly cap: 1 marketing and 5 organic conversations in 7 days',
     });
     expect(w.sent).toHaveLength(0);
     expect(w.increments[0]).toEqual([
@@ -87,8 +89,11 @@ describe('the frequency-cap forecast in the sender', () => {
     });
   });
 
-  it('sends to a person who never wrote to the Page: nothing to forecast from', async () => {
-    const w = await aWorld(0);
+  it.each([
+    ['who never wrote to the Page: nothing to forecast from', 0],
+    ['whose one message opened the opt-in: too little seen to judge', 1],
+  ])('sends to a person %s', async (_, organic) => {
+    const w = await aWorld(organic);
 
     const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
 
@@ -96,11 +101,11 @@ describe('the frequency-cap forecast in the sender', () => {
   });
 
   it('leaves the legacy route alone: Meta caps only marketing messages', async () => {
-    const w = await aWorld(1, aPage());
+    const w = await aWorld(5, 1, aPage());
 
     const [outcome] = values(await sendBatch([aRecord(aJob())], w.deps));
 
     expect(outcome?.kind).toBe('sent');
-    expect(hoursOf(w).every((hour) => hour.marketing === 0)).toBe(true);
+    expect(hoursOf(w).reduce((sum, hour) => sum + hour.marketing, 0)).toBe(1);
   });
 });
