@@ -1,3 +1,5 @@
+import { parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
+import { type ConversationCounter, organicCounts } from '#lib/domain/safety/conversation-counts.ts';
 import { type Subscription, subscriptionId } from '#lib/domain/subscription.ts';
 import type { MetaModel } from '../local/meta-simulator/model.ts';
 import type { OutgoingEvent } from '../local/meta-simulator/webhook-delivery.ts';
@@ -27,6 +29,8 @@ export function createBridge(deps: {
   place: (item: Subscription) => void;
   clock: { now(): number };
   outages: readonly { from: number; to: number }[];
+  /** Where people's messages to the Page are counted, as the webhook counts them; none: not. */
+  conversations?: ConversationCounter;
 }) {
   const { table, place, clock, outages } = deps;
   const pending: Pending[] = [];
@@ -87,6 +91,15 @@ export function createBridge(deps: {
     /** Takes an event the model emits; only opt-in, stop and resume webhooks reach the table here. */
     receive(event: OutgoingEvent): void {
       if (event.kind !== 'messaging') return;
+      if (event.event.message && deps.conversations) {
+        // Through the webhook's parser and counting; the memory counter is done before it returns.
+        const body = { object: 'page', entry: [{ id: event.pageId, messaging: [event.event] }] };
+        const messages = parseDelivery(JSON.stringify(body)).events.flatMap((parsed) =>
+          parsed.kind === 'inbound' ? [parsed] : [],
+        );
+        void deps.conversations.add(organicCounts(messages));
+        return;
+      }
       const optin = event.event.optin as Record<string, unknown> | undefined;
       const sender = event.event.sender as { id?: string } | undefined;
       if (!optin || sender?.id === undefined) return;

@@ -8,9 +8,13 @@ import { CADENCES, type Cadence } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
 import { createMetaModel } from '../local/meta-simulator/model.ts';
 import { personKey } from '../local/meta-simulator/model-state.ts';
-import { createOrganicTraffic } from '../local/meta-simulator/organic-traffic.ts';
+import {
+  createOrganicTraffic,
+  type OrganicTrafficOptions,
+} from '../local/meta-simulator/organic-traffic.ts';
 import {
   memoryCatalog,
+  memoryConversationCounter,
   memoryRateLimiter,
   memorySendStore,
   memorySubscriptionStore,
@@ -46,6 +50,10 @@ export interface YearOptions {
   people: number;
   days: number;
   seed: number;
+  /** Changes to the run's organic traffic (the forecast part: the Page's share, others' messages). */
+  organic?: Partial<Omit<OrganicTrafficOptions, 'seed'>>;
+  /** Count conversations (the webhook's and the sender's) and forecast the frequency caps. */
+  forecast?: boolean;
 }
 
 /** What the run measured; `refusedByRule` is the simulator's own count. */
@@ -108,8 +116,9 @@ function setUp(options: YearOptions) {
   const start = Date.parse('2026-01-04T00:00:00Z');
   const end = start + options.days * DAY_MS;
   const clock = fixedClock(start);
-  const organic = { seed: options.seed, ...ORGANIC };
+  const organic = { seed: options.seed, ...ORGANIC, ...options.organic };
   const table = memoryTable({ pages: PAGES, topics: TOPICS });
+  const conversations = options.forecast ? memoryConversationCounter(table) : undefined;
   const index = memoryDueIndex(table);
   // One 6-hour Meta outage, two 1-hour webhook outages, at fixed points of the period.
   const at = (fraction: number, hour: number) =>
@@ -119,7 +128,13 @@ function setUp(options: YearOptions) {
     { from: at(0.1, 13), to: at(0.1, 14) },
     { from: at(0.6, 8), to: at(0.6, 9) },
   ];
-  const bridge = createBridge({ table, place: index.place, clock, outages: webhookOutages });
+  const bridge = createBridge({
+    table,
+    place: index.place,
+    clock,
+    outages: webhookOutages,
+    ...(conversations && { conversations }),
+  });
   const model = createMetaModel({
     clock,
     emit: (event) => bridge.receive(event),
@@ -167,6 +182,7 @@ function setUp(options: YearOptions) {
     sleep: virtualSleep(clock),
     random: seeded(options.seed + 2),
     log: silentLog,
+    ...(conversations && { conversations }),
   };
   return {
     start,
@@ -193,8 +209,14 @@ async function live(world: World) {
   const outcomes: Record<string, number> = {};
   let nextRun = world.start;
   let runs = 0;
+  let conversedAt = Number.NEGATIVE_INFINITY;
   while (clock.now() < end) {
     actor.actUntil(clock.now());
+    // People's messages to their Page (when the traffic has a Page share), every quarter hour.
+    if ((world.organic.pageShare ?? 0) > 0 && clock.now() - conversedAt >= 15 * 60_000) {
+      world.model.peopleConverse();
+      conversedAt = clock.now();
+    }
     bridge.deliverDue();
     while (nextRun <= clock.now()) {
       for (const cadence of CADENCES) {

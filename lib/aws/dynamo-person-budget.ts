@@ -4,6 +4,7 @@ import * as z from 'zod';
 import type { PersonBudget } from '../domain/sending/person-budget.ts';
 import type { SendStore } from '../domain/sending/ports.ts';
 import { sha256 } from '../hash.ts';
+import { conversationHoursOf } from './dynamo-conversation-counts.ts';
 import { queryPartition } from './dynamo-query.ts';
 import { toSubscription } from './dynamo-subscription-store.ts';
 import { keys, PERSON_BUDGET_PREFIX, topicIdOf } from './keys.ts';
@@ -57,7 +58,7 @@ export function dynamoPersonBudget(
         const budget = byHash.get(sha256(token));
         return budget ? [{ token, budget }] : [];
       });
-      return { subscriptions, budgets };
+      return { subscriptions, budgets, conversations: items.flatMap(conversationHoursOf) };
     },
 
     async claimBudget({ pageId, psid }, token, claim, freeBefore) {

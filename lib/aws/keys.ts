@@ -104,11 +104,22 @@ export const keys = {
     pk: `BROADCAST#${pageId}#${topicId}`,
     sk: `COUNTS#${broadcastId}`,
   }),
+  /**
+   * A person's conversations with the Page on one UTC day, counted per hour for the frequency-cap
+   * forecast: in their partition, so the sender's one Query of it reads them (and erasure takes them).
+   */
+  conversationDay: (pageId: string, psid: string, day: string) => ({
+    pk: `SUB#${pageId}#${psid}`,
+    sk: `${CONVERSATION_DAY_PREFIX}${day}`,
+  }),
 };
 
 /** What the sort keys of a topic's broadcasts and of their counters begin with. */
 export const BROADCAST_PREFIX = 'ID#';
 export const BROADCAST_COUNTS_PREFIX = 'COUNTS#';
+
+/** What a conversation day's sort key begins with: `CONVERSATIONS#<yyyy-mm-dd>`. */
+export const CONVERSATION_DAY_PREFIX = 'CONVERSATIONS#';
 
 /** What a person budget's sort key begins with: `BUDGET#<sha256 of token>`. */
 export const PERSON_BUDGET_PREFIX = 'BUDGET#';

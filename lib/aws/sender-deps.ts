@@ -5,6 +5,7 @@ import type { GraphClient, SenderDeps } from '../domain/sending/ports.ts';
 import type { Log } from '../log.ts';
 import { dynamoBroadcasts } from './dynamo-broadcasts.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
+import { dynamoConversationCounter } from './dynamo-conversation-counts.ts';
 import { dynamoEditionReads } from './dynamo-edition-reads.ts';
 import { dynamoRateBucket } from './dynamo-rate-bucket.ts';
 import { dynamoSendStore } from './dynamo-send-store.ts';
@@ -43,5 +44,6 @@ export function senderDeps(
     random: parts.random ?? Math.random,
     editions: dynamoEditionReads(dynamo, config.table),
     broadcasts: dynamoBroadcasts(dynamo, config.table),
+    conversations: dynamoConversationCounter(dynamo, config.table),
   };
 }

@@ -4,6 +4,7 @@ import type { IngestDeps } from '../domain/intake/ingest-delivery.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
+import { dynamoConversationCounter } from './dynamo-conversation-counts.ts';
 import { dynamoEventArchive } from './dynamo-event-archive.ts';
 import { dynamoPagePolicy } from './dynamo-page-policy.ts';
 import { dynamoStatsStore } from './dynamo-stats-store.ts';
@@ -28,6 +29,7 @@ export function webhookDeps(
     tracked: dynamoTrackedSends(client, table),
     safety: dynamoTopicSafety(client, table),
     policies: dynamoPagePolicy(client, table),
+    conversations: dynamoConversationCounter(client, table),
     clock,
     log,
   };

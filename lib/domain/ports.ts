@@ -85,6 +85,8 @@ export const STATS_COUNTERS = [
   'fcap',
   /** Jobs skipped with reason `person-budget`: another of the person's topics had the 12 h. */
   'budget',
+  /** Jobs skipped with reason `fcap-predicted`: the send would break Meta's frequency caps. */
+  'fcapPredicted',
 ] as const;
 export type StatsCounter = (typeof STATS_COUNTERS)[number];
 

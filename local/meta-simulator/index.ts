@@ -19,7 +19,8 @@
  * - MM route (a Page with an ad account, or `route`): one token per person and Page, so a
  *   person's second topic shares the cooldown; `personOptsOut` makes MM sends answer 2300034
  *   with no webhook. Frequency caps (2300042-44, `frequency-caps.ts`) apply when
- *   `organicTraffic` is given. Token sends over 40 a second on one Page hold it for 60 s
+ *   `organicTraffic` is given, counting other businesses' messages too; `peopleConverse` sends
+ *   its `pageShare` of conversations as `messages` webhooks. Token sends over 40 a second on one Page hold it for 60 s
  *   (32 legacy, 2300078 MM, with remaining_seconds), counted on `realNow`.
  * - Status: `counters().refusedByRule` counts calls refused by rule (cooldown, stop, dead
  *   token, a repeated frequency cap within 24 h, the ceiling, the opt-in limit), never the
@@ -179,6 +180,8 @@ export interface MetaSimulator {
 
   /** The person messages the Page: opens the 24 h window, delivers a `messages` webhook. */
   personWrites(pageId: string, psid: string, text?: string): void;
+  /** People's organic conversations with their Pages up to now, as `messages` webhooks; how many. */
+  peopleConverse(): number;
   /** Delivers `STOP NOTIFICATIONS`; sends with the token answer 10/1893015 until a resume. */
   personStops(pageId: string, psid: string, topicId: string): void;
   /** Delivers `RESUME NOTIFICATIONS`; the token works again. */
@@ -285,6 +288,7 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     updateAdAccount: (adAccountId, patch) => model.updateAdAccount(adAccountId, patch),
     updateCampaign: (campaignId, patch) => model.updateCampaign(campaignId, patch),
     personWrites: (pageId, psid, text) => model.personWrites(pageId, psid, text),
+    peopleConverse: () => model.peopleConverse(),
     personStops: (pageId, psid, topicId) => model.personStops(pageId, psid, topicId),
     personResumes: (pageId, psid, topicId) => model.personResumes(pageId, psid, topicId),
     personOptsOut: (pageId, psid) => model.personOptsOut(pageId, psid),

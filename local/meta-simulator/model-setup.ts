@@ -29,6 +29,7 @@ import {
   type TokenSeed,
   type TokenView,
 } from './model-types.ts';
+import { organicMessages } from './organic-messages.ts';
 
 /** Pages, their ad accounts and campaigns: what a test registers and the calls that read them. */
 export function pageSetup(state: ModelState) {
@@ -134,6 +135,7 @@ export function pageSetup(state: ModelState) {
 /** The people on the Pages: their setup, and what they do (write, stop, resume, block). */
 export function peopleActions(state: ModelState) {
   const { people, peopleCount, clock, emit } = state;
+  const conversations = organicMessages(state);
 
   function setStopped(pageId: string, psid: string, topicId: string, stopped: boolean) {
     const token = tokenFor(state, pageId, psid, topicId);
@@ -202,6 +204,14 @@ export function peopleActions(state: ModelState) {
       const now = clock.now();
       who.lastMessageAt = now;
       emit(inboundEvent(pageId, psid, now, text));
+    },
+
+    /**
+     * Every person's organic conversations with their Page since the last call (or since first
+     * seen), up to now: one `messages` webhook each (`organicTraffic.pageShare`); returns how many.
+     */
+    peopleConverse(): number {
+      return conversations.deliverUntil(clock.now());
     },
 
     /** The person taps "stop" on a topic: sends the webhook; sends answer 10/1893015. */

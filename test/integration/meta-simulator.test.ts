@@ -205,7 +205,13 @@ describe('webhooks', () => {
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]).toMatchObject({ sha256Valid: true, sha1Valid: true });
     expect(receiver.events()).toEqual([
-      { kind: 'inbound', pageId: PAGE, psid: '5001', timestamp: NOW },
+      {
+        kind: 'inbound',
+        pageId: PAGE,
+        psid: '5001',
+        timestamp: NOW,
+        messageId: expect.stringMatching(/^m_/),
+      },
     ]);
   });
 

@@ -239,7 +239,7 @@ describe('the person budget on DynamoDB Local', () => {
     ).toEqual([]);
   });
 
-  it('costs a Marketing Message send one write unit more than a legacy send: the budget', async () => {
+  it('costs a Marketing Message send two write units more than a legacy send: the budget and its count', async () => {
     /** The writes one send makes on the person's partition, as DynamoDB reports their units. */
     const personWritesOfOneSend = async (route: Page['deliveryRoute']) => {
       const slot = slotAtOrBefore({ cadence: 'DAILY', sendTime: '09:00' }, ZONE, Date.now());
@@ -280,8 +280,9 @@ describe('the person budget on DynamoDB Local', () => {
     const legacy = await personWritesOfOneSend('send_api');
     const mm = await personWritesOfOneSend('marketing_messages');
 
-    // The claim (its item and its due-index entry); the MM route adds the budget item.
+    // The claim (its item and its due-index entry); the MM route adds the budget item and the
+    // count of the send for the frequency-cap forecast (the day's conversation item).
     expect(legacy).toEqual({ requests: 1, units: 2, indexUnits: 1 });
-    expect(mm).toEqual({ requests: 2, units: 3, indexUnits: 1 });
+    expect(mm).toEqual({ requests: 3, units: 4, indexUnits: 1 });
   });
 });

@@ -6,6 +6,12 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '#lib/domain/ports.ts';
+import {
+  CONVERSATION_RETENTION_MS,
+  type ConversationCounter,
+  type ConversationHour,
+  hourOf,
+} from '#lib/domain/safety/conversation-counts.ts';
 import type { PagePolicyStore } from '#lib/domain/safety/page-policy.ts';
 import type { HourBucket } from '#lib/domain/safety/stop-spike.ts';
 import type { TopicSafetyStore } from '#lib/domain/safety/watch-topics.ts';
@@ -44,6 +50,11 @@ export interface MemoryTable {
   subscriptions: SubscriptionMap;
   /** Each person's budget per token, under `budgetId` (a given-back one is absent). */
   budgets: Map<string, PersonBudget>;
+  /** Each person's conversation counts by hour, and the marks counted, under `personId`. */
+  conversations: Map<
+    string,
+    { hours: Map<number, ConversationHour>; marks: Map<number, Set<string>> }
+  >;
   /** Every write, in order: what a port changed and for whom. */
   writes: { kind: string; key: string }[];
 }
@@ -64,6 +75,7 @@ export function memoryTable(
       (items.subscriptions ?? []).map((item) => [subscriptionId(item), structuredClone(item)]),
     ),
     budgets: new Map(),
+    conversations: new Map(),
     writes: [],
   };
 }
@@ -115,6 +127,10 @@ export class SubscriptionMap extends Map<string, Subscription> {
 /** The key of a person's budget for one token in `MemoryTable.budgets`. */
 export function budgetId({ pageId, psid }: PersonKey, token: string): string {
   return `${pageId}#${psid}#${token}`;
+}
+
+function personId({ pageId, psid }: PersonKey): string {
+  return `${pageId}#${psid}`;
 }
 
 function topicId(pageId: string, topicId: string): string {
@@ -217,7 +233,11 @@ export function memorySendStore(table: MemoryTable): SendStore {
         const budget = table.budgets.get(budgetId(person, token));
         return budget ? [{ token, budget: structuredClone(budget) }] : [];
       });
-      return { subscriptions, budgets };
+      const hours = table.conversations.get(personId(person))?.hours;
+      const conversations = [...(hours?.values() ?? [])]
+        .map((hour) => ({ ...hour }))
+        .sort((a, b) => a.hour - b.hour);
+      return { subscriptions, budgets, conversations };
     },
 
     async claimBudget(person, token, claim, freeBefore) {
@@ -438,6 +458,39 @@ export function memoryPagePolicy(table: MemoryTable): PagePolicyStore {
       page.policy = structuredClone(policy);
       if (pausedReason !== undefined) Object.assign(page, { status: 'paused', pausedReason });
       return true;
+    },
+  };
+}
+
+/**
+ * People's conversation counts, as `dynamoConversationCounter` keeps them: per hour, each mark
+ * once per UTC day (a retried delivery counts nothing twice); days past the 8 days' TTL go.
+ */
+export function memoryConversationCounter(table: MemoryTable): ConversationCounter {
+  const DAY_HOURS = 24;
+  return {
+    async add(counts) {
+      for (const { pageId, psid, kind, at, mark } of counts) {
+        const id = personId({ pageId, psid });
+        const person = table.conversations.get(id) ?? { hours: new Map(), marks: new Map() };
+        table.conversations.set(id, person);
+        const hour = hourOf(at);
+        const day = Math.floor(hour / DAY_HOURS);
+        const marks = person.marks.get(day) ?? new Set<string>();
+        person.marks.set(day, marks);
+        if (marks.has(`${kind}#${mark}`)) continue;
+        marks.add(`${kind}#${mark}`);
+        table.writes.push({ kind: 'countConversation', key: id });
+        const entry = person.hours.get(hour) ?? { hour, organic: 0, marketing: 0 };
+        entry[kind] += 1;
+        person.hours.set(hour, entry);
+        // The TTL: a day's item expires 8 days after the day began.
+        const expired = day - CONVERSATION_RETENTION_MS / (DAY_HOURS * 3_600_000);
+        for (const old of person.marks.keys()) if (old < expired) person.marks.delete(old);
+        for (const old of person.hours.keys()) {
+          if (old < expired * DAY_HOURS) person.hours.delete(old);
+        }
+      }
     },
   };
 }

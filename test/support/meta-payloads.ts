@@ -36,12 +36,22 @@ export function anOptin(fields: OptinFields = {}) {
 }
 
 /** A person's message to the Page (opens the 24 h window). */
-export function anInboundMessage(fields: { pageId?: string; psid?: string; timestamp?: number }) {
+export function anInboundMessage(fields: {
+  pageId?: string;
+  psid?: string;
+  timestamp?: number;
+  mid?: string;
+  isEcho?: boolean;
+}) {
   return {
     sender: { id: fields.psid ?? '5001' },
     recipient: { id: fields.pageId ?? '1001' },
     timestamp: fields.timestamp ?? 1_763_715_600_000,
-    message: { mid: `m_${fields.timestamp ?? 0}`, text: 'hello' },
+    message: {
+      mid: fields.mid ?? `m_${fields.timestamp ?? 0}`,
+      text: 'hello',
+      ...(fields.isEcho !== undefined && { is_echo: fields.isEcho }),
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import type {
   StatsStore,
   SubscriptionStore,
 } from '../ports.ts';
+import { type ConversationCounter, organicCounts } from '../safety/conversation-counts.ts';
 import {
   applyPolicyEvents,
   type PagePolicyStore,
@@ -49,6 +50,8 @@ export interface IngestDeps {
   safety?: TopicSafetyStore;
   /** Where Meta's policy enforcement events pause a Page; none: they are only parsed. */
   policies?: PagePolicyStore;
+  /** Where people's messages are counted for the frequency-cap forecast; none: not counted. */
+  conversations?: ConversationCounter;
   clock: Clock;
   log: Log;
 }
@@ -249,7 +252,13 @@ async function recordInbound(events: readonly WebhookEvent[], deps: IngestDeps):
       latest.set(id, { pageId: event.pageId, psid: event.psid, at: event.timestamp });
     }
   }
-  await mapWithConcurrency([...latest.values()], CONCURRENCY, ({ pageId, psid, at }) =>
-    deps.contacts.recordInbound(pageId, psid, at),
-  );
+  await Promise.all([
+    mapWithConcurrency([...latest.values()], CONCURRENCY, ({ pageId, psid, at }) =>
+      deps.contacts.recordInbound(pageId, psid, at),
+    ),
+    // Counted once per message id, so a delivery applied again counts nothing twice.
+    deps.conversations?.add(
+      organicCounts(events.flatMap((event) => (event.kind === 'inbound' ? [event] : []))),
+    ),
+  ]);
 }

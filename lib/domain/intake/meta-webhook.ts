@@ -21,7 +21,14 @@ export type { MarketingStatusEvent } from './marketing-status.ts';
 
 export type WebhookEvent =
   | SubscriptionEvent
-  | { kind: 'inbound'; pageId: string; psid: string; timestamp: number }
+  | {
+      kind: 'inbound';
+      pageId: string;
+      psid: string;
+      timestamp: number;
+      /** Meta's `message.mid`: the same on each retry of the delivery. */
+      messageId?: string;
+    }
   | MarketingStatusEvent
   | PolicyEvent;
 
@@ -58,6 +65,12 @@ const messagingSchema = z.looseObject({
   sender: z.object({ id: z.coerce.string() }).optional(),
   recipient: z.object({ id: z.coerce.string() }).optional(),
   timestamp: epochMs.optional(),
+});
+
+/** A `messages` event's message: only what the 24 h window and the forecast's count need. */
+const messageSchema = z.looseObject({
+  is_echo: z.boolean().optional(),
+  mid: z.string().min(1).optional(),
 });
 
 const envelopeSchema = z.object({
@@ -180,10 +193,17 @@ function parseMessaging(raw: unknown, pageId: string, entryTime: number, out: Pa
     return;
   }
   if ('message' in event) {
-    const message = z.looseObject({ is_echo: z.boolean().optional() }).safeParse(event.message);
+    const message = messageSchema.safeParse(event.message);
     // An echo is the Page's own message; only a person's message opens the 24 h window.
     if (message.success && !message.data.is_echo && event.sender?.id) {
-      out.events.push({ kind: 'inbound', pageId, psid: event.sender.id, timestamp });
+      const { mid } = message.data;
+      out.events.push({
+        kind: 'inbound',
+        pageId,
+        psid: event.sender.id,
+        timestamp,
+        ...(mid !== undefined && { messageId: mid }),
+      });
       return;
     }
     out.ignored.push('a message echo or a message without sender');

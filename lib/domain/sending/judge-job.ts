@@ -1,5 +1,6 @@
 import { earliestSendAt, lastSlotThreshold } from '../cooldown.ts';
 import { isHeld, type Page } from '../page.ts';
+import { describeBreach, forecastFrequencyCap } from '../safety/frequency-forecast.ts';
 import { describeQuietHours, isQuiet, quietHoursFor } from '../safety/quiet-hours.ts';
 import { isStopOrBlock } from '../safety/stop-spike.ts';
 import type { SendAnswer } from '../safety/watch-topics.ts';
@@ -131,6 +132,11 @@ export function judgeJob(
     if (budget.kind === 'skip')
       return { kind: 'skip', reason: 'person-budget', detail: budget.detail };
     notBefore = Math.max(notBefore, budget.freeAt);
+    // A claim this message left unfinished may have reached Meta: it was decided already.
+    const breach = unfinished
+      ? undefined
+      : forecastFrequencyCap(found.person.conversations ?? [], Math.max(now, notBefore));
+    if (breach) return { kind: 'skip', reason: 'fcap-predicted', detail: describeBreach(breach) };
   }
   const quiet = quietHoursFor(page, topic);
   // Late (a caught-up run, a stale retry) or held back until then: never at night.

@@ -89,5 +89,10 @@ function personView(
     .filter((item) => item.token === token && item.topicId !== subscription.topicId)
     .map((item) => ({ subscription: item, topic: topics.get(topicKey(item)) }));
   const budget = record.budgets.find((entry) => entry.token === token)?.budget;
-  return { holders, ...(budget && { budget }) };
+  const { conversations } = record;
+  return {
+    holders,
+    ...(budget && { budget }),
+    ...(conversations && conversations.length > 0 && { conversations }),
+  };
 }

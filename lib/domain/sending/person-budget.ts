@@ -1,5 +1,6 @@
 import { isEligibleInSlot, routeCooldownMs } from '../cooldown.ts';
 import type { Page } from '../page.ts';
+import type { ConversationHour } from '../safety/conversation-counts.ts';
 import type { SendJob } from '../send-job.ts';
 import { nextSlotAfter } from '../slots.ts';
 import type { Subscription } from '../subscription.ts';
@@ -34,6 +35,8 @@ export interface PersonView {
   holders: readonly BudgetHolder[];
   /** The budget of the job's token; none when it was never spent (or its item expired). */
   budget?: PersonBudget;
+  /** The person's conversations with the Page per hour, for the frequency-cap forecast. */
+  conversations?: readonly ConversationHour[];
 }
 
 /** What the budget says of a job: it may go once the budget is free, or it is skipped. */

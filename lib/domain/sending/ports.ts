@@ -4,6 +4,7 @@ import type { BroadcastStore } from '../broadcasts/broadcast.ts';
 import type { EditionStore } from '../editions/edition.ts';
 import type { GraphError } from '../meta-errors.ts';
 import type { Catalog, PersonKey, StatsStore, SubscriptionStore } from '../ports.ts';
+import type { ConversationCounter, ConversationHour } from '../safety/conversation-counts.ts';
 import type { TopicSafetyStore } from '../safety/watch-topics.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { TrackedSendStore } from '../tracked-send.ts';
@@ -29,6 +30,8 @@ export interface PersonRecord {
   subscriptions: Subscription[];
   /** Each token's budget, by the token it belongs to. */
   budgets: { token: string; budget: PersonBudget }[];
+  /** Their conversations with the Page per hour, over the last days (none counted: empty). */
+  conversations?: ConversationHour[];
 }
 
 /** The sender's writes on subscriptions and Pages. */
@@ -188,6 +191,11 @@ export interface SenderDeps {
   editions?: Pick<EditionStore, 'get' | 'markSent'>;
   /** Broadcasts: their jobs' message, and their counters (`sending/broadcast-jobs.ts`). */
   broadcasts?: Pick<BroadcastStore, 'get' | 'count'>;
+  /**
+   * Where accepted MM sends are counted for the frequency-cap forecast (once per batch); without
+   * it, as in benchmarks of the send path alone, nothing is counted.
+   */
+  conversations?: ConversationCounter;
 }
 
 /** The sender's tuning, fixed per deployment. */

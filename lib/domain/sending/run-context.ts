@@ -82,6 +82,9 @@ export function createRunContext(deps: SenderDeps, options: SenderOptions): RunC
     skip: (job, reason, detail) => {
       // The stats' one count of the person budget, wherever the sender skips for it.
       if (reason === 'person-budget') tally.count(job.pageId, job.topicId, clock.now(), 'budget');
+      if (reason === 'fcap-predicted') {
+        tally.count(job.pageId, job.topicId, clock.now(), 'fcapPredicted');
+      }
       const date = editionDates.get(sendJobId(job));
       if (date) tally.countEdition(job.pageId, job.topicId, date, skipCounter(reason));
       // Per job at debug: the batch's summary line says how many, at info.

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { marketingCounts } from '../safety/conversation-counts.ts';
 import { activityOfAnswers, watchTopics } from '../safety/watch-topics.ts';
 import { parseSendJob, type SendJob } from '../send-job.ts';
 import { STATS_LOG_MESSAGE } from '../stats.ts';
@@ -263,6 +264,14 @@ async function finish(
       // Lost here, a send's statuses count as unmatched: the send itself is done.
       () =>
         run.tracked.length && deps.tracked ? deps.tracked.record(run.tracked) : Promise.resolve(),
+    ],
+    [
+      'conversations',
+      // Lost here, the forecast undercounts our messages for a week: the sends are done.
+      () =>
+        run.tracked.length && deps.conversations
+          ? deps.conversations.add(marketingCounts(run.tracked))
+          : Promise.resolve(),
     ],
     [
       'safety',

@@ -41,7 +41,9 @@ export type SkipReason =
   /** A broadcast's job whose subscriber is still in Meta's cooldown or budget: never sent late. */
   | 'cooldown'
   /** A broadcast's job whose broadcast was cancelled or is gone. */
-  | 'broadcast-cancelled';
+  | 'broadcast-cancelled'
+  /** One more marketing message would break Meta's frequency caps (`safety/frequency-forecast.ts`). */
+  | 'fcap-predicted';
 
 /** Why a job was put back on the queue, to come again after `delayMs`. */
 export type DeferReason =

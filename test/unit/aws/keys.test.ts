@@ -159,3 +159,21 @@ describe('broadcast keys', () => {
     expect(counts.sk.startsWith(BROADCAST_PREFIX)).toBe(false);
   });
 });
+
+describe('conversation keys', () => {
+  it("stores a person's conversations of a day in their partition, as CONVERSATIONS#<yyyy-mm-dd>", () => {
+    expect(keys.conversationDay('1001', '5001', '2026-12-05')).toEqual({
+      pk: 'SUB#1001#5001',
+      sk: 'CONVERSATIONS#2026-12-05',
+    });
+    expect(keys.conversationDay('1001', '5001', '2026-12-05').pk).toBe(
+      keys.contact('1001', '5001').pk,
+    );
+  });
+
+  it('is no subscription, whatever the day', () => {
+    const item = keys.conversationDay('1001', '5001', '2026-12-05');
+
+    expect(subscriptionKeyOf('1001', item)).toBeUndefined();
+  });
+});

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '#lib/clock.ts';
+import { parseDelivery } from '#lib/domain/intake/meta-webhook.ts';
 import { capFor } from '../../../../local/meta-simulator/frequency-caps.ts';
 import {
   createMetaModel,
   type ModelBehaviour,
   type ModelResult,
 } from '../../../../local/meta-simulator/model.ts';
+import { personKey } from '../../../../local/meta-simulator/model-state.ts';
 import { createOrganicTraffic } from '../../../../local/meta-simulator/organic-traffic.ts';
 import type { OutgoingEvent } from '../../../../local/meta-simulator/webhook-delivery.ts';
 
@@ -165,11 +167,12 @@ describe('organic traffic', () => {
 });
 
 describe('frequency caps', () => {
-  /** Organic conversations at these instants, for every person. */
-  const trafficAt = (times: number[]) => ({
-    rateOf: () => times.length,
+  /** Organic conversations (and other businesses' marketing messages) at these instants. */
+  const trafficAt = (times: number[], others: number[] = []) => ({
     between: (_person: string, from: number, to: number) =>
       times.filter((at) => at > from && at <= to),
+    othersMarketingBetween: (_person: string, from: number, to: number) =>
+      others.filter((at) => at > from && at <= to),
   });
   const hourly = (hours: number, from = NOW) =>
     Array.from({ length: hours }, (_, i) => from - (i + 1) * HOUR).reverse();
@@ -198,6 +201,20 @@ describe('frequency caps', () => {
 
     expect(capFor(trafficAt(organic), {}, 'a', [NOW - HOUR], NOW)).toBe(
       'MIN_ORGANIC_THREAD_NOT_REACHED',
+    );
+  });
+
+  it("counts other businesses' marketing messages in the week's and the day's shares", () => {
+    const sends = [1, 2, 3, 4, 5, 6].map((days) => NOW - days * DAY);
+    // 28 organic and our 6 sends leave room for one more; another business's message takes it.
+    expect(capFor(trafficAt(hourly(28), [NOW - 8 * HOUR]), {}, 'a', sends, NOW)).toBe(
+      'WEEKLY_MM_LOAD_CAP_REACHED',
+    );
+    // 2 organic today, none of ours: another business's message today makes ours 2 of 4.
+    const organic = [...hourly(2), ...hourly(20, NOW - 2 * DAY)];
+    expect(capFor(trafficAt(organic), {}, 'a', [], NOW)).toBeUndefined();
+    expect(capFor(trafficAt(organic, [NOW - 30 * 60_000]), {}, 'a', [], NOW)).toBe(
+      'DAILY_MM_LOAD_CAP_REACHED',
     );
   });
 
@@ -302,5 +319,89 @@ describe('refusals by rule', () => {
       firstFrequencyCaps: 0,
       firstOptOutRefusals: 0,
     });
+  });
+});
+
+describe('organic conversations with the Page', () => {
+  it("draws the Page's share of a person's conversations, the same for the same seed", () => {
+    const traffic = createOrganicTraffic({
+      seed: 5,
+      minPerDay: 10,
+      maxPerDay: 10,
+      silentShare: 0,
+      pageShare: 0.3,
+    });
+    const from = Date.parse('2026-11-01T00:00:00Z');
+    const all = traffic.between('a', from, from + 28 * DAY);
+    const withPage = traffic.withPageBetween('a', from, from + 28 * DAY);
+
+    expect(withPage.every((at) => all.includes(at))).toBe(true);
+    expect(withPage.length).toBeGreaterThan(0.2 * all.length);
+    expect(withPage.length).toBeLessThan(0.4 * all.length);
+    expect(
+      createOrganicTraffic({
+        seed: 5,
+        minPerDay: 10,
+        maxPerDay: 10,
+        silentShare: 0,
+        pageShare: 0.3,
+      }).withPageBetween('a', from, from + 28 * DAY),
+    ).toEqual(withPage);
+    expect(createOrganicTraffic({ seed: 5 }).withPageBetween('a', from, from + 28 * DAY)).toEqual(
+      [],
+    );
+  });
+
+  it("draws other businesses' marketing messages at their rate", () => {
+    const traffic = createOrganicTraffic({ seed: 5, othersMarketingPerDay: 0.5 });
+    const from = Date.parse('2026-11-01T00:00:00Z') - 1;
+
+    const others = traffic.othersMarketingBetween('a', from, from + 100 * DAY);
+
+    expect(others.length).toBeGreaterThan(30);
+    expect(others.length).toBeLessThan(70);
+  });
+
+  it('sends each conversation with the Page once as a messages webhook our parser reads, from when a person is first seen', () => {
+    const platform = aPlatform({
+      organicTraffic: { seed: 9, minPerDay: 6, maxPerDay: 6, silentShare: 0, pageShare: 0.5 },
+    });
+    const traffic = createOrganicTraffic({
+      seed: 9,
+      minPerDay: 6,
+      maxPerDay: 6,
+      silentShare: 0,
+      pageShare: 0.5,
+    });
+    platform.model.addPerson({ pageId: MM_PAGE, psid: 'talker' });
+    const start = platform.clock.now();
+
+    expect(platform.model.peopleConverse()).toBe(0);
+    platform.later(3 * DAY);
+    const sent = platform.model.peopleConverse();
+    platform.later(DAY);
+    const more = platform.model.peopleConverse();
+
+    const expected = (from: number, to: number) =>
+      traffic.withPageBetween(personKey(MM_PAGE, 'talker'), from, to).length;
+    expect(sent).toBe(expected(start, start + 3 * DAY));
+    expect(more).toBe(expected(start + 3 * DAY, start + 4 * DAY));
+    expect(sent).toBeGreaterThan(0);
+    const inbound = platform.events
+      .flatMap((event) => (event.kind === 'messaging' ? [event] : []))
+      .map(
+        (event) =>
+          parseDelivery(
+            JSON.stringify({
+              object: 'page',
+              entry: [{ id: event.pageId, messaging: [event.event] }],
+            }),
+          ).events[0],
+      )
+      .filter((event) => event?.kind === 'inbound');
+    expect(inbound).toHaveLength(sent + more);
+    expect(new Set(inbound.map((event) => event?.kind === 'inbound' && event.messageId)).size).toBe(
+      sent + more,
+    );
   });
 });

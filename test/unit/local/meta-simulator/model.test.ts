@@ -115,6 +115,7 @@ describe('the 24 h window for opt-in requests', () => {
       pageId: PAGE,
       psid: PSID,
       timestamp: NOW,
+      messageId: expect.stringMatching(/^m_/),
     });
   });
 });
