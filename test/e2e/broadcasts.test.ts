@@ -3,6 +3,7 @@ import { instantAtLocal } from '../../lib/domain/slots.ts';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, moveClock, settled } from '../support/local-runtime.ts';
 
 /**
  * Broadcasts through `npm start`'s runtime and the Meta simulator, on the Marketing Message
@@ -28,37 +29,11 @@ const QUARTER = 15 * 60_000;
 
 const log = captureLog();
 let runtime: Runtime;
-
-async function admin(method: string, path: string, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read as loosely as a client would.
-  return { status: answer.status, body: (await answer.json()) as any };
-}
+const admin = adminClient(() => runtime, ADMIN_TOKEN);
 
 function simulator() {
   if (!runtime.simulator) throw new Error('the runtime runs without its simulator');
   return runtime.simulator;
-}
-
-async function moveClock(to: number) {
-  const answer = await fetch(`${runtime.url}/_local/clock`, {
-    method: 'POST',
-    body: JSON.stringify({ now: new Date(to).toISOString() }),
-  });
-  expect(answer.status).toBe(200);
-}
-
-/** Waits until the send pipeline is idle: what the simulator saw by then is all there is. */
-async function idle(timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await runtime.pipeline()).idle) {
-    if (Date.now() > deadline) throw new Error('the send pipeline never became idle');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** A wall-clock time on Tuesday in `zone`, as an instant. */
@@ -218,8 +193,8 @@ describe('broadcasts end to end', () => {
     for (const stop of [...stops].sort((a, b) => a - b)) {
       while (at < stop) {
         at = Math.min(stop, at + MAX_STEP);
-        await moveClock(at);
-        await idle();
+        await moveClock(runtime, at);
+        await settled(runtime);
       }
       const late = seeds.get(stop);
       if (late) await seed(PAGE_ID, 'deals', [late]);
@@ -249,8 +224,8 @@ describe('broadcasts end to end', () => {
   }, 240_000);
 
   it('lists the broadcasts with their state and counts: sends, and skips by reason', async () => {
-    await moveClock(END + 30 * 60_000);
-    await idle();
+    await moveClock(runtime, END + 30 * 60_000);
+    await settled(runtime);
     const listed = await admin('GET', `/admin/topics/deals/broadcasts?pageId=${PAGE_ID}`);
     const byId = new Map(
       listed.body.items.map((item: { broadcastId: string }) => [item.broadcastId, item]),
@@ -284,7 +259,7 @@ describe('broadcasts end to end', () => {
       message: { text: 'Breaking news' },
       now: true,
     });
-    await idle();
+    await settled(runtime);
 
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ queued: EARLY.length, broadcast: { state: 'sending' } });

@@ -5,6 +5,7 @@ import { CONTENT_SIGNATURE_HEADER, signContentBody } from '#lib/domain/content-s
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, settled } from '../support/local-runtime.ts';
 
 /**
  * Content sources through `npm start`'s runtime and the Meta simulator: a DAILY 09:00 Page with
@@ -34,33 +35,15 @@ const PEOPLE = ZONES.flatMap((zone, z) =>
 
 const log = captureLog();
 let runtime: Runtime;
+const admin = adminClient(() => runtime, ADMIN_TOKEN);
 let source: Server;
 /** What the content source got, per path: the body, and whether its signature verified. */
 const requests: { path: string; body: string; signed: boolean }[] = [];
 const secrets = new Map<string, string>();
 
-async function admin(method: string, path: string, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read as loosely as a client would.
-  return { status: answer.status, body: (await answer.json()) as any };
-}
-
 function simulator() {
   if (!runtime.simulator) throw new Error('the runtime runs without its simulator');
   return runtime.simulator;
-}
-
-/** Waits until the send pipeline is idle: what the simulator saw by then is all there is. */
-async function idle(timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await runtime.pipeline()).idle) {
-    if (Date.now() > deadline) throw new Error('the send pipeline never became idle');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function bodyOf(request: IncomingMessage): Promise<string> {
@@ -148,7 +131,7 @@ describe('content sources end to end', () => {
   it('sends each topic what its source said, or what whenNoEdition says when it failed', async () => {
     for (const at of JUMPS) {
       await runtime.moveClock(at);
-      await idle();
+      await settled(runtime);
     }
 
     const sent = simulator()

@@ -5,6 +5,7 @@ import { MISSING_REASON } from '#lib/domain/admin/reconcile.ts';
 import { freePort } from '../../local/emulators.ts';
 import { type Runtime, startRuntime } from '../../local/runtime.ts';
 import { captureLog } from '../support/capture-log.ts';
+import { adminClient, moveClock, until } from '../support/local-runtime.ts';
 
 /**
  * The reconcile and the erasure through `npm start`'s runtime: the hourly tick on the runtime
@@ -18,28 +19,11 @@ const HOUR = 3_600_000;
 
 let runtime: Runtime;
 const log = captureLog();
+const admin = adminClient(() => runtime, ADMIN_TOKEN);
 
 function simulator() {
   if (!runtime.simulator) throw new Error('the runtime runs without its simulator');
   return runtime.simulator;
-}
-
-async function admin(method: string, path: string, body?: unknown) {
-  const answer = await fetch(`${runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: answers are read as loosely as a client would.
-  return { status: answer.status, body: (await answer.json()) as any };
-}
-
-async function moveClock(to: number) {
-  const answer = await fetch(`${runtime.url}/_local/clock`, {
-    method: 'POST',
-    body: JSON.stringify({ now: new Date(to).toISOString() }),
-  });
-  expect(answer.status).toBe(200);
 }
 
 async function subscription(psid: string) {
@@ -47,15 +31,6 @@ async function subscription(psid: string) {
     { pageId: PAGE_ID, psid, topicId: 'daily' },
   ]);
   return item;
-}
-
-/** Waits until `done` holds, or fails the test after `timeoutMs`. */
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('the awaited state never came');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const stoppedAtMeta = (psid: string) =>
@@ -125,9 +100,9 @@ describe('reconcile and erasure, end to end', () => {
     );
     expect(await unsubscribed.json()).toEqual({ invalid_rows_count: 0 });
 
-    await moveClock(START + HOUR);
+    await moveClock(runtime, START + HOUR);
     const afterFirst = await subscription('gone');
-    await moveClock(START + 25 * HOUR);
+    await moveClock(runtime, START + 25 * HOUR);
 
     expect(await subscription('from-ad')).toMatchObject({ status: 'active' });
     expect(afterFirst).toMatchObject({ status: 'active', missingSince: START + HOUR / 2 });
@@ -157,7 +132,7 @@ describe('reconcile and erasure, end to end', () => {
     expect(erased.body.erased.subscriptions).toBe(1);
     expect(erased.body.meta).toMatchObject({ status: 'pending', reason: 'Meta error 2' });
     expect(stoppedAtMeta('from-ad')).toBe(false);
-    await moveClock(Date.parse(erased.body.meta.retryAt) + HOUR);
+    await moveClock(runtime, Date.parse(erased.body.meta.retryAt) + HOUR);
     await until(() => stoppedAtMeta('from-ad'));
     // Meta listed the person until then: the reconcile never brought them back.
     expect(await subscription('from-ad')).toBeUndefined();
