@@ -8,6 +8,7 @@ import {
 import { InvalidInputError, NotFoundError, RefusedError } from '#lib/domain/errors.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type { Topic } from '#lib/domain/topic.ts';
+import { aTopic } from '../../../support/fixtures.ts';
 import { memoryBroadcasts } from '../../../support/memory-broadcasts.ts';
 import { memoryCatalog, memoryTable } from '../../../support/memory-ports.ts';
 
@@ -23,18 +24,6 @@ function aPage(overrides: Partial<Page> = {}): Page {
     ratePerSecond: 20,
     timezone: 'Europe/Paris',
     status: 'active',
-    ...overrides,
-  };
-}
-
-function aTopic(overrides: Partial<Topic> = {}): Topic {
-  return {
-    pageId: '1001',
-    topicId: 'deals',
-    title: 'Deals',
-    cadence: 'DAILY',
-    sendTime: '09:00',
-    message: { text: 'Our deals' },
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { PagePlan } from '#lib/domain/fanout/run-fanout.ts';
 import type { Topic } from '#lib/domain/topic.ts';
 import { captureLog } from '../../../support/capture-log.ts';
+import { aTopic as aSharedTopic } from '../../../support/fixtures.ts';
 import { memoryContentEditions, memoryEditions } from '../../../support/memory-editions.ts';
 
 const answered = (status: number, body: unknown = ''): ContentAnswer => ({
@@ -92,16 +93,7 @@ const WINDOW = {
 };
 
 function aTopic(overrides: Partial<Topic> = {}): Topic {
-  return {
-    pageId: '1001',
-    topicId: 'deals',
-    title: 'Deals',
-    cadence: 'DAILY',
-    sendTime: '09:00',
-    message: { text: 'Our deals' },
-    contentUrl: 'https://content.example.com/editions',
-    ...overrides,
-  };
+  return aSharedTopic({ contentUrl: 'https://content.example.com/editions', ...overrides });
 }
 
 function aPlan(topics: Topic[]): PagePlan {

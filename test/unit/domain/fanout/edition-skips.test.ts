@@ -3,21 +3,13 @@ import { withoutSkippedDates } from '#lib/domain/fanout/edition-skips.ts';
 import type { PagePlan } from '#lib/domain/fanout/run-fanout.ts';
 import type { Topic } from '#lib/domain/topic.ts';
 import { captureLog } from '../../../support/capture-log.ts';
+import { aTopic as aSharedTopic } from '../../../support/fixtures.ts';
 import { memoryEditions } from '../../../support/memory-editions.ts';
 
 const zones = ['Pacific/Kiritimati', 'Europe/Paris', 'Pacific/Pago_Pago'];
 
 function aTopic(overrides: Partial<Topic> = {}): Topic {
-  return {
-    pageId: '1001',
-    topicId: 'deals',
-    title: 'Deals',
-    cadence: 'DAILY',
-    sendTime: '09:00',
-    message: { text: 'Our deals' },
-    whenNoEdition: 'skip',
-    ...overrides,
-  };
+  return aSharedTopic({ whenNoEdition: 'skip', ...overrides });
 }
 
 function aPlan(topics: Topic[]): PagePlan {
