@@ -258,6 +258,8 @@ export async function createPipeline(options: {
         campaignId,
         ratePerSecond,
         timezone: 'UTC',
+        // A benchmark sends at whatever hour it is run: the default 21:00-08:00 would skip it all.
+        quietHours: { start: '00:00', end: '00:00' },
         status: 'active',
       });
     },
