@@ -8,11 +8,10 @@ import { printTable, writeResult } from './support.ts';
  * `npm run bench -- rules`: Meta's 2026 rules against Recurrent's sender, twice.
  * - A simulated year of 10,000 people over the real fan-out and sender on in-memory ports,
  *   Meta played by the simulator's rule model (`rules-year.ts`).
- * - 30 days of 500 people on the whole stack: `npm start`'s runtime, DynamoDB Local, fauxqs
- *   and the simulator over HTTP on the virtual clock (`rules-stack.ts`). Not 1,000: there the
- *   work itself bounds the run (each send's calls to DynamoDB Local, about 40-70 ms of a 2-core
- *   machine, and three fan-out runs per step), about 25 s per simulated day alone, over the
- *   12 minutes the run is to fit in; half the people keep every rule and event of the month.
+ * - 30 days of 1,000 people on the whole stack: `npm start`'s runtime, DynamoDB Local, fauxqs
+ *   and the simulator over HTTP on the virtual clock (`rules-stack.ts`). The work itself bounds
+ *   the run (each send's calls to DynamoDB Local, and three fan-out runs per step): about 25 s
+ *   per simulated day on a quiet 2-core machine.
  * Each prints and writes bench/results/rules.json: calls Meta refused by rule (target 0 beyond
  * each person's first frequency cap of a day), sends made over the sends the rules allowed
  * (target at least 0.98; `rules-allowed.ts` defines them), outcomes by reason and the run time.
@@ -91,7 +90,7 @@ if (runs('year')) {
   show('in memory', year);
 }
 if (runs('stack')) {
-  const [people, days] = quick ? sized(100, 7) : sized(500, 30);
+  const [people, days] = quick ? sized(100, 7) : sized(1_000, 30);
   console.log(
     `\nrules, whole stack: ${people} people, ${days} days (runtime, DynamoDB Local, fauxqs, simulator)`,
   );

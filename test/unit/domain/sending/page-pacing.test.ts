@@ -94,10 +94,10 @@ describe('sendBatch: pacing', () => {
     let stalled = false;
     w.deps.sleep = async (ms) => {
       await sleep(ms);
-      // The event loop stalls once, 200 ms past the second request's token time.
+      // The event loop stalls once, past the margin the claims recorded.
       if (!stalled) {
         stalled = true;
-        w.clock.set(w.clock.now() + 200);
+        w.clock.set(w.clock.now() + SENT_AT_MARGIN_MS + 200);
       }
     };
 
@@ -140,12 +140,14 @@ describe('sendBatch: pacing', () => {
   });
 
   it('takes fresh tokens for a burst whose claims came back too late to leave on time', async () => {
+    const LATE = SENT_AT_MARGIN_MS + 100;
     const w = world();
     const claim = w.deps.sends.claim;
     let slow = true;
     w.deps.sends.claim = async (...args) => {
-      // The first claim's answer comes back 100 ms late; the re-recorded send time does not.
-      if (slow) w.clock.set(w.clock.now() + 100);
+      // The first claim's answer comes back later than its recorded margin; the re-recorded
+      // send time does not.
+      if (slow) w.clock.set(w.clock.now() + LATE);
       slow = false;
       return claim(...args);
     };
@@ -155,8 +157,8 @@ describe('sendBatch: pacing', () => {
     expect(outcome).toMatchObject({ kind: 'sent' });
     expect(w.takes).toHaveLength(2);
     // The fresh token is taken a little ahead, so the re-recorded time is written before it.
-    expect(w.sent[0]?.at).toBe(NOW + 100 + RETAKE_LEAD_MS);
-    expect(w.subscription()?.lastSentAt).toBe(NOW + 100 + RETAKE_LEAD_MS + SENT_AT_MARGIN_MS);
+    expect(w.sent[0]?.at).toBe(NOW + LATE + RETAKE_LEAD_MS);
+    expect(w.subscription()?.lastSentAt).toBe(NOW + LATE + RETAKE_LEAD_MS + SENT_AT_MARGIN_MS);
   });
 
   it('paces a Page stored above Meta’s 40/s ceiling at 40/s, warning once per batch', async () => {
