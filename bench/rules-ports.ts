@@ -58,7 +58,9 @@ export function memoryDueIndex(table: MemoryTable) {
       let scanned = 0;
       for (const id of partitions.get(work.partition) ?? []) {
         const item = table.subscriptions.get(id);
-        // The index is sparse: only active subscriptions with a token are in it.
+        // The index is sparse: only active subscriptions with a token are in it. It sees only
+        // the projected `lastSlot`/`lastSentAt` (legacy claims), never the Marketing Message
+        // claims' `claimedSlot`/`claimedSentAt`, as the table's `due` index does.
         if (item?.status !== 'active' || item.token === undefined) continue;
         scanned++;
         const due =

@@ -42,7 +42,11 @@ export function dynamoDueIndex(
           IndexName: dueIndex.name,
           KeyConditionExpression: '#duePk = :partition',
           // Not before the opt-in, token alive at the slot, cooldown over: old WEEKLY/MONTHLY
-          // tokens (with a frequency) also wait for the next calendar period.
+          // tokens (with a frequency) also wait for the next calendar period. On Marketing
+          // Message Pages `lastSlot`/`lastSentAt` here are as of the last legacy-era send (the
+          // claim writes an unprojected pair, `claim-attributes.ts`): older than the truth, so
+          // this passes every job the true state passes, a job's delay may be short, and the
+          // sender's claim, which reads both pairs, skips or puts back what is not due.
           FilterExpression:
             'activeSince <= :slot AND (attribute_not_exists(tokenExpiresAt) OR tokenExpiresAt > :slot) AND (attribute_not_exists(lastSlot) OR lastSlot < :calendarThreshold OR (attribute_not_exists(frequency) AND lastSlot < :threshold))',
           ExpressionAttributeNames: { '#duePk': dueIndex.partitionKey },

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendStore } from '../domain/sending/ports.ts';
+import { CLAIM_CONDITION, CLAIM_PAIRS } from './claim-attributes.ts';
 import { dynamoPersonBudget } from './dynamo-person-budget.ts';
 import { toSubscription } from './dynamo-subscription-store.ts';
 import { keys } from './keys.ts';
@@ -13,18 +14,17 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
   return {
     ...dynamoPersonBudget(client, table),
 
-    async claim(key, slot, threshold, sentAt, claimant) {
+    async claim(key, slot, threshold, sentAt, claimant, route) {
+      const pair = CLAIM_PAIRS[route];
       try {
         const answer = await client.send(
           new UpdateCommand({
             TableName: table,
             Key: keys.subscription(key),
-            UpdateExpression:
-              'SET lastSlot = :slot, lastSentAt = :sentAt, claimedBy = :claimant ADD #version :one',
-            // Once per slot: active, and the last claimed slot plus the cooldown is not after this
-            // one, unless this very message claimed this slot and never finished (it crashed).
-            ConditionExpression:
-              '#status = :active AND (attribute_not_exists(lastSlot) OR lastSlot < :threshold OR (lastSlot = :slot AND claimedBy = :claimant))',
+            UpdateExpression: `SET ${pair.slot} = :slot, ${pair.sentAt} = :sentAt, claimedBy = :claimant ADD #version :one`,
+            // Once per slot, over both routes' pairs: the last claimed slot plus the cooldown is
+            // not after this one, unless this very message claimed this slot and never finished.
+            ConditionExpression: CLAIM_CONDITION,
             ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
             ExpressionAttributeValues: {
               ':slot': slot,
@@ -34,7 +34,7 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
               ':one': 1,
               ':claimant': claimant,
             },
-            // The item as it was: its token is the freshest, and its lastSlot is what a release restores.
+            // The item as it was: its token is the freshest, and its last claim is what a release restores.
             ReturnValues: 'ALL_OLD',
           }),
         );
@@ -46,12 +46,17 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
       }
     },
 
-    async release(key, slot, previous) {
+    async release(key, slot, previous, route) {
+      const pair = CLAIM_PAIRS[route];
       const sets: string[] = [];
       const removes: string[] = [];
       const values: Record<string, unknown> = { ':slot': slot, ':one': 1 };
-      for (const field of ['lastSlot', 'lastSentAt'] as const) {
-        const value = previous[field];
+      // Only the route's own pair: the newer of the two pairs reads as `previous` again (the
+      // pair may then copy the other's, when that one held the last claim).
+      for (const [field, value] of [
+        [pair.slot, previous.lastSlot],
+        [pair.sentAt, previous.lastSentAt],
+      ] as const) {
         if (value === undefined) removes.push(field);
         else {
           sets.push(`${field} = :${field}`);
@@ -69,7 +74,7 @@ export function dynamoSendStore(client: DynamoDBDocumentClient, table: string): 
               removes.length ? `REMOVE ${removes.join(', ')}` : '',
             ].join(' '),
             // Only our own claim: a later slot's claim is not ours to undo.
-            ConditionExpression: 'lastSlot = :slot',
+            ConditionExpression: `${pair.slot} = :slot`,
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: values,
           }),

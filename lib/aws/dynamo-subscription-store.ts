@@ -5,6 +5,7 @@ import type { DuePlacement } from '../domain/due-placement.ts';
 import type { PersonKey, SaveOutcome, SubscriptionStore } from '../domain/ports.ts';
 import type { Subscription, SubscriptionKey, SubscriptionStatus } from '../domain/subscription.ts';
 import { cadenceSchema } from '../domain/topic.ts';
+import { newestClaim } from './claim-attributes.ts';
 import { batchGet, batchWrite } from './dynamo-batch.ts';
 import { updateIfCondition } from './dynamo-conditional.ts';
 import { queryPartition } from './dynamo-query.ts';
@@ -29,13 +30,15 @@ const subscriptionItem = z.object({
   statusReason: z.string().optional(),
   lastSlot: z.number().optional(),
   lastSentAt: z.number().optional(),
+  claimedSlot: z.number().optional(),
+  claimedSentAt: z.number().optional(),
   claimedBy: z.string().optional(),
   cappedUntil: z.number().optional(),
   missingSince: z.number().optional(),
   version: z.number().optional(),
 });
 
-/** The fields a Meta event decides; the sender's `lastSlot`/`lastSentAt` are never among them. */
+/** The fields a Meta event decides; the sender's claim pairs are never among them. */
 const EVENT_FIELDS = [
   'pageId',
   'psid',
@@ -54,9 +57,17 @@ const EVENT_FIELDS = [
   'statusReason',
 ] as const satisfies readonly (keyof Subscription)[];
 
-/** Reads a stored subscription item; throws if it is not one. */
+/**
+ * Reads a stored subscription item; throws if it is not one. Its `lastSlot`/`lastSentAt` are
+ * the newer of the two routes' claim pairs (`claim-attributes.ts`).
+ */
 export function toSubscription(item: Record<string, unknown>): Subscription {
-  return subscriptionItem.parse(item);
+  const { claimedSlot, claimedSentAt, lastSlot, lastSentAt, ...subscription } =
+    subscriptionItem.parse(item);
+  return {
+    ...subscription,
+    ...newestClaim({ lastSlot, lastSentAt, claimedSlot, claimedSentAt }),
+  };
 }
 
 const { dueIndex } = TABLE;

@@ -11,8 +11,12 @@ export const TABLE = {
     partitionKey: 'duePk',
     sortKey: 'dueSk',
     /**
-     * Only what the fan-out filters on, puts in a job or delays a job by. `lastSlot` changes
-     * with every send anyway, so `lastSentAt` rides along at no extra index write.
+     * Only what the fan-out filters on, puts in a job or delays a job by. A legacy claim writes
+     * `lastSlot` and `lastSentAt` together: one index write. A Marketing Message claim writes
+     * `claimedSlot`/`claimedSentAt` instead, which are not projected (no index write): for those
+     * subscriptions the index keeps the pair of their last legacy-era send, older than the truth,
+     * so the fan-out's filter passes all the true state passes and the sender's claim decides.
+     * Fixed as deployed: a GSI's projection cannot change in place.
      */
     projectedAttributes: [
       'psid',

@@ -197,6 +197,31 @@ describe('RecurringNotifications with its defaults', () => {
       });
     });
 
+    it('keeps the due index exactly as deployed: a projection change cannot update in place', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        GlobalSecondaryIndexes: Match.arrayWith([
+          {
+            IndexName: 'due',
+            KeySchema: [
+              { AttributeName: 'duePk', KeyType: 'HASH' },
+              { AttributeName: 'dueSk', KeyType: 'RANGE' },
+            ],
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: [
+                'psid',
+                'lastSlot',
+                'lastSentAt',
+                'activeSince',
+                'tokenExpiresAt',
+                'frequency',
+              ],
+            },
+          },
+        ]),
+      });
+    });
+
     it('is on demand, with point-in-time recovery, deletion protection and AWS-managed encryption', () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',

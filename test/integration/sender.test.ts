@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -9,7 +10,7 @@ import {
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSqsClient } from '#lib/aws/clients.ts';
+import { createDynamoClient, createSqsClient } from '#lib/aws/clients.ts';
 import { dynamoSendStore } from '#lib/aws/dynamo-send-store.ts';
 import { toSubscription } from '#lib/aws/dynamo-subscription-store.ts';
 import { keys } from '#lib/aws/keys.ts';
@@ -29,7 +30,7 @@ import {
   metaError,
   startGraphStandIn,
 } from '../support/graph-stand-in.ts';
-import { describeSendStoreContract } from '../support/send-store-contract.ts';
+import { claimsOf, describeSendStoreContract } from '../support/send-store-contract.ts';
 import {
   aSenderHandler,
   GRAPH_VERSION,
@@ -324,8 +325,9 @@ describe('sender: request shapes', () => {
       message: { text: 'Today only: 20 % off' },
     });
     const item = await stored(subscription);
-    expect(item).toMatchObject({ lastSlot: SLOT });
-    expect(item?.lastSentAt).toBeGreaterThanOrEqual(before);
+    // The claim is kept in the pair the due index does not project; the projected one stays.
+    expect(item).toMatchObject({ claimedSlot: SLOT, lastSlot: PREVIOUS_SLOT });
+    expect(item?.claimedSentAt).toBeGreaterThanOrEqual(before);
     // The tracking id Meta answered is kept for the status webhooks, with when the request left.
     const tracked = await db.client.send(
       new QueryCommand({
@@ -344,7 +346,7 @@ describe('sender: request shapes', () => {
         statusRank: 0,
       }),
     ]);
-    expect(tracked.Items?.[0]?.sentAt).toBeGreaterThanOrEqual(item?.lastSentAt ?? Infinity);
+    expect(tracked.Items?.[0]?.sentAt).toBeGreaterThanOrEqual(item?.claimedSentAt ?? Infinity);
   });
 });
 
@@ -878,7 +880,72 @@ describeSendStoreContract('dynamoSendStore', {
     );
     return answer.Item && toSubscription(answer.Item);
   },
+  claims: async (key) => {
+    const answer = await db.client.send(
+      new GetCommand({ TableName: db.table, Key: keys.subscription(key) }),
+    );
+    return claimsOf(answer.Item);
+  },
   freshKey: () => ({ pageId: unique('page'), psid: unique('psid'), topicId: TOPIC_ID }),
+});
+
+describe('the claim’s write units on DynamoDB Local', () => {
+  /** What each write of a claim and its release consumed, as DynamoDB reports it. */
+  const unitsOfClaimAndRelease = async (route: DeliveryRoute) => {
+    const page = await aPage({
+      deliveryRoute: route,
+      ...(route === 'marketing_messages' && { adAccountId: unique('acct'), campaignId: 'c-1' }),
+    });
+    // Placed in the due index, as every subscription the fan-out queues is.
+    const subscription = await aSubscription(page);
+    const dynamo = createDynamoClient();
+    const consumed: ConsumedCapacity[] = [];
+    dynamo.middlewareStack.add(
+      (next) => async (args) => {
+        Object.assign(args.input as object, { ReturnConsumedCapacity: 'INDEXES' });
+        const result = await next(args);
+        const capacity = (result.output as { ConsumedCapacity?: ConsumedCapacity })
+          .ConsumedCapacity;
+        if (capacity) consumed.push(capacity);
+        return result;
+      },
+      { step: 'initialize', name: 'claimUnits' },
+    );
+    const store = dynamoSendStore(dynamo, db.table);
+
+    const claim = await store.claim(subscription, SLOT, SLOT, Date.now(), 'm1', route);
+    if (!claim.claimed) throw new Error('not claimed');
+    await store.release(subscription, SLOT, claim.before, route);
+    dynamo.destroy();
+
+    return consumed.map((capacity) => ({
+      units: capacity.CapacityUnits,
+      indexes: Object.fromEntries(
+        Object.entries(capacity.GlobalSecondaryIndexes ?? {}).map(([name, index]) => [
+          name,
+          index.CapacityUnits,
+        ]),
+      ),
+    }));
+  };
+
+  it('costs a Marketing Message claim and its release one write unit each, no index write', async () => {
+    const writes = await unitsOfClaimAndRelease('marketing_messages');
+
+    expect(writes).toEqual([
+      { units: 1, indexes: {} },
+      { units: 1, indexes: {} },
+    ]);
+  });
+
+  it('still moves the due index on a legacy claim: two write units, one of them the index', async () => {
+    const writes = await unitsOfClaimAndRelease('send_api');
+
+    expect(writes).toEqual([
+      { units: 2, indexes: { due: 1 } },
+      { units: 2, indexes: { due: 1 } },
+    ]);
+  });
 });
 
 describe('sender: MM states on DynamoDB Local', () => {

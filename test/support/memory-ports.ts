@@ -1,3 +1,4 @@
+import { CLAIM_PAIRS, newestClaim } from '#lib/aws/claim-attributes.ts';
 import type { Page } from '#lib/domain/page.ts';
 import type {
   Catalog,
@@ -81,21 +82,38 @@ export function memoryTable(
 }
 
 /**
+ * A subscription as the table stores it: `lastSlot`/`lastSentAt` are the pair the `due` index
+ * projects (legacy claims), `claimedSlot`/`claimedSentAt` the Marketing Message claims' pair it
+ * does not; readers other than the index see the newer of the two (`subscriptionView`).
+ */
+export type StoredSubscription = Subscription & { claimedSlot?: number; claimedSentAt?: number };
+
+/** A stored subscription as `toSubscription` reads it: a copy, its last claim the newer pair. */
+export function subscriptionView(item: StoredSubscription): Subscription {
+  const { claimedSlot, claimedSentAt, lastSlot, lastSentAt, ...subscription } =
+    structuredClone(item);
+  return {
+    ...subscription,
+    ...newestClaim({ lastSlot, lastSentAt, claimedSlot, claimedSentAt }),
+  };
+}
+
+/**
  * Subscriptions by id, with each person's ids beside them: reading a person's partition is then
  * a lookup, as a DynamoDB Query is, not a scan of every subscription (a year of 10,000 people in
  * the rules benchmark reads one per MM job).
  */
-export class SubscriptionMap extends Map<string, Subscription> {
+export class SubscriptionMap extends Map<string, StoredSubscription> {
   readonly #ofPerson = new Map<string, Set<string>>();
 
   // Entries are added here, not by Map's constructor, which would call `set` before the
   // index above exists.
-  constructor(entries: Iterable<readonly [string, Subscription]> = []) {
+  constructor(entries: Iterable<readonly [string, StoredSubscription]> = []) {
     super();
     for (const [id, item] of entries) this.set(id, item);
   }
 
-  override set(id: string, item: Subscription): this {
+  override set(id: string, item: StoredSubscription): this {
     const person = `${item.pageId}#${item.psid}`;
     const ids = this.#ofPerson.get(person) ?? new Set<string>();
     ids.add(id);
@@ -114,8 +132,8 @@ export class SubscriptionMap extends Map<string, Subscription> {
     super.clear();
   }
 
-  /** The subscriptions of one person on one Page. */
-  ofPerson({ pageId, psid }: PersonKey): Subscription[] {
+  /** The subscriptions of one person on one Page, as stored. */
+  ofPerson({ pageId, psid }: PersonKey): StoredSubscription[] {
     const ids = this.#ofPerson.get(`${pageId}#${psid}`) ?? [];
     return [...ids].flatMap((id) => {
       const item = this.get(id);
@@ -158,7 +176,7 @@ export function memorySubscriptionStore(
     getMany: async (keys) =>
       keys.flatMap((key) => {
         const item = table.subscriptions.get(subscriptionId(key));
-        return item ? [structuredClone(item)] : [];
+        return item ? [subscriptionView(item)] : [];
       }),
     async markStatus(key, status, reason) {
       const item = table.subscriptions.get(subscriptionId(key));
@@ -192,42 +210,45 @@ export function memorySubscriptionStore(
 /** The sender's writes with the conditions of `dynamoSendStore`, clause for clause. */
 export function memorySendStore(table: MemoryTable): SendStore {
   return {
-    async claim(key, slot, threshold, sentAt, claimant) {
+    async claim(key, slot, threshold, sentAt, claimant, route) {
       const item = table.subscriptions.get(subscriptionId(key));
-      // Once per slot: active, and the last claimed slot plus the cooldown is not after this
-      // one, unless this very message claimed this slot and never finished (it crashed).
+      // Once per slot, over both routes' pairs: the last claimed slot plus the cooldown is not
+      // after this one, unless this very message claimed this slot and never finished.
+      const last = item && newestClaim(item).lastSlot;
       const free =
         item !== undefined &&
         item.status === 'active' &&
-        (item.lastSlot === undefined ||
-          item.lastSlot < threshold ||
-          (item.lastSlot === slot && item.claimedBy === claimant));
+        (last === undefined || last < threshold || (last === slot && item.claimedBy === claimant));
       if (!free) return { claimed: false };
       table.writes.push({ kind: 'claim', key: subscriptionId(key) });
-      const before = structuredClone(item);
+      const before = subscriptionView(item);
+      const pair = CLAIM_PAIRS[route];
       Object.assign(item, {
-        lastSlot: slot,
-        lastSentAt: sentAt,
+        [pair.slot]: slot,
+        [pair.sentAt]: sentAt,
         claimedBy: claimant,
         version: (item.version ?? 0) + 1,
       });
       return { claimed: true, before };
     },
 
-    async release(key, slot, previous) {
+    async release(key, slot, previous, route) {
       const item = table.subscriptions.get(subscriptionId(key));
+      const pair = CLAIM_PAIRS[route];
       // Only our own claim: a later slot's claim is not ours to undo.
-      if (item?.lastSlot !== slot) return;
+      if (item?.[pair.slot] !== slot) return;
       table.writes.push({ kind: 'release', key: subscriptionId(key) });
-      delete item.lastSlot;
-      delete item.lastSentAt;
-      Object.assign(item, previous, { version: (item.version ?? 0) + 1 });
+      delete item[pair.slot];
+      delete item[pair.sentAt];
+      Object.assign(item, {
+        ...(previous.lastSlot !== undefined && { [pair.slot]: previous.lastSlot }),
+        ...(previous.lastSentAt !== undefined && { [pair.sentAt]: previous.lastSentAt }),
+        version: (item.version ?? 0) + 1,
+      });
     },
 
     async readPerson(person) {
-      const subscriptions = table.subscriptions
-        .ofPerson(person)
-        .map((item) => structuredClone(item));
+      const subscriptions = table.subscriptions.ofPerson(person).map(subscriptionView);
       const tokens = new Set(subscriptions.flatMap((item) => (item.token ? [item.token] : [])));
       const budgets = [...tokens].flatMap((token) => {
         const budget = table.budgets.get(budgetId(person, token));
@@ -392,11 +413,14 @@ export function memoryTrackedSends() {
   return { tracked, sends };
 }
 
-/** The subscription stored under a key, for assertions. */
+/**
+ * The subscription stored under a key, as stored (not a copy: a test may change it under the
+ * sender), for assertions; `subscriptionView` reads it as the sender does.
+ */
 export function storedSubscription(
   table: MemoryTable,
   key: SubscriptionKey,
-): Subscription | undefined {
+): StoredSubscription | undefined {
   return table.subscriptions.get(subscriptionId(key));
 }
 

@@ -31,7 +31,8 @@ export async function claimFor(
   // than that takes fresh tokens, and a send Meta then finds early is deferred, not lost.
   const sentAt = sendAt + SENT_AT_MARGIN_MS;
   const claimant = item.record.id;
-  const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt, claimant);
+  const route = verdict.page.deliveryRoute;
+  const claim = await deps.sends.claim(key, job.slot, verdict.threshold, sentAt, claimant, route);
   if (!claim.claimed) return run.skip(job, 'already-claimed');
   const before = claim.before;
   // Taken again after a crash or a lost answer: what it replaced is gone, so the slot stays
@@ -40,10 +41,15 @@ export async function claimFor(
   const releaseSlot = resumed
     ? () => Promise.resolve()
     : () =>
-        deps.sends.release(key, job.slot, {
-          ...(before.lastSlot !== undefined && { lastSlot: before.lastSlot }),
-          ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
-        });
+        deps.sends.release(
+          key,
+          job.slot,
+          {
+            ...(before.lastSlot !== undefined && { lastSlot: before.lastSlot }),
+            ...(before.lastSentAt !== undefined && { lastSentAt: before.lastSentAt }),
+          },
+          route,
+        );
   if (before.token === undefined) {
     await releaseSlot();
     return run.skip(job, 'no-token');
@@ -90,6 +96,7 @@ export async function retimeClaim(
     verdict.threshold,
     sentAt,
     item.record.id,
+    verdict.page.deliveryRoute,
   );
   if (!claim.claimed) return run.skip(job, 'already-claimed');
   const budget = await claimBudget(run, item, verdict, entry.token, sentAt);

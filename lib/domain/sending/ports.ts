@@ -3,6 +3,7 @@ import type { Log } from '../../log.ts';
 import type { BroadcastStore } from '../broadcasts/broadcast.ts';
 import type { EditionStore } from '../editions/edition.ts';
 import type { GraphError } from '../meta-errors.ts';
+import type { DeliveryRoute } from '../page.ts';
 import type { Catalog, PersonKey, StatsStore, SubscriptionStore } from '../ports.ts';
 import type { ConversationCounter, ConversationHour } from '../safety/conversation-counts.ts';
 import type { TopicSafetyStore } from '../safety/watch-topics.ts';
@@ -41,7 +42,8 @@ export interface SendStore {
    * `claimedBy = claimant` (the queue message) if the subscription is active and its
    * `lastSlot` is absent or below `threshold`, or is `slot` claimed by this same message (a
    * receive that crashed before finishing): the once-per-slot guard, taken before Meta is
-   * called, and the only per-send write.
+   * called, and the only per-send write. The Page's `route` lets the store keep a Marketing
+   * Message claim off the fan-out's index (one write unit, not two).
    */
   claim(
     key: SubscriptionKey,
@@ -49,15 +51,17 @@ export interface SendStore {
     threshold: number,
     sentAt: number,
     claimant: string,
+    route: DeliveryRoute,
   ): Promise<ClaimResult>;
   /**
-   * Gives a claimed slot back after Meta refused the send: restores `lastSlot` and
-   * `lastSentAt` as they were before the claim, if `lastSlot` is still `slot`.
+   * Gives a claimed slot back after Meta refused the send: `lastSlot` and `lastSentAt` read as
+   * they were before the claim again, if the claim `route` took is still `slot`'s.
    */
   release(
     key: SubscriptionKey,
     slot: number,
     previous: { lastSlot?: number; lastSentAt?: number },
+    route: DeliveryRoute,
   ): Promise<void>;
   /** Reads every subscription of a person on a Page and the budgets of their tokens. */
   readPerson(person: PersonKey): Promise<PersonRecord>;

@@ -86,7 +86,7 @@ describe('sendBatch: claims', () => {
     const read = w.deps.subscriptions.getMany;
     w.deps.subscriptions.getMany = async (keys) => {
       const found = await read(keys);
-      const stored = w.subscription();
+      const stored = w.stored();
       if (stored) Object.assign(stored, change);
       return found;
     };
@@ -102,7 +102,7 @@ describe('sendBatch: claims', () => {
     const w = world({
       answer: () => {
         // Another sender claimed the next slot while this request was out.
-        const stored = w.subscription();
+        const stored = w.stored();
         if (stored) Object.assign(stored, { lastSlot: SLOT + DAY_MS, claimedBy: 'm9' });
         return refused(1, undefined, 500);
       },

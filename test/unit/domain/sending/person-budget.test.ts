@@ -287,7 +287,8 @@ describe('the person budget across retries, crashes and races', () => {
 
   it('takes up its own budget after a crash between claim and send: one send, no second budget', async () => {
     const w = aWorld({ others: [], topics: [] });
-    Object.assign(w.subscription() ?? {}, { lastSlot: SLOT, lastSentAt: NOW, claimedBy: 'm1' });
+    // What the Marketing Message claim wrote before the crash.
+    Object.assign(w.stored() ?? {}, { claimedSlot: SLOT, claimedSentAt: NOW, claimedBy: 'm1' });
     const own = { sentAt: NOW, slot: SLOT, topicId: 'deals', claimedBy: 'm1' };
     w.table.budgets.set(budgetId(P1, 'tok-p1'), own);
 
@@ -305,7 +306,8 @@ describe('the person budget across retries, crashes and races', () => {
 
   it('spends the budget on a retry after a crash between the slot claim and the budget', async () => {
     const w = aWorld({ others: [], topics: [] });
-    Object.assign(w.subscription() ?? {}, { lastSlot: SLOT, lastSentAt: NOW, claimedBy: 'm1' });
+    // What the Marketing Message claim wrote before the crash.
+    Object.assign(w.stored() ?? {}, { claimedSlot: SLOT, claimedSentAt: NOW, claimedBy: 'm1' });
 
     const [again] = values(await sendBatch([aRecord(aJob(), 2, 'm1')], w.deps));
 

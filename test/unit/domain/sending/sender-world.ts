@@ -23,6 +23,7 @@ import {
   memorySubscriptionStore,
   memoryTable,
   storedSubscription,
+  subscriptionView,
 } from '../../../support/memory-ports.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -142,8 +143,13 @@ export function world(
       table.writes
         .filter((write) => write.kind === 'claim' || write.kind === 'release')
         .map((write) => ({ kind: write.kind, psid: write.key.split('#')[1] })),
-    subscription: (psid = 'p1') =>
-      storedSubscription(table, { pageId: '1001', psid, topicId: 'deals' }),
+    /** The subscription as the sender reads it (a copy). */
+    subscription: (psid = 'p1') => {
+      const item = storedSubscription(table, { pageId: '1001', psid, topicId: 'deals' });
+      return item && subscriptionView(item);
+    },
+    /** The subscription as stored, for a test to change under the sender. */
+    stored: (psid = 'p1') => storedSubscription(table, { pageId: '1001', psid, topicId: 'deals' }),
     page: (pageId = '1001') => table.pages.get(pageId),
   };
 }
