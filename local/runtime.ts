@@ -152,9 +152,9 @@ type Handlers = ReturnType<typeof wireHandlers>;
 /** The SDK clients, the table and the send queues, as the CDK stack makes them. */
 async function startStorage(options: RuntimeOptions) {
   const tableName = options.tableName ?? 'recurrent';
-  // The runtime only ever talks to the emulators: their requests skip SigV4.
+  // The runtime only ever talks to the emulators: its DynamoDB requests skip SigV4.
   const db = createDynamoClient({ signer: emulatorSigner });
-  const sqs = createSqsClient({ signer: emulatorSigner });
+  const sqs = createSqsClient();
   const raw = new DynamoDBClient({ signer: emulatorSigner });
   await createTable(raw, tableName);
   const queues = await createSendQueues(sqs, `${tableName}-send`);
