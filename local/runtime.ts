@@ -20,6 +20,7 @@ import { createSenderHandler } from '../functions/sender.ts';
 import { createWebhookHandler } from '../functions/webhook.ts';
 import { lambdaContext } from './api-gateway.ts';
 import { localContentSources } from './content-sources.ts';
+import { emulatorSigner } from './emulator-signer.ts';
 import { assertPortFree, pointSdkAt, startDynamoDbLocal, startFauxqs } from './emulators.ts';
 import { type MetaSimulator, startMetaSimulator } from './meta-simulator/index.ts';
 import { startQueuePoller } from './queue-poller.ts';
@@ -151,9 +152,10 @@ type Handlers = ReturnType<typeof wireHandlers>;
 /** The SDK clients, the table and the send queues, as the CDK stack makes them. */
 async function startStorage(options: RuntimeOptions) {
   const tableName = options.tableName ?? 'recurrent';
-  const db = createDynamoClient();
+  // The runtime only ever talks to the emulators: its DynamoDB requests skip SigV4.
+  const db = createDynamoClient({ signer: emulatorSigner });
   const sqs = createSqsClient();
-  const raw = new DynamoDBClient({});
+  const raw = new DynamoDBClient({ signer: emulatorSigner });
   await createTable(raw, tableName);
   const queues = await createSendQueues(sqs, `${tableName}-send`);
   const queueUrls = { send: queues.send, deadLetter: queues.deadLetter };

@@ -22,7 +22,7 @@ const ATTEMPTS = 3;
  * Fires each schedule at every multiple of its period, starting after the clock's reading
  * at start. When the clock jumps, every boundary it passed fires in turn (each run only
  * reads the slots since the previous one, so this is cheap when nothing is due), or with
- * `latest-run` only the last one of each schedule.
+ * `latest-run` only the last one of each schedule; different schedules fire side by side.
  */
 export function startScheduler<S extends Schedule>(options: {
   clock: RuntimeClock;
@@ -40,20 +40,21 @@ export function startScheduler<S extends Schedule>(options: {
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  const runDue = async () => {
+  /** Fires one schedule's boundaries that have come, in order. */
+  const runDueOf = async (schedule: S) => {
+    const period = schedule.everyMinutes * 60_000;
     for (;;) {
-      const due = schedules
-        .map((schedule) => ({ schedule, at: next.get(schedule.id) ?? Number.POSITIVE_INFINITY }))
-        .filter(({ at }) => at <= clock.now())
-        .sort((a, b) => a.at - b.at)[0];
-      if (!due || stopped) return;
-      const period = due.schedule.everyMinutes * 60_000;
-      const at = latestOnly
-        ? due.at + Math.floor((clock.now() - due.at) / period) * period
-        : due.at;
-      next.set(due.schedule.id, at + period);
-      await fireWithRetries(due.schedule, at);
+      const due = next.get(schedule.id) ?? Number.POSITIVE_INFINITY;
+      if (due > clock.now() || stopped) return;
+      const at = latestOnly ? due + Math.floor((clock.now() - due) / period) * period : due;
+      next.set(schedule.id, at + period);
+      await fireWithRetries(schedule, at);
     }
+  };
+  // Schedules are independent, as EventBridge Scheduler's are: those due together run side by
+  // side, each one's own runs in order.
+  const runDue = async () => {
+    await Promise.all(schedules.map(runDueOf));
   };
 
   const fireWithRetries = async (schedule: S, at: number) => {
