@@ -65,9 +65,9 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     }
     const call = resolved;
     const latency = faults.latency(call.route);
-    if (latency > 0) await sleep(latency);
     const fate = faults.draw(call.route);
     if (fate === 'server_error') {
+      if (latency > 0) await sleep(latency);
       writeAnswer(
         res,
         fail(graphErrors.serviceUnavailable(faults.serverErrorStatus())),
@@ -89,7 +89,10 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
       hangs.add(hang);
       return;
     }
+    // Meta counts a call against the Page's rate as it arrives: decided now, answered after
+    // the latency (its processing), so a late timer cannot move a call into another second.
     const { answer } = decide(call);
+    if (latency > 0) await sleep(latency);
     writeAnswer(res, answer, call.usageKey, deps);
   }
 

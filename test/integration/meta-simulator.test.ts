@@ -596,6 +596,31 @@ describe('rate limits', () => {
     expect(sim.rateLimitErrors()).toBe(2);
   });
 
+  it('counts a call against the per-second limit when it arrives, not when its latency ends', async () => {
+    let now = 0;
+    const waits: (() => void)[] = [];
+    await start({
+      rateLimit: { perSecond: 1 },
+      realNow: () => now,
+      faults: { latencyMs: 50 },
+      sleep: () => new Promise<void>((end) => waits.push(end)),
+    });
+    // Two calls arriving 1.1 s apart; the first one's latency timer fires only after the second
+    // arrived, as on a busy event loop.
+    const first = legacySend('any');
+    await until(() => waits.length === 1);
+    now = 1_100;
+    const second = legacySend('any');
+    await until(() => waits.length === 2);
+    for (const end of waits) end();
+
+    const answers = await Promise.all([first, second]);
+
+    // Both reach the token check (code 100, an unknown token): neither is rate limited.
+    expect(answers.map((answer) => errorOf(answer).code)).toEqual([100, 100]);
+    expect(sim.rateLimitErrors()).toBe(0);
+  });
+
   it('answers a burst of rate-limit errors for the next N calls, with the chosen code', async () => {
     await start({ rateLimit: { errorCode: 32 } });
     const { token } = await anOptedInPerson();
