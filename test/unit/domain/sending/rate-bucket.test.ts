@@ -5,12 +5,14 @@ import {
   type BucketState,
   effectiveRate,
   intervalMs,
+  PACING_MARGIN,
   pageRate,
   planTake,
   strongerPressure,
   type TakePlan,
   tokenTimesAfterTake,
   usagePressure,
+  WINDOW_SLACK_MS,
 } from '#lib/domain/sending/rate-bucket.ts';
 
 const NOW = Date.parse('2026-11-21T09:00:00Z');
@@ -181,6 +183,45 @@ describe('the bucket under concurrent takers', () => {
         },
       ),
     );
+  });
+
+  it('keeps every second within the rate for requests reaching Meta up to the slack late', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(20, 40),
+        fc.array(fc.double({ min: 0, max: WINDOW_SLACK_MS, maxExcluded: true, noNaN: true }), {
+          minLength: 200,
+          maxLength: 200,
+        }),
+        (rate, lateness) => {
+          // A saturated Page at the pacing margin, each request late by its own amount.
+          const arrivals = Array.from({ length: 20 }, (_, i) => ({
+            at: NOW + i * 200,
+            consumer: i % 5,
+            tokens: 10,
+          }));
+          const sends = simulate(rate * PACING_MARGIN, arrivals)
+            .map((at, i) => at + (lateness[i] ?? 0))
+            .sort((a, b) => a - b);
+          expect(mostInAnySecond(sends)).toBeLessThanOrEqual(rate);
+        },
+      ),
+    );
+  });
+
+  it('derives the slack from the margin: one request later than it can crowd a second', () => {
+    const sends = simulate(40 * PACING_MARGIN, [
+      { at: NOW, consumer: 0, tokens: 10 },
+      { at: NOW, consumer: 1, tokens: 10 },
+      { at: NOW, consumer: 2, tokens: 10 },
+      { at: NOW, consumer: 3, tokens: 10 },
+      { at: NOW + 900, consumer: 4, tokens: 1 },
+    ]);
+    const [first = 0, ...rest] = sends;
+
+    expect(sends).toHaveLength(41);
+    expect(mostInAnySecond([first + WINDOW_SLACK_MS - 0.01, ...rest])).toBe(40);
+    expect(mostInAnySecond([first + WINDOW_SLACK_MS + 0.1, ...rest])).toBe(41);
   });
 
   it('keeps up with the rate when demand exceeds it', () => {
