@@ -28,6 +28,9 @@ export const LATE_TOLERANCE_MS = WINDOW_SLACK_MS - TRANSIT_ALLOWANCE_MS;
  */
 export const RETAKE_LEAD_MS = 50;
 
+/** How many fresh tokens a late request takes before it goes back to the queue instead. */
+export const LATE_RETAKES = 3;
+
 /**
  * What one sender instance learnt of its own pace, kept across its batches: how long its last
  * claims took to write. A batch takes its tokens at least that far ahead, so they do not come
@@ -154,10 +157,11 @@ export async function sendForPage(
 
 /**
  * Sends a claimed job at its token's time. A request that could only leave later than the
- * tolerance (a stalled event loop, slow writes) takes one fresh token `leadMs` ahead instead,
- * as it would otherwise crowd the second of the tokens after it, and re-records its claims'
- * time; a request that misses that token too, or gets none soon, gives its claim back for
- * later. No request ever leaves more than the tolerance after the token it spends.
+ * tolerance (a stalled event loop, slow writes) takes a fresh token `leadMs` ahead instead, as
+ * it would otherwise crowd the second of the tokens after it, and re-records its claims' time;
+ * one that misses that token too (the re-recording ran past it) tries again with twice the
+ * lead, up to `LATE_RETAKES` times, then gives its claim back for later, as it does when no
+ * token comes soon. No request ever leaves more than the tolerance after the token it spends.
  */
 async function sendOnTime(
   run: RunContext,
@@ -166,18 +170,19 @@ async function sendOnTime(
   leadMs: number,
 ): Promise<SendOutcome> {
   const { clock } = run.deps;
-  await run.waitUntil(entry.sendAt);
-  if (!isLate(run, entry.sendAt)) return steps.send(entry);
-  const again = await takeTokens(run, [entry], 1, clock.now() + leadMs);
-  if (!again.granted) return giveBack(run, entry, again);
-  const retimed = await steps.retime(entry, again.sendAt);
-  if ('kind' in retimed) return retimed;
-  await run.waitUntil(retimed.sendAt);
-  // The retime's own writes may have run past the fresh token: it is not spent late either.
-  if (isLate(run, retimed.sendAt)) {
-    return giveBack(run, retimed, { granted: false, reason: 'rate', retryAt: clock.now() });
+  let current = entry;
+  for (let retakes = 0; ; retakes++) {
+    await run.waitUntil(current.sendAt);
+    if (!isLate(run, current.sendAt)) return steps.send(current);
+    if (retakes === LATE_RETAKES) {
+      return giveBack(run, current, { granted: false, reason: 'rate', retryAt: clock.now() });
+    }
+    const again = await takeTokens(run, [current], 1, clock.now() + leadMs * 2 ** retakes);
+    if (!again.granted) return giveBack(run, current, again);
+    const retimed = await steps.retime(current, again.sendAt);
+    if ('kind' in retimed) return retimed;
+    current = retimed;
   }
-  return steps.send(retimed);
 }
 
 /** Whether a request leaving now would be later than the tolerance after its token's time. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createPacingMemory,
+  LATE_RETAKES,
   LATE_TOLERANCE_MS,
   RETAKE_LEAD_MS,
   SENT_AT_MARGIN_MS,
@@ -186,15 +187,15 @@ describe('sendBatch: pacing', () => {
     expect(w.subscription()?.lastSentAt).toBe(NOW + 600 + SENT_AT_MARGIN_MS);
   });
 
-  it('gives a claim back rather than send late when it misses its fresh token too', async () => {
+  it('gives a claim back rather than send late when it misses its fresh tokens too', async () => {
     const subscriptions = ['p0', 'p1'].map((psid) => aSubscription({ psid, token: `t-${psid}` }));
     const w = world({ subscriptions });
     const sleep = w.deps.sleep;
     let stalls = 0;
     w.deps.sleep = async (ms) => {
       await sleep(ms);
-      // The event loop stalls 200 ms past the second request's token, then past its fresh one.
-      if (stalls < 2 && w.sent.length === 1) {
+      // The event loop stalls 200 ms past the second request's token, then past every fresh one.
+      if (stalls <= LATE_RETAKES && w.sent.length === 1) {
         stalls++;
         w.clock.set(w.clock.now() + 200);
       }
