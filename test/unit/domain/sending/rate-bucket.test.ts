@@ -209,21 +209,6 @@ describe('the bucket under concurrent takers', () => {
     );
   });
 
-  it('derives the slack from the margin: one request later than it can crowd a second', () => {
-    const sends = simulate(40 * PACING_MARGIN, [
-      { at: NOW, consumer: 0, tokens: 10 },
-      { at: NOW, consumer: 1, tokens: 10 },
-      { at: NOW, consumer: 2, tokens: 10 },
-      { at: NOW, consumer: 3, tokens: 10 },
-      { at: NOW + 900, consumer: 4, tokens: 1 },
-    ]);
-    const [first = 0, ...rest] = sends;
-
-    expect(sends).toHaveLength(41);
-    expect(mostInAnySecond([first + WINDOW_SLACK_MS - 0.01, ...rest])).toBe(40);
-    expect(mostInAnySecond([first + WINDOW_SLACK_MS + 0.1, ...rest])).toBe(41);
-  });
-
   it('keeps up with the rate when demand exceeds it', () => {
     // Eight consumers asking for a batch every 50 ms for ten seconds, at Meta's 40 per second.
     const arrivals = Array.from({ length: 200 }, (_, i) => ({
