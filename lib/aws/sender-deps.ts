@@ -1,7 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
-import { createPacingMemory } from '../domain/sending/page-pacing.ts';
 import type { GraphClient, SenderDeps } from '../domain/sending/ports.ts';
 import type { Log } from '../log.ts';
 import { dynamoBroadcasts } from './dynamo-broadcasts.ts';
@@ -46,6 +45,5 @@ export function senderDeps(
     editions: dynamoEditionReads(dynamo, config.table),
     broadcasts: dynamoBroadcasts(dynamo, config.table),
     conversations: dynamoConversationCounter(dynamo, config.table),
-    pacing: createPacingMemory(),
   };
 }

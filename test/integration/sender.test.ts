@@ -685,7 +685,7 @@ describe('sender: pacing', () => {
     expect(new Set(seen.map((r) => r.token)).size).toBe(60);
     expect(seen).toHaveLength(60);
     // The four senders share one bucket: every claim holds a token time of its own, one
-    // interval (at the pacing margin) or more after the one before, so no second holds more
+    // interval (at 96 % of 20/s) or more after the one before, so no second holds more
     // than the rate. Token times, not arrival times: lateness under load is the benchmark's.
     const claimedAt = (await Promise.all(subscriptions.map(stored)))
       .map((item) => Number(item?.lastSentAt))

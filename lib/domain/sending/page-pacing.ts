@@ -1,7 +1,7 @@
 import { MAX_RATE_PER_SECOND } from '../page.ts';
 import type { SendVerdict } from './judge-job.ts';
 import type { TokenGrant } from './ports.ts';
-import { isOverCeiling, PACING_MARGIN, pageRate, WINDOW_SLACK_MS } from './rate-bucket.ts';
+import { isOverCeiling, PACING_MARGIN, pageRate } from './rate-bucket.ts';
 import { putBackDelay } from './retry-policy.ts';
 import type { Item, Ready, RunContext } from './run-context.ts';
 import type { SendOutcome } from './send-outcome.ts';
@@ -14,40 +14,16 @@ import type { SendOutcome } from './send-outcome.ts';
 export const SENT_AT_MARGIN_MS = 1_000;
 
 /**
- * Of the window's slack, the room kept for the way from a request leaving to Meta counting it
- * (a new connection, the event loop between our check and the socket write, the network).
+ * With the pacing margin, a request leaving up to this long after its token's time still
+ * cannot push any one second over the Page's rate.
  */
-export const TRANSIT_ALLOWANCE_MS = 5;
-
-/**
- * A request may leave this long after its token's time, and no later: with what the transit
- * may add, it still reaches Meta within the window's slack, so no second holds more than the
- * Page's rate. A later one takes a fresh token or goes back to the queue.
- */
-export const LATE_TOLERANCE_MS = WINDOW_SLACK_MS - TRANSIT_ALLOWANCE_MS;
+export const LATE_TOLERANCE_MS = 40;
 
 /**
  * A fresh token for a late request is taken this far ahead, so re-recording the claim's send
  * time fits before it and the request still leaves on time.
  */
 export const RETAKE_LEAD_MS = 50;
-
-/** How many fresh tokens a late request takes before it goes back to the queue instead. */
-export const LATE_RETAKES = 3;
-
-/**
- * What one sender instance learnt of its own pace, kept across its batches: how long its last
- * claims took to write. A batch takes its tokens at least that far ahead, so they do not come
- * while its claims are still being written.
- */
-export interface PacingMemory {
-  claimMs: number;
-}
-
-/** A sender instance's pacing memory before its first batch. */
-export function createPacingMemory(): PacingMemory {
-  return { claimMs: 0 };
-}
 
 /** What the pacing does to each job once its token's time is known. */
 export interface PacedSteps {
@@ -71,7 +47,6 @@ export async function sendForPage(
   steps: PacedSteps,
 ): Promise<PromiseSettledResult<SendOutcome>[]> {
   const { clock } = run.deps;
-  const memory = run.deps.pacing ?? createPacingMemory();
   const results = new Map<Item, PromiseSettledResult<SendOutcome>>();
   const settle = (
     entries: readonly { item: Item }[],
@@ -86,10 +61,7 @@ export async function sendForPage(
   const ordered = [...group].sort((a, b) => a.verdict.notBefore - b.verdict.notBefore);
   for (let start = 0; start < ordered.length; start += run.options.burst) {
     const chunk = ordered.slice(start, start + run.options.burst);
-    const notBefore = Math.max(
-      clock.now() + memory.claimMs,
-      ...chunk.map(({ verdict }) => verdict.notBefore),
-    );
+    const notBefore = Math.max(...chunk.map(({ verdict }) => verdict.notBefore));
     const grant = await takeTokens(run, chunk, chunk.length, notBefore);
     if (!grant.granted) {
       // Nothing is claimed yet: the rest of the Page's jobs simply come back later.
@@ -102,18 +74,11 @@ export async function sendForPage(
       }
       break;
     }
-    const claimedFrom = clock.now();
     const claims = await Promise.allSettled(
       chunk.map(({ item, verdict }, position) =>
         steps.claim(item, verdict, tokenTime(grant, position)),
       ),
     );
-    // A fresh token is taken at least as far ahead as these claims took to write, so the
-    // claims' re-recorded time is written before it comes.
-    const claimMs = clock.now() - claimedFrom;
-    // The lead rises at once with slower writes, and halves back with each faster batch.
-    memory.claimMs = Math.max(claimMs, memory.claimMs / 2);
-    const leadMs = Math.max(RETAKE_LEAD_MS, claimMs);
     let ready: Ready[] = [];
     for (const [position, claim] of claims.entries()) {
       const entry = chunk[position];
@@ -125,8 +90,8 @@ export async function sendForPage(
     }
     const first = ready[0]?.sendAt ?? grant.sendAt;
     await run.waitUntil(first);
-    if (ready.length > 0 && isLate(run, first)) {
-      const again = await takeTokens(run, ready, ready.length, clock.now() + leadMs);
+    if (ready.length > 0 && clock.now() > first + LATE_TOLERANCE_MS) {
+      const again = await takeTokens(run, ready, ready.length, clock.now() + RETAKE_LEAD_MS);
       if (!again.granted) {
         settle(ready, await Promise.allSettled(ready.map((entry) => giveBack(run, entry, again))));
         continue;
@@ -145,10 +110,7 @@ export async function sendForPage(
         else ready.push(result.value);
       }
     }
-    settle(
-      ready,
-      await Promise.allSettled(ready.map((entry) => sendOnTime(run, entry, steps, leadMs))),
-    );
+    settle(ready, await Promise.allSettled(ready.map((entry) => sendOnTime(run, entry, steps))));
   }
   return group.map(
     ({ item }) =>
@@ -161,37 +123,22 @@ export async function sendForPage(
 
 /**
  * Sends a claimed job at its token's time. A request that could only leave later than the
- * tolerance (a stalled event loop, slow writes) takes a fresh token `leadMs` ahead instead, as
- * it would otherwise crowd the second of the tokens after it, and re-records its claims' time;
- * one that misses that token too (the re-recording ran past it) tries again with twice the
- * lead, up to `LATE_RETAKES` times, then gives its claim back for later, as it does when no
- * token comes soon. No request ever leaves more than the tolerance after the token it spends.
+ * tolerance (a stalled event loop) takes a fresh token instead, as it would otherwise crowd
+ * the second of the tokens after it, and re-records its claims' time; with no token soon, its
+ * claim is given back for later.
  */
-async function sendOnTime(
-  run: RunContext,
-  entry: Ready,
-  steps: PacedSteps,
-  leadMs: number,
-): Promise<SendOutcome> {
+async function sendOnTime(run: RunContext, entry: Ready, steps: PacedSteps): Promise<SendOutcome> {
   const { clock } = run.deps;
-  let current = entry;
-  for (let retakes = 0; ; retakes++) {
-    await run.waitUntil(current.sendAt);
-    if (!isLate(run, current.sendAt)) return steps.send(current);
-    if (retakes === LATE_RETAKES) {
-      return giveBack(run, current, { granted: false, reason: 'rate', retryAt: clock.now() });
-    }
-    const again = await takeTokens(run, [current], 1, clock.now() + leadMs * 2 ** retakes);
-    if (!again.granted) return giveBack(run, current, again);
-    const retimed = await steps.retime(current, again.sendAt);
+  await run.waitUntil(entry.sendAt);
+  if (clock.now() > entry.sendAt + LATE_TOLERANCE_MS) {
+    const again = await takeTokens(run, [entry], 1, clock.now() + RETAKE_LEAD_MS);
+    if (!again.granted) return giveBack(run, entry, again);
+    const retimed = await steps.retime(entry, again.sendAt);
     if ('kind' in retimed) return retimed;
-    current = retimed;
+    await run.waitUntil(retimed.sendAt);
+    return steps.send(retimed);
   }
-}
-
-/** Whether a request leaving now would be later than the tolerance after its token's time. */
-function isLate(run: RunContext, sendAt: number): boolean {
-  return run.deps.clock.now() > sendAt + LATE_TOLERANCE_MS;
+  return steps.send(entry);
 }
 
 /** Gives a claimed job's slot back and puts it back on the queue until tokens come free. */

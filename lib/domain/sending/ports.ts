@@ -9,7 +9,6 @@ import type { ConversationCounter, ConversationHour } from '../safety/conversati
 import type { TopicSafetyStore } from '../safety/watch-topics.ts';
 import type { Subscription, SubscriptionKey } from '../subscription.ts';
 import type { TrackedSendStore } from '../tracked-send.ts';
-import type { PacingMemory } from './page-pacing.ts';
 import type { PersonBudget } from './person-budget.ts';
 import type { UsagePressure, UsageReport } from './rate-bucket.ts';
 
@@ -201,8 +200,6 @@ export interface SenderDeps {
    * it, as in benchmarks of the send path alone, nothing is counted.
    */
   conversations?: ConversationCounter;
-  /** This sender instance's pacing memory, kept across its batches; without it, none is kept. */
-  pacing?: PacingMemory;
 }
 
 /** The sender's tuning, fixed per deployment. */

@@ -39,19 +39,12 @@ export type TakePlan =
   | { kind: 'busy'; cost: number; maxTat: number };
 
 /**
- * Senders pace at this share of the Page's rate: evenly spaced, any R + 1 of a Page's requests
- * then span 1 s / margin. 0.985 would reach 98 % of 40/s, but leaves 10 ms to leave late, less
- * than a loaded event loop here often runs late: requests then go back to the queue.
+ * Senders pace at this share of the Page's rate, so a request may leave up to 40 ms after its
+ * token's time (a busy event loop, a slow connection) without any second at Meta holding more
+ * than the rate: a window of one second then holds at most 0.96 of the rate on time, plus room
+ * for the late ones.
  */
 export const PACING_MARGIN = 0.96;
-
-/**
- * How much later than its token's time a request may reach Meta without any sliding second
- * holding more than the rate (1 s / margin - 1 s, 41.7 ms): the room lateness and transit
- * share. Only relative lateness counts: a request late by this much meets, one second on, the
- * token R intervals after it, on time.
- */
-export const WINDOW_SLACK_MS = 1000 / PACING_MARGIN - 1000;
 
 /**
  * The Page's configured rate, defaulted and bounded to what Meta allows: a Page stored above
