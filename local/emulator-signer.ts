@@ -10,7 +10,7 @@ const PLACEHOLDER_AUTHORIZATION =
  * The local runtime's SDK signer: DynamoDB Local and fauxqs want an Authorization header that
  * names an access key but verify no signature, and SigV4 (hashing every body, four HMACs a
  * call) was most of the runtime's cost per call, on both sides. Only for the emulators: AWS
- * refuses such a request.
+ * refuses such a request. The runtime signs only its DynamoDB clients with it (see runtime.ts).
  */
 export const emulatorSigner: RequestSigner = {
   async sign(request) {

@@ -152,7 +152,8 @@ type Handlers = ReturnType<typeof wireHandlers>;
 /** The SDK clients, the table and the send queues, as the CDK stack makes them. */
 async function startStorage(options: RuntimeOptions) {
   const tableName = options.tableName ?? 'recurrent';
-  // The runtime only ever talks to the emulators: its DynamoDB requests skip SigV4.
+  // The runtime only ever talks to the emulators: its DynamoDB requests skip SigV4. SQS keeps
+  // it: unsigned, the poison-job reliability test saw three times the dead-lettered jobs.
   const db = createDynamoClient({ signer: emulatorSigner });
   const sqs = createSqsClient();
   const raw = new DynamoDBClient({ signer: emulatorSigner });
