@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.ts';
+import { topicZoneRecorder } from '../domain/due-placement.ts';
 import type { IngestDeps } from '../domain/intake/ingest-delivery.ts';
+import { cachedCatalog } from '../domain/read-cache.ts';
 import type { Log } from '../log.ts';
 import { dynamoCatalog } from './dynamo-catalog.ts';
 import { dynamoContactStore } from './dynamo-contact-store.ts';
@@ -19,11 +21,19 @@ export function webhookDeps(
   table: string,
   { clock, log }: { clock: Clock; log: Log },
 ): IngestDeps {
+  const subscriptions = dynamoSubscriptionStore(client, table);
+  // A topic's zones only ever grow (nothing removes one): a container writes each once.
+  const recordZone = topicZoneRecorder(subscriptions);
   return {
     archive: dynamoEventArchive(client, table),
     deliveries: dynamoWebhookDeliveries(client, table),
-    catalog: dynamoCatalog(client, table),
-    subscriptions: dynamoSubscriptionStore(client, table),
+    catalog: cachedCatalog(dynamoCatalog(client, table), clock),
+    subscriptions: {
+      ...subscriptions,
+      addTopicZones: async (pageId, topicId, zones) => {
+        await Promise.all(zones.map((zone) => recordZone(pageId, topicId, zone)));
+      },
+    },
     contacts: dynamoContactStore(client, table),
     stats: dynamoStatsStore(client, table),
     tracked: dynamoTrackedSends(client, table),

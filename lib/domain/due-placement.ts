@@ -69,7 +69,8 @@ export async function saveZoneFirst<State, Write extends DueWrite>(
 
 /**
  * Records each (topic, cadence, zone) once for as long as it lives (one delivery, one
- * indexing run); a failed write is forgotten, so the next caller tries again.
+ * indexing run, one webhook container); a failed write is forgotten, so the next caller tries
+ * again.
  */
 export function topicZoneRecorder(store: Pick<SubscriptionStore, 'addTopicZones'>) {
   const recorded = new Map<string, Promise<void>>();
