@@ -52,6 +52,8 @@ const IDLE_TIMEOUT_MS = 180_000;
 const IDLE_POLL_MS = 20;
 const SETTLE_TIMEOUT_MS = 300_000;
 const OPT_IN_CONCURRENCY = 16;
+/** People who write to the Pages at once before the opt-in requests. */
+const WRITE_WAVE = 100;
 
 export interface DemoResult {
   ok: boolean;
@@ -156,12 +158,15 @@ async function optIn(
     pageId: options.pageIds[Math.floor(i / ZONES.length) % options.pageIds.length] ?? '',
     timezone: ZONES[i % ZONES.length] ?? 'UTC',
   }));
-  // Everyone writes first: Meta batches their webhooks, up to 100 events a delivery per Page.
-  for (const { psid, pageId, timezone } of people) {
-    simulator.addPerson({ pageId, psid, timezone });
-    simulator.personWrites(pageId, psid, 'hi');
+  // Everyone writes first, a wave at a time: Meta batches their webhooks per Page, and a
+  // first delivery of 100 messages could outlast the webhook's 5 s on a cold DynamoDB Local.
+  for (let start = 0; start < people.length; start += WRITE_WAVE) {
+    for (const { psid, pageId, timezone } of people.slice(start, start + WRITE_WAVE)) {
+      simulator.addPerson({ pageId, psid, timezone });
+      simulator.personWrites(pageId, psid, 'hi');
+    }
+    await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
   }
-  await simulator.settle({ timeoutMs: SETTLE_TIMEOUT_MS });
   // Then the Pages ask them, several requests at once; the acceptances arrive batched too.
   let asked = 0;
   await mapWithConcurrency(people, OPT_IN_CONCURRENCY, async ({ psid, pageId }) => {
