@@ -42,8 +42,9 @@ export interface SendStore {
    * `claimedBy = claimant` (the queue message) if the subscription is active and its
    * `lastSlot` is absent or below `threshold`, or is `slot` claimed by this same message (a
    * receive that crashed before finishing): the once-per-slot guard, taken before Meta is
-   * called, and the only per-send write. The Page's `route` lets the store keep a Marketing
-   * Message claim off the fan-out's index (one write unit, not two).
+   * called, taken by each send on its own (the rate bucket, stats and breaker counts are
+   * written per batch). The Page's `route` lets the store keep a Marketing Message claim off
+   * the fan-out's index (one write unit, not two).
    */
   claim(
     key: SubscriptionKey,
