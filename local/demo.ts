@@ -291,14 +291,17 @@ function summarise(
     if (reached.size < week.people)
       problems.push(`${week.people - reached.size} people never got ${title}`);
   }
+  // A call over a Page's rate is one Meta refuses: the week did not hold its rules either.
+  const overRate = runtime.simulator?.rateLimitErrors() ?? 0;
+  if (overRate > 0) problems.push(`Meta refused ${overRate} calls over a Page's rate`);
   say('Summary of the simulated week');
   for (const line of summaryTable(TOPICS, sent)) say(line);
-  say(`  Meta simulator: ${runtime.simulator?.rateLimitErrors() ?? 0} rate-limit errors`);
+  say(`  Meta simulator: ${overRate} rate-limit errors`);
   say('Sends per day (UTC) and topic');
   for (const line of sendsChart(TOPICS, sent, { start: week.start, days: WEEK_DAYS })) say(line);
   say(
     problems.length === 0
-      ? 'Meta rules held: no token got two sends within 48 h, everyone got every topic.'
+      ? 'Meta rules held: no token got two sends within 48 h, no call over a Page rate, everyone got every topic.'
       : `Problems:\n  ${problems.join('\n  ')}`,
   );
   return { ok: problems.length === 0, people: week.people, sent: sent.length, problems };
