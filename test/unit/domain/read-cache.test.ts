@@ -10,19 +10,9 @@ import {
   readCache,
 } from '#lib/domain/read-cache.ts';
 import type { Topic } from '#lib/domain/topic.ts';
-import { aTopic } from '../../support/fixtures.ts';
+import { aPage, aTopic } from '../../support/fixtures.ts';
 
 const T0 = 1_763_715_600_000;
-
-const aPage = (overrides: Partial<Page> = {}): Page => ({
-  pageId: '1001',
-  accessToken: 'page-token',
-  deliveryRoute: 'send_api',
-  ratePerSecond: 20,
-  timezone: 'Europe/Paris',
-  status: 'active',
-  ...overrides,
-});
 
 /** A catalog over two maps, counting its reads. */
 function countingCatalog() {

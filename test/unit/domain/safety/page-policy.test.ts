@@ -4,6 +4,7 @@ import type { Page } from '#lib/domain/page.ts';
 import { applyPolicyEvents, type PolicyEvent } from '#lib/domain/safety/page-policy.ts';
 import { PAGE_PAUSED_LOG_MESSAGE } from '#lib/domain/stats.ts';
 import { captureLog } from '../../../support/capture-log.ts';
+import { aPage } from '../../../support/fixtures.ts';
 import { memoryPagePolicy, memoryTable } from '../../../support/memory-ports.ts';
 
 const AT = Date.parse('2026-12-01T15:20:00Z');
@@ -74,15 +75,6 @@ describe('parseDelivery: messaging_policy_enforcement', () => {
 });
 
 describe('applyPolicyEvents', () => {
-  const aPage = (fields: Partial<Page> = {}): Page => ({
-    pageId: '1001',
-    accessToken: 'page-token',
-    deliveryRoute: 'send_api',
-    ratePerSecond: 20,
-    timezone: 'Europe/Paris',
-    status: 'active',
-    ...fields,
-  });
   const event = (
     action: 'warning' | 'block' | 'unblock',
     at = AT,
