@@ -301,7 +301,7 @@ function summarise(
   for (const line of sendsChart(TOPICS, sent, { start: week.start, days: WEEK_DAYS })) say(line);
   say(
     problems.length === 0
-      ? 'Meta rules held: no token got two sends within 48 h, no call over a Page rate, everyone got every topic.'
+      ? 'Meta rules held: no token got two sends within 48 h, no call over a Page’s rate, everyone got every topic.'
       : `Problems:\n  ${problems.join('\n  ')}`,
   );
   return { ok: problems.length === 0, people: week.people, sent: sent.length, problems };

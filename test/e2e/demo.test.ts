@@ -56,7 +56,7 @@ describe('npm start -- --demo, piped', () => {
     expect(text).toContain('Sends per day (UTC) and topic');
     expect(text).toMatch(/^ {2}Mon \d{4}-\d{2}-\d{2} +Daily deals +█+ \d+$/m);
     expect(text).toContain(
-      'Meta rules held: no token got two sends within 48 h, no call over a Page rate, everyone got every topic.',
+      'Meta rules held: no token got two sends within 48 h, no call over a Page’s rate, everyone got every topic.',
     );
   }, 180_000);
 });

@@ -14,6 +14,7 @@ import { slotAtOrBefore } from '#lib/domain/slots.ts';
 import type { Subscription } from '#lib/domain/subscription.ts';
 import type { Topic } from '#lib/domain/topic.ts';
 import { silentLog } from '#lib/log.ts';
+import { aPage } from '../../../support/fixtures.ts';
 import {
   memoryCatalog,
   memoryJobQueue,
@@ -33,17 +34,8 @@ export const ZONE = 'Europe/Paris';
 /** The slot every job below is for. */
 export const SLOT = slotAtOrBefore(RULE, ZONE, NOW);
 
-export function aPage(overrides: Partial<Page> = {}): Page {
-  return {
-    pageId: '1001',
-    accessToken: 'page-token',
-    deliveryRoute: 'send_api',
-    ratePerSecond: 20,
-    timezone: ZONE,
-    status: 'active',
-    ...overrides,
-  };
-}
+/** The Page every job below is for (its zone is `ZONE`). */
+export { aPage };
 
 export function aTopic(overrides: Partial<Topic> = {}): Topic {
   return {
