@@ -130,6 +130,7 @@ export async function createPipeline(options: {
     clock: systemClock,
     appSecret: APP_SECRET,
     faults: { latencyMs: options.graphLatencyMs },
+    arrivalFront: {},
   });
 
   const counts = freshCounts();

@@ -137,7 +137,8 @@ async function oneRun(scenario: (typeof SCENARIOS)[number], run: number): Promis
       pages: scenario.rates.map((rate, index) => {
         const times = sent
           .filter((message) => message.pageId === `page${index}`)
-          .map((message) => message.at)
+          // As Meta's per-second limit counts them: when each call arrived.
+          .map((message) => message.arrivedAt)
           .sort((a, b) => a - b);
         const span = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
         return {

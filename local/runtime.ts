@@ -177,6 +177,8 @@ async function startSimulator(
     simulator = await startMetaSimulator({
       clock,
       realNow: clock.now,
+      // Arrival is stamped on a thread of its own, not on this process's busy event loop.
+      arrivalFront: { realNowSpeed: clock.speed },
       appSecret: options.appSecret,
       log,
       ...(options.simulatorMarketingStatus && {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Log } from '#lib/log.ts';
+import { type ArrivalClock, arrivalAgeMs } from './arrival-front.ts';
 import type { Counters } from './counters.ts';
 import type { Faults } from './faults.ts';
 import { type Call, firstSegment, resolveCall } from './graph-calls.ts';
@@ -26,6 +27,8 @@ export interface GraphRoutesDeps {
   counters: Counters;
   rateLimitCode: RateLimitCode;
   log: Log;
+  /** The rate limits' time, read as of each call's arrival while it is decided. */
+  arrival: ArrivalClock;
   /** Waits out injected latency; default a real timer. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -42,7 +45,7 @@ interface Answer {
 
 /** A node:http request listener answering as Meta's Graph API would. */
 export function createGraphRoutes(deps: GraphRoutesDeps) {
-  const { model, limiter, faults, counters, log } = deps;
+  const { model, limiter, faults, counters, log, arrival } = deps;
   const hangs = new Set<NodeJS.Timeout>();
   const sleep =
     deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -79,7 +82,7 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     if (fate === 'timeout') {
       counters.timeout();
       if (faults.timeoutProcessesRequest()) {
-        const { sent } = decide(call);
+        const { sent } = arrival.asOf(arrivalAgeMs(req), () => decide(call));
         if (sent) sent.answered = false;
       }
       const hang = setTimeout(() => {
@@ -91,7 +94,7 @@ export function createGraphRoutes(deps: GraphRoutesDeps) {
     }
     // Meta counts a call against the Page's rate as it arrives: decided now, answered after
     // the latency (its processing), so a late timer cannot move a call into another second.
-    const { answer } = decide(call);
+    const { answer } = arrival.asOf(arrivalAgeMs(req), () => decide(call));
     if (latency > 0) await sleep(latency);
     writeAnswer(res, answer, call.usageKey, deps);
   }

@@ -52,6 +52,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '#lib/clock.ts';
 import { type Log, silentLog } from '#lib/log.ts';
+import { createArrivalClock, startArrivalFront } from './arrival-front.ts';
 import { createCounters, type SimulatorStatus } from './counters.ts';
 import {
   createFaults,
@@ -136,6 +137,12 @@ export interface MetaSimulatorOptions extends ModelBehaviour {
     /** Default 613. */
     errorCode?: RateLimitCode;
   };
+  /**
+   * Takes Graph calls on a thread of its own that stamps when each arrived (`arrival-front.ts`),
+   * so the rate limits count a call as it reached "Meta", not as this process's busy event loop
+   * got to it. `realNowSpeed`: `realNow` ms per real ms (the runtime clock's speed); default 1.
+   */
+  arrivalFront?: { realNowSpeed?: number };
   webhooks?: Omit<WebhookDeliveryOptions, 'clock' | 'appSecret' | 'url' | 'log'>;
   faults?: FaultConfig;
 }
@@ -226,6 +233,7 @@ export interface MetaSimulator {
 export async function startMetaSimulator(options: MetaSimulatorOptions): Promise<MetaSimulator> {
   const log = options.log ?? silentLog;
   const realNow = options.realNow ?? (() => performance.now());
+  const arrival = createArrivalClock(realNow, options.arrivalFront?.realNowSpeed);
   const delivery = createWebhookDelivery({
     ...options.webhooks,
     clock: options.clock,
@@ -236,12 +244,12 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
   const model = createMetaModel({
     ...options,
     // The Page ceiling counts the rate limiter's time: real, or the runtime clock.
-    realNow,
+    realNow: arrival.now,
     emit: (event) => delivery.enqueue(event),
     appDelivers: (pageId) => delivery.isSubscribed(pageId),
   });
   for (const page of options.pages ?? []) model.addPage(page);
-  const limiter = createRateLimiter({ ...options.rateLimit, realNow });
+  const limiter = createRateLimiter({ ...options.rateLimit, realNow: arrival.now });
   const faults = createFaults({
     ...(options.faults !== undefined && { initial: options.faults }),
     ...(options.random !== undefined && { random: options.random }),
@@ -255,28 +263,31 @@ export async function startMetaSimulator(options: MetaSimulatorOptions): Promise
     counters,
     rateLimitCode: options.rateLimit?.errorCode ?? 613,
     log,
+    arrival,
     ...(options.sleep && { sleep: options.sleep }),
   });
   const server = createServer(routes.listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    // With a front, the front takes the port and this server any free one behind it.
+    server.listen(options.arrivalFront ? 0 : (options.port ?? 0), '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
+  const front = options.arrivalFront ? await startArrivalFront(options.port ?? 0, port) : undefined;
   let stopping: Promise<void> | undefined;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: front?.url ?? `http://127.0.0.1:${port}`,
     stop() {
       stopping ??= new Promise<void>((resolve) => {
         delivery.stop();
         routes.stop();
         server.close(() => resolve());
         server.closeAllConnections();
-      });
+      }).then(() => front?.stop());
       return stopping;
     },
     addPage: (page) => model.addPage(page),

@@ -373,8 +373,9 @@ function marketingTarget(
   return { ok: true, value: { campaign, token, body } };
 }
 
-function record(state: ModelState, sent: Omit<SentMessage, 'answered'>): SentMessage {
-  const entry: SentMessage = { ...sent, answered: true };
+function record(state: ModelState, sent: Omit<SentMessage, 'answered' | 'arrivedAt'>): SentMessage {
+  const arrivedAt = (state.options.realNow ?? state.clock.now)();
+  const entry: SentMessage = { ...sent, arrivedAt, answered: true };
   // A year-long benchmark counts its sends itself: millions of entries would not fit.
   if (state.options.keepSentLog !== false) state.sentLog.push(entry);
   return entry;

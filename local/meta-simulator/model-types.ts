@@ -157,6 +157,11 @@ export interface SentMessage {
   message: Record<string, unknown>;
   /** Clock time of acceptance. */
   at: number;
+  /**
+   * When the call arrived, in the rate limits' time (`realNow`): what Meta's per-second limits
+   * count, and so what a Page's busiest second is measured on.
+   */
+  arrivedAt: number;
   /** Meta's message id, or the marketing tracking id. */
   messageId: string;
   adAccountId?: string;

@@ -5,6 +5,8 @@
  * rate limiter's real time, or the runtime clock where the runtime says so).
  */
 
+import { insertInOrder, inWindowAt } from './rate-limiter.ts';
+
 /** The ceiling's numbers; defaults 40 a second and a 60-second hold. */
 export interface PageCeilingOptions {
   perSecond?: number;
@@ -19,10 +21,11 @@ export function createPageCeiling(options: PageCeilingOptions, now: () => number
   const holdMs = options.holdMs ?? 60_000;
   const windows = new Map<string, number[]>();
   const heldUntil = new Map<string, number>();
-  const windowOf = (pageId: string, at: number) => {
-    const window = (windows.get(pageId) ?? []).filter((sent) => sent > at - 1000);
-    windows.set(pageId, window);
-    return window;
+  /** The Page's sends kept for windows still to be decided (see `rate-limiter.ts` `prune`). */
+  const sendsOf = (pageId: string, at: number) => {
+    const sends = (windows.get(pageId) ?? []).filter((sent) => sent > at - 2000);
+    windows.set(pageId, sends);
+    return sends;
   };
   return {
     /**
@@ -33,14 +36,14 @@ export function createPageCeiling(options: PageCeilingOptions, now: () => number
       const at = now();
       const held = heldUntil.get(pageId);
       if (held !== undefined && at < held) return { until: held, at };
-      if (windowOf(pageId, at).length < perSecond) return undefined;
+      if (inWindowAt(sendsOf(pageId, at), at).length < perSecond) return undefined;
       heldUntil.set(pageId, at + holdMs);
       return { until: at + holdMs, at };
     },
     /** Counts a send the Page made. */
     sent(pageId: string): void {
       const at = now();
-      windowOf(pageId, at).push(at);
+      insertInOrder(sendsOf(pageId, at), at);
     },
   };
 }

@@ -77,9 +77,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
     return total;
   }
 
+  /**
+   * Drops calls too old for any window still to be decided. Calls are decided as of their
+   * arrival, which can be a little out of order (`arrival-front.ts`), so older ones are kept
+   * for a second more than the window.
+   */
   function prune(calls: number[], now: number) {
     let drop = 0;
-    while (drop < calls.length && (calls[drop] ?? now) <= now - WINDOW_MS) drop += 1;
+    while (drop < calls.length && (calls[drop] ?? now) <= now - 2 * WINDOW_MS) drop += 1;
     if (drop > 0) calls.splice(0, drop);
   }
 
@@ -113,18 +118,19 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
         blockedUntil.delete(key);
       }
       const calls = callsOf(key, now);
-      if (calls.length >= perSecond) {
+      const inWindow = inWindowAt(calls, now);
+      if (inWindow.length >= perSecond) {
         if (penaltyMs > 0) {
           blockedUntil.set(key, now + penaltyMs);
           return { ok: false, regainMs: penaltyMs };
         }
-        const oldest = calls[0] ?? now;
+        const oldest = inWindow[0] ?? now;
         return { ok: false, regainMs: oldest + WINDOW_MS - now };
       }
-      calls.push(now);
+      insertInOrder(calls, now);
       countMinute(key, now);
       prune(appWindow, now);
-      appWindow.push(now);
+      insertInOrder(appWindow, now);
       return { ok: true };
     },
 
@@ -137,7 +143,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
       const until = blockedUntil.get(key);
       if (until !== undefined && now < until) return reading(perSecond, perSecond);
       if (budget === undefined || budget <= 0) {
-        return reading(callsOf(key, now).length, perSecond);
+        return reading(inWindowAt(callsOf(key, now), now).length, perSecond);
       }
       const calls = callsInBudgetWindow(key, now);
       return reading(calls > 0 ? Math.max(calls, budget / 100) : 0, budget);
@@ -147,10 +153,22 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
     appUsage(): UsageReading {
       const now = realNow();
       prune(appWindow, now);
-      return reading(appWindow.length, appPerSecond);
+      return reading(inWindowAt(appWindow, now).length, appPerSecond);
     },
 
     /** The calls-per-second limit used when a key has none of its own. */
     defaultPerSecond,
   };
+}
+
+/** The calls of the sliding second ending at `now`, oldest first (`calls` is in order). */
+export function inWindowAt(calls: readonly number[], now: number): number[] {
+  return calls.filter((at) => at > now - WINDOW_MS && at <= now);
+}
+
+/** Adds `at` to the ordered `calls`, from the end: calls come almost in order. */
+export function insertInOrder(calls: number[], at: number): void {
+  let position = calls.length;
+  while (position > 0 && (calls[position - 1] ?? at) > at) position -= 1;
+  calls.splice(position, 0, at);
 }

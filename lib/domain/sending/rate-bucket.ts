@@ -39,10 +39,9 @@ export type TakePlan =
   | { kind: 'busy'; cost: number; maxTat: number };
 
 /**
- * Senders pace at this share of the Page's rate, so a request may leave up to 40 ms after its
- * token's time (a busy event loop, a slow connection) without any second at Meta holding more
- * than the rate: a window of one second then holds at most 0.96 of the rate on time, plus room
- * for the late ones.
+ * Senders pace at this share of the Page's rate, so a second at Meta holds at most 0.96 of the
+ * rate on time, and about 41.7 ms of slack takes up requests that leave or arrive late (a busy
+ * event loop, a new connection): see `LATE_TOLERANCE_MS` in `page-pacing.ts`.
  */
 export const PACING_MARGIN = 0.96;
 

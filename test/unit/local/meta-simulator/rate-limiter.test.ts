@@ -82,6 +82,22 @@ describe('the per-Page rate window', () => {
     expect(limiter.usage('1001', 300, 1_000).call_count).toBe(0);
   });
 
+  it('decides each call as of its arrival, which can come a little out of order', () => {
+    let now = 10_500;
+    const limiter = createRateLimiter({ realNow: () => now, perSecond: 2 });
+    limiter.admit('1001');
+    now = 10_100;
+    limiter.admit('1001');
+
+    // Arrived before both: the calls after it are not in its second.
+    now = 10_050;
+    expect(limiter.admit('1001').ok).toBe(true);
+    now = 11_050;
+    expect(limiter.admit('1001').ok).toBe(false);
+    now = 11_110;
+    expect(limiter.admit('1001').ok).toBe(true);
+  });
+
   it('announces the wait in whole minutes, at least one', () => {
     expect([1, 60_000, 60_001, 300_000].map(regainMinutes)).toEqual([1, 1, 2, 5]);
   });
