@@ -12,7 +12,12 @@ import { type Cadence, cadenceSchema, type Topic } from '../topic.ts';
 import { planBroadcasts } from './broadcast-partitions.ts';
 import { type ContentSourceDeps, withContentEditions } from './content-source.ts';
 import { withoutSkippedDates } from './edition-skips.ts';
-import { comparePositions, inPageTurns, type PartitionPosition } from './page-turns.ts';
+import {
+  comparePositions,
+  inPageTurns,
+  JOBS_PER_PAGE_TURN,
+  type PartitionPosition,
+} from './page-turns.ts';
 
 /** Jobs are queued in multiples of this (10 per SendMessageBatch call, several calls at once). */
 const FLUSH_SIZE = 100;
@@ -186,12 +191,12 @@ export async function runFanout(input: FanoutInput, deps: FanoutDeps): Promise<F
   let next = 0;
   const outOfTime = () => deps.timeLeft() < deps.reserveMs;
   // Jobs from small partitions are pooled so SendMessageBatch calls go out full (10 a call),
-  // and queued one Page at a time so a sender batch holds as many Pages as the pool does.
+  // and queued in Page turns so a sender batch holds several Pages, a few jobs each.
   let pending: { job: SendJob; delaySeconds: number }[] = [];
   const flush = async (all: boolean) => {
     const count = all ? pending.length : pending.length - (pending.length % FLUSH_SIZE);
     if (count === 0) return;
-    const ordered = inPageTurns(pending, (entry) => entry.job.pageId);
+    const ordered = inPageTurns(pending, (entry) => entry.job.pageId, JOBS_PER_PAGE_TURN);
     pending = ordered.slice(count);
     await deps.queue.enqueue(ordered.slice(0, count));
   };

@@ -22,13 +22,27 @@ describe('inPageTurns', () => {
     ]);
   });
 
+  it('takes a run of each Page in turn when asked for more than one a turn', () => {
+    const items = ['a1', 'a2', 'a3', 'a4', 'b1', 'b2', 'c1'];
+
+    expect(inPageTurns(items, (item) => item.slice(0, 1), 3)).toEqual([
+      'a1',
+      'a2',
+      'a3',
+      'b1',
+      'b2',
+      'c1',
+      'a4',
+    ]);
+  });
+
   it('keeps every item exactly once', () => {
     const items = Array.from({ length: 95 }, (_, i) => ({
       page: `p${i % 7 === 0 ? 0 : i % 3}`,
       i,
     }));
 
-    const ordered = inPageTurns(items, (item) => item.page);
+    const ordered = inPageTurns(items, (item) => item.page, 3);
 
     expect(ordered.map((item) => item.i).sort((a, b) => a - b)).toEqual(
       items.map((item) => item.i),
