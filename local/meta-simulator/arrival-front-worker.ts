@@ -5,9 +5,7 @@
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-
-/** The header the front writes; must match `ARRIVAL_HEADER` in `arrival-front.ts`. */
-const ARRIVAL_HEADER = 'x-simulator-arrived-at';
+import { ARRIVAL_HEADER } from './arrival-front.ts';
 
 const { port, targetPort } = workerData as { port: number; targetPort: number };
 const agent = new Agent({ keepAlive: true });

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
  * thread of its own that takes the calls, stamps when each arrived, and passes it on.
  */
 
-/** The header the front writes; must match `ARRIVAL_HEADER` in `arrival-front-worker.ts`. */
+/** The header the front writes its stamp in (`arrival-front-worker.ts`). */
 export const ARRIVAL_HEADER = 'x-simulator-arrived-at';
 
 export interface ArrivalFront {

@@ -5,7 +5,7 @@
  * rate limiter's real time, or the runtime clock where the runtime says so).
  */
 
-import { insertInOrder, inWindowAt } from './rate-limiter.ts';
+import { insertInOrder, inWindowAt, KEPT_FOR_MS } from './rate-limiter.ts';
 
 /** The ceiling's numbers; defaults 40 a second and a 60-second hold. */
 export interface PageCeilingOptions {
@@ -21,9 +21,9 @@ export function createPageCeiling(options: PageCeilingOptions, now: () => number
   const holdMs = options.holdMs ?? 60_000;
   const windows = new Map<string, number[]>();
   const heldUntil = new Map<string, number>();
-  /** The Page's sends kept for windows still to be decided (see `rate-limiter.ts` `prune`). */
+  /** The Page's sends kept for windows still to be decided (`KEPT_FOR_MS`). */
   const sendsOf = (pageId: string, at: number) => {
-    const sends = (windows.get(pageId) ?? []).filter((sent) => sent > at - 2000);
+    const sends = (windows.get(pageId) ?? []).filter((sent) => sent > at - KEPT_FOR_MS);
     windows.set(pageId, sends);
     return sends;
   };

@@ -31,6 +31,12 @@ export interface UsageReading {
 export type Admission = { ok: true } | { ok: false; regainMs: number };
 
 const WINDOW_MS = 1000;
+/**
+ * How long a call is kept for windows still to be decided. Calls are decided as of their
+ * arrival, which can be a little out of order (`arrival-front.ts`), so a call is kept a second
+ * longer than the window.
+ */
+export const KEPT_FOR_MS = 2 * WINDOW_MS;
 const MINUTE_MS = 60_000;
 const BUDGET_WINDOW_MINUTES = 24 * 60;
 /** Meta's Messenger budget per engaged user per rolling 24 h. */
@@ -77,14 +83,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}) {
     return total;
   }
 
-  /**
-   * Drops calls too old for any window still to be decided. Calls are decided as of their
-   * arrival, which can be a little out of order (`arrival-front.ts`), so older ones are kept
-   * for a second more than the window.
-   */
+  /** Drops calls too old for any window still to be decided (`KEPT_FOR_MS`). */
   function prune(calls: number[], now: number) {
     let drop = 0;
-    while (drop < calls.length && (calls[drop] ?? now) <= now - 2 * WINDOW_MS) drop += 1;
+    while (drop < calls.length && (calls[drop] ?? now) <= now - KEPT_FOR_MS) drop += 1;
     if (drop > 0) calls.splice(0, drop);
   }
 
