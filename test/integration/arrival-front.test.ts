@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 /** A Page allowed one call a second, and a person who wrote to it (so a reply may go out). */
-async function startWith(options: { arrivalFront?: {} }) {
+async function startWith(options: { arrivalFront?: { realNowSpeed?: number } }) {
   sim = await startMetaSimulator({
     clock: systemClock,
     realNow: () => Date.now(),
