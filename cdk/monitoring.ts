@@ -7,8 +7,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONTENT_SOURCE_FAILED_LOG_MESSAGE } from '#lib/domain/content-source.ts';
-import type { StatsCounter } from '#lib/domain/ports.ts';
 import {
+  COUNTED_METRICS,
   PAGE_HELD_LOG_MESSAGE,
   PAGE_PAUSED_LOG_MESSAGE,
   STATS_LOG_MESSAGE,
@@ -17,20 +17,6 @@ import {
 import type { RecurrentFunction } from './function.ts';
 
 type FunctionName = 'webhook' | 'fanout' | 'sender';
-
-/** Each counter of a `stats counted` line that becomes a metric, and which logs carry it. */
-export const COUNTED_METRICS: readonly {
-  field: StatsCounter;
-  metricName: string;
-  from: readonly FunctionName[];
-}[] = [
-  { field: 'optins', metricName: 'OptIns', from: ['webhook'] },
-  { field: 'stops', metricName: 'Stops', from: ['webhook'] },
-  { field: 'resumes', metricName: 'Resumes', from: ['webhook'] },
-  { field: 'sent', metricName: 'Sent', from: ['sender'] },
-  { field: 'deferred', metricName: 'Deferred', from: ['sender'] },
-  { field: 'failed', metricName: 'Failed', from: ['webhook', 'sender'] },
-];
 
 /** Client errors in 5 minutes that look like more than a stray forged or bad request. */
 const API_4XX_PER_5_MINUTES = 50;

@@ -7,6 +7,40 @@ import type { SkipCounter, StatsCounter, StatsIncrement } from './ports.ts';
  */
 export const STATS_LOG_MESSAGE = 'stats counted';
 
+/** The functions whose `STATS_LOG_MESSAGE` lines feed metrics. */
+export type CountingFunction = 'webhook' | 'sender';
+
+/** Each counter of a `stats counted` line that becomes a metric, and which logs carry it. */
+export const COUNTED_METRICS: readonly {
+  field: StatsCounter;
+  metricName: string;
+  from: readonly CountingFunction[];
+}[] = [
+  { field: 'optins', metricName: 'OptIns', from: ['webhook'] },
+  { field: 'stops', metricName: 'Stops', from: ['webhook'] },
+  { field: 'resumes', metricName: 'Resumes', from: ['webhook'] },
+  { field: 'sent', metricName: 'Sent', from: ['sender'] },
+  { field: 'deferred', metricName: 'Deferred', from: ['sender'] },
+  { field: 'failed', metricName: 'Failed', from: ['webhook', 'sender'] },
+];
+
+/**
+ * The level of a `STATS_LOG_MESSAGE` line: info when it carries a counter a metric of `from`
+ * reads, else debug (none for no counters). A delivery of marketing statuses counts only
+ * deliveries, reads and clicks: they are in the stats items, and its info line was about 40 %
+ * of the webhook's log bytes per status event.
+ */
+export function statsLineLevel(
+  totals: Partial<Record<StatsCounter, number>>,
+  from: CountingFunction,
+): 'info' | 'debug' | undefined {
+  if (Object.keys(totals).length === 0) return undefined;
+  const metric = COUNTED_METRICS.some(
+    ({ field, from: carriers }) => carriers.includes(from) && (totals[field] ?? 0) > 0,
+  );
+  return metric ? 'info' : 'debug';
+}
+
 /** The sender's log line when a Page-level Meta error stops every send of a Page (an alarm). */
 export const PAGE_PAUSED_LOG_MESSAGE = 'page paused';
 

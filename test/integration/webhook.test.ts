@@ -549,7 +549,7 @@ describe('logs', () => {
     );
 
     expect(log.entries).toContainEqual(
-      expect.objectContaining({ message: 'stats counted', optins: 2 }),
+      expect.objectContaining({ level: 'info', message: 'stats counted', optins: 2 }),
     );
   });
 
