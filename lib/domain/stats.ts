@@ -1,3 +1,4 @@
+import type { Log } from '../log.ts';
 import type { SkipCounter, StatsCounter, StatsIncrement } from './ports.ts';
 
 /**
@@ -39,6 +40,16 @@ export function statsLineLevel(
     ({ field, from: carriers }) => carriers.includes(from) && (totals[field] ?? 0) > 0,
   );
   return metric ? 'info' : 'debug';
+}
+
+/** Writes a delivery's or a batch's `STATS_LOG_MESSAGE` line at its `statsLineLevel`. */
+export function logStatsLine(
+  log: Log,
+  totals: Partial<Record<StatsCounter, number>>,
+  from: CountingFunction,
+): void {
+  const level = statsLineLevel(totals, from);
+  if (level) log[level](STATS_LOG_MESSAGE, totals);
 }
 
 /** The sender's log line when a Page-level Meta error stops every send of a Page (an alarm). */

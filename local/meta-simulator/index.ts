@@ -8,7 +8,8 @@
  *   per-second limit answers rate-limit errors; a Page refused for a while reads 100 %.
  * - Time: every Meta rule (24 h window, 7-day opt-in limit, cooldowns, webhook timestamps and
  *   marketing status delays) reads only the injected `clock`. Rate limits count REAL time
- *   (`realNow`), as they protect Meta's servers, as of each call's arrival (`arrival-front.ts`); latency, hangs and webhook retries use real timers.
+ *   (`realNow`), as they protect Meta's servers, as of each call's arrival (`arrival-front.ts`);
+ *   latency, hangs and webhook retries use real timers.
  * - Tokens: a repeat opt-in on the same topic refreshes the token the person has
  *   (`user_token_status: REFRESHED`) instead of issuing another; tokens never expire (Aug 2023),
  *   `token_expiry_timestamp` is written only if `tokenExpiry` says so. The requested frequency is

@@ -17,7 +17,7 @@ import {
   type PolicyEvent,
 } from '../safety/page-policy.ts';
 import { type TopicSafetyStore, watchStops } from '../safety/watch-topics.ts';
-import { createStatsTally, STATS_LOG_MESSAGE, statsLineLevel } from '../stats.ts';
+import { createStatsTally, logStatsLine } from '../stats.ts';
 import {
   type AppliedEvent,
   applyEvent,
@@ -102,10 +102,8 @@ export async function ingestDelivery(delivery: Delivery, deps: IngestDeps): Prom
       policies: deps.policies,
     });
   await deps.stats.add(tally.increments());
-  const totals = tally.totals();
   // Metric filters on this line feed the dashboard's daily opt-ins, stops and resumes.
-  const level = statsLineLevel(totals, 'webhook');
-  if (level) deps.log[level](STATS_LOG_MESSAGE, totals);
+  logStatsLine(deps.log, tally.totals(), 'webhook');
   if (deps.safety) await watchStops(tally.increments(), { ...deps, safety: deps.safety });
   if (archived) await deps.archive.markApplied(delivery.hash);
   await recordDelivery(parsed.events, receivedAt, deps);

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { marketingCounts } from '../safety/conversation-counts.ts';
 import { activityOfAnswers, watchTopics } from '../safety/watch-topics.ts';
 import { parseSendJob, type SendJob } from '../send-job.ts';
-import { STATS_LOG_MESSAGE, statsLineLevel } from '../stats.ts';
+import { logStatsLine } from '../stats.ts';
 import { subscriptionId } from '../subscription.ts';
 import {
   broadcastVerdict,
@@ -254,10 +254,8 @@ async function finish(
       'stats',
       async () => {
         await deps.stats.add(tally.increments());
-        const totals = tally.totals();
         // Metric filters on this line feed the dashboard's sends, deferrals and failures.
-        const level = statsLineLevel(totals, 'sender');
-        if (level) deps.log[level](STATS_LOG_MESSAGE, totals);
+        logStatsLine(deps.log, tally.totals(), 'sender');
       },
     ],
     [
